@@ -1,0 +1,50 @@
+import path from "node:path";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+import { simulatorOutbound } from "./sim/outbound";
+
+const migrations = await readD1Migrations(path.join(import.meta.dirname, "migrations"));
+
+// Two projects: "workers" runs inside workerd against a real local D1 with LlamaCloud (and webhook
+// receivers) answered by the simulator at the network boundary; "node" drives real `wrangler dev`
+// processes and a real browser from Node.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        plugins: [
+          cloudflareTest({
+            main: "./src/index.ts",
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                TEST_MIGRATIONS: migrations,
+                LLAMA_CLOUD_BASE_URL: "http://llamacloud.test",
+                LLAMA_CLOUD_API_KEY: "llx-test-key",
+                ADMIN_TOKEN: "admin-token-for-tests",
+                READ_TOKEN: "read-token-for-tests",
+              },
+              outboundService: simulatorOutbound,
+            },
+          }),
+        ],
+        test: {
+          name: "workers",
+          include: ["test/**/*.test.ts"],
+          exclude: ["test/e2e/**"],
+          setupFiles: ["./test/setup/apply-migrations.ts"],
+        },
+      },
+      {
+        test: {
+          name: "node",
+          environment: "node",
+          include: ["test/e2e/**/*.test.ts"],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
