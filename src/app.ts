@@ -1,0 +1,41 @@
+import { bodyLimit } from "hono/body-limit";
+import { secureHeaders } from "hono/secure-headers";
+import { ApiError, errorResponse, handleError } from "./http/errors";
+import { router } from "./http/openapi";
+import { healthRoutes } from "./http/routes/health";
+import { jobRoutes } from "./http/routes/jobs";
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+const app = router();
+
+app.use(secureHeaders());
+app.use(
+  "*",
+  bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: () => {
+      throw new ApiError("payload_too_large", "The request body is larger than 64 KiB.");
+    },
+  }),
+);
+
+const routes = app.route("/", healthRoutes).route("/", jobRoutes);
+
+app.doc31("/openapi.json", {
+  openapi: "3.1.0",
+  info: {
+    title: "batchwatch",
+    version: "0.1.0",
+    description: "Monitor for LlamaCloud batch processing jobs.",
+  },
+});
+app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
+app.openAPIRegistry.registerComponent("securitySchemes", "basic", { type: "http", scheme: "basic" });
+
+app.notFound((c) => errorResponse(c, "not_found", "There is nothing at this address."));
+app.onError(handleError);
+
+export { app };
+/** The typed API, for `hono/client`: `hc<AppType>(baseUrl)`. */
+export type AppType = typeof routes;

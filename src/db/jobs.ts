@@ -1,0 +1,341 @@
+import { and, desc, eq, gt, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
+import type { JobChanges, Observation } from "../monitor/decisions";
+import type { Database, Statement } from "./client";
+import { type JobRow, jobs, monitorState, type SnapshotRow, snapshots, ticks } from "./schema";
+
+export type SnapshotSource = SnapshotRow["source"];
+
+const RATE_LIMIT_KEY = "rate_limited_until";
+/** The lease a new job holds until its first poll's outcome, written in the same batch, releases it. */
+const TRACK_LEASE_MS = 60_000;
+
+/** A poll's results are only written by the holder of the job's lease (see `jobs.leaseToken`). */
+function leaseFree(now: number) {
+  return or(isNull(jobs.leaseUntil), lte(jobs.leaseUntil, now));
+}
+
+/**
+ * Claims up to `limit` due active jobs, oldest due first, in one conditional UPDATE. SQLite runs it
+ * atomically, so two overlapping ticks can never both claim a job.
+ */
+export async function claimDueJobs(
+  db: Database,
+  opts: { now: number; limit: number; token: string; leaseUntil: number },
+): Promise<JobRow[]> {
+  const due = db
+    .select({ jobId: jobs.jobId })
+    .from(jobs)
+    .where(and(eq(jobs.state, "active"), lte(jobs.nextPollAt, opts.now), leaseFree(opts.now)))
+    .orderBy(jobs.nextPollAt)
+    .limit(opts.limit);
+  const claimed = await db
+    .update(jobs)
+    .set({ leaseToken: opts.token, leaseUntil: opts.leaseUntil })
+    .where(
+      and(
+        inArray(jobs.jobId, due),
+        // Re-checked here: the subquery's snapshot of the table is not the lock.
+        leaseFree(opts.now),
+        sql`not exists (select 1 from ${monitorState} where ${monitorState.key} = ${RATE_LIMIT_KEY} and cast(${monitorState.value} as integer) > ${opts.now})`,
+      ),
+    )
+    .returning();
+  return claimed.sort((a, b) => (a.nextPollAt ?? 0) - (b.nextPollAt ?? 0) || a.jobId.localeCompare(b.jobId));
+}
+
+/**
+ * Claims one job whatever its schedule (a manual or webhook poll). Null with `exists` telling
+ * whether the job is unknown or merely being polled by someone else right now.
+ */
+export async function claimJob(
+  db: Database,
+  opts: { jobId: string; now: number; token: string; leaseUntil: number },
+): Promise<{ row: JobRow | null; exists: boolean }> {
+  const [row] = await db
+    .update(jobs)
+    .set({ leaseToken: opts.token, leaseUntil: opts.leaseUntil })
+    .where(and(eq(jobs.jobId, opts.jobId), leaseFree(opts.now)))
+    .returning();
+  if (row) return { row, exists: true };
+  const existing = await db.select({ jobId: jobs.jobId }).from(jobs).where(eq(jobs.jobId, opts.jobId));
+  return { row: null, exists: existing.length > 0 };
+}
+
+export async function rateLimitedUntil(db: Database, now: number): Promise<number | null> {
+  const [row] = await db.select().from(monitorState).where(eq(monitorState.key, RATE_LIMIT_KEY));
+  const until = row ? Number(row.value) : Number.NaN;
+  return Number.isFinite(until) && until > now ? until : null;
+}
+
+/** Extends (never shortens) the monitor-wide pause that a 429 imposes. */
+export function pauseStatement(db: Database, until: number, now: number): Statement {
+  return db
+    .insert(monitorState)
+    .values({ key: RATE_LIMIT_KEY, value: String(until), updatedAt: now })
+    .onConflictDoUpdate({
+      target: monitorState.key,
+      set: {
+        value: sql`max(cast(${monitorState.value} as integer), cast(excluded.value as integer))`,
+        updatedAt: now,
+      },
+    });
+}
+
+function snapshotValues(jobId: string, observation: Observation, source: SnapshotSource, now: number) {
+  return {
+    jobId,
+    observedAt: now,
+    source,
+    status: observation.status,
+    totalItems: observation.totalItems,
+    processedItems: observation.processedItems,
+    failedItems: observation.failedItems,
+    skippedItems: observation.skippedItems,
+    progressPercentage: observation.progressPercentage,
+    errorMessage: observation.errorMessage,
+    upstreamUpdatedAt: observation.upstreamUpdatedAt,
+  };
+}
+
+/**
+ * A snapshot insert that only happens while `token` still holds the job's lease: the insert and the
+ * job update that releases the lease run in one batch, so a poll whose lease expired (and was taken
+ * over) writes nothing.
+ */
+export function snapshotStatement(
+  db: Database,
+  jobId: string,
+  observation: Observation,
+  source: SnapshotSource,
+  now: number,
+  token: string,
+): Statement {
+  const v = snapshotValues(jobId, observation, source, now);
+  return db.insert(snapshots).select(
+    db
+      .select({
+        jobId: sql`${v.jobId}`.as("job_id"),
+        observedAt: sql`${v.observedAt}`.as("observed_at"),
+        source: sql`${v.source}`.as("source"),
+        status: sql`${v.status}`.as("status"),
+        totalItems: sql`${v.totalItems}`.as("total_items"),
+        processedItems: sql`${v.processedItems}`.as("processed_items"),
+        failedItems: sql`${v.failedItems}`.as("failed_items"),
+        skippedItems: sql`${v.skippedItems}`.as("skipped_items"),
+        progressPercentage: sql`${v.progressPercentage}`.as("progress_percentage"),
+        errorMessage: sql`${v.errorMessage}`.as("error_message"),
+        upstreamUpdatedAt: sql`${v.upstreamUpdatedAt}`.as("upstream_updated_at"),
+      })
+      .from(jobs)
+      .where(and(eq(jobs.jobId, jobId), eq(jobs.leaseToken, token))),
+  );
+}
+
+function changeColumns(changes: JobChanges) {
+  const { upstream, ...tracking } = changes;
+  if (!upstream) return tracking;
+  const o = upstream.observation;
+  return {
+    ...tracking,
+    jobType: upstream.jobType,
+    status: o.status,
+    totalItems: o.totalItems,
+    processedItems: o.processedItems,
+    failedItems: o.failedItems,
+    skippedItems: o.skippedItems,
+    progressPercentage: o.progressPercentage,
+    errorMessage: o.errorMessage,
+    upstreamUpdatedAt: o.upstreamUpdatedAt,
+    upstreamJob: upstream.upstreamJob,
+  };
+}
+
+/** Applies a poll's outcome and releases the lease, only if `token` still holds it. */
+export function applyChangesStatement(
+  db: Database,
+  jobId: string,
+  changes: JobChanges,
+  token: string,
+): Statement {
+  return db
+    .update(jobs)
+    .set({ ...changeColumns(changes), leaseToken: null, leaseUntil: null })
+    .where(and(eq(jobs.jobId, jobId), eq(jobs.leaseToken, token)));
+}
+
+/** Gives back a claimed job that was not polled (tick out of time, or paused by a 429). */
+export function releaseStatement(db: Database, jobId: string, token: string, nextPollAt?: number): Statement {
+  return db
+    .update(jobs)
+    .set({
+      leaseToken: null,
+      leaseUntil: null,
+      ...(nextPollAt === undefined
+        ? {}
+        : { nextPollAt: sql`max(coalesce(${jobs.nextPollAt}, 0), ${nextPollAt})` }),
+    })
+    .where(and(eq(jobs.jobId, jobId), eq(jobs.leaseToken, token)));
+}
+
+export interface NewJob {
+  jobId: string;
+  projectId: string | null;
+  organizationId: string | null;
+  label: string | null;
+}
+
+/**
+ * Starts tracking a job, holding its lease so the first poll's outcome is applied by the same batch.
+ * ON CONFLICT DO NOTHING makes two concurrent track requests for one id create one job.
+ */
+export function insertJobStatement(
+  db: Database,
+  job: NewJob,
+  opts: { now: number; token: string; pollIntervalSeconds: number },
+) {
+  return db
+    .insert(jobs)
+    .values({
+      ...job,
+      state: "active",
+      trackedAt: opts.now,
+      nextPollAt: opts.now,
+      pollIntervalSeconds: opts.pollIntervalSeconds,
+      leaseToken: opts.token,
+      leaseUntil: opts.now + TRACK_LEASE_MS,
+    })
+    .onConflictDoNothing();
+}
+
+export async function findJob(db: Database, jobId: string): Promise<JobRow | undefined> {
+  const [row] = await db.select().from(jobs).where(eq(jobs.jobId, jobId));
+  return row;
+}
+
+export interface JobCursor {
+  trackedAt: number;
+  jobId: string;
+}
+
+/** Newest tracked first, keyset-paginated on (tracked_at, job_id). */
+export async function listJobs(
+  db: Database,
+  opts: { status?: string; state?: string; limit: number; after?: JobCursor },
+): Promise<{ rows: JobRow[]; next: JobCursor | null }> {
+  const after = opts.after;
+  const rows = await db
+    .select()
+    .from(jobs)
+    .where(
+      and(
+        opts.status ? eq(jobs.status, opts.status) : undefined,
+        opts.state ? eq(jobs.state, opts.state as JobRow["state"]) : undefined,
+        after
+          ? or(
+              lt(jobs.trackedAt, after.trackedAt),
+              and(eq(jobs.trackedAt, after.trackedAt), lt(jobs.jobId, after.jobId)),
+            )
+          : undefined,
+      ),
+    )
+    .orderBy(desc(jobs.trackedAt), desc(jobs.jobId))
+    .limit(opts.limit + 1);
+  const page = rows.slice(0, opts.limit);
+  const last = page.at(-1);
+  return {
+    rows: page,
+    next: rows.length > opts.limit && last ? { trackedAt: last.trackedAt, jobId: last.jobId } : null,
+  };
+}
+
+/** Stops tracking: the job and all its history go in one batch. */
+export async function deleteJob(db: Database, jobId: string): Promise<boolean> {
+  const [, deleted] = await db.batch([
+    db.delete(snapshots).where(eq(snapshots.jobId, jobId)),
+    db.delete(jobs).where(eq(jobs.jobId, jobId)).returning({ jobId: jobs.jobId }),
+  ]);
+  return deleted.length > 0;
+}
+
+export interface SnapshotCursor {
+  observedAt: number;
+  id: number;
+}
+
+/** A job's history, newest first, keyset-paginated on (observed_at, id). */
+export async function listSnapshots(
+  db: Database,
+  opts: { jobId: string; since?: number; until?: number; limit: number; after?: SnapshotCursor },
+): Promise<{ rows: SnapshotRow[]; next: SnapshotCursor | null }> {
+  const after = opts.after;
+  const rows = await db
+    .select()
+    .from(snapshots)
+    .where(
+      and(
+        eq(snapshots.jobId, opts.jobId),
+        opts.since === undefined ? undefined : gt(snapshots.observedAt, opts.since - 1),
+        opts.until === undefined ? undefined : lte(snapshots.observedAt, opts.until),
+        after
+          ? or(
+              lt(snapshots.observedAt, after.observedAt),
+              and(eq(snapshots.observedAt, after.observedAt), lt(snapshots.id, after.id)),
+            )
+          : undefined,
+      ),
+    )
+    .orderBy(desc(snapshots.observedAt), desc(snapshots.id))
+    .limit(opts.limit + 1);
+  const page = rows.slice(0, opts.limit);
+  const last = page.at(-1);
+  return {
+    rows: page,
+    next: rows.length > opts.limit && last ? { observedAt: last.observedAt, id: last.id } : null,
+  };
+}
+
+export interface TickRecord {
+  startedAt: number;
+  durationMs: number;
+  due: number;
+  polled: number;
+  changed: number;
+  errors: number;
+  rateLimitedUntil: number | null;
+}
+
+export function tickStatement(db: Database, tick: TickRecord): Statement {
+  return db.insert(ticks).values(tick);
+}
+
+/** Bounded clean-up run with every tick: old snapshots (never a job's newest) and old tick records. */
+export function pruneStatements(db: Database, opts: { now: number; retentionDays: number }): Statement[] {
+  const cutoff = opts.now - opts.retentionDays * 86_400_000;
+  const newestOfJob = sql`(select max(s2.id) from ${snapshots} s2 where s2.job_id = ${snapshots.jobId})`;
+  const prunable = db
+    .select({ id: snapshots.id })
+    .from(snapshots)
+    .where(and(lt(snapshots.observedAt, cutoff), lt(snapshots.id, newestOfJob)))
+    .limit(500);
+  const tickCutoff = opts.now - 7 * 86_400_000;
+  const oldTicks = db.select({ id: ticks.id }).from(ticks).where(lt(ticks.startedAt, tickCutoff)).limit(500);
+  return [
+    db.delete(snapshots).where(inArray(snapshots.id, prunable)),
+    db.delete(ticks).where(inArray(ticks.id, oldTicks)),
+  ];
+}
+
+export async function healthSummary(
+  db: Database,
+): Promise<{ lastTickAt: number | null; activeJobs: number }> {
+  const [lastTick, active] = await db.batch([
+    db
+      .select({ startedAt: ticks.startedAt, durationMs: ticks.durationMs })
+      .from(ticks)
+      .orderBy(desc(ticks.id))
+      .limit(1),
+    db.select({ n: sql<number>`count(*)` }).from(jobs).where(eq(jobs.state, "active")),
+  ]);
+  const tick = lastTick[0];
+  return { lastTickAt: tick ? tick.startedAt + tick.durationMs : null, activeJobs: active[0]?.n ?? 0 };
+}

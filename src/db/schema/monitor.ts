@@ -1,0 +1,102 @@
+import { sql } from "drizzle-orm";
+import { index, integer, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
+
+// Every *_at column batchwatch owns is epoch milliseconds (UTC); upstream timestamps are kept as the
+// strings LlamaCloud sent, since they are shown, never computed with.
+
+/** A LlamaCloud batch job batchwatch tracks: its latest upstream answer plus the tracking state. */
+export const jobs = sqliteTable(
+  "jobs",
+  {
+    jobId: text("job_id").primaryKey(),
+    projectId: text("project_id"),
+    organizationId: text("organization_id"),
+    label: text("label"),
+
+    // The latest accepted upstream answer (null until the first successful poll).
+    jobType: text("job_type"),
+    status: text("status"),
+    totalItems: integer("total_items"),
+    processedItems: integer("processed_items"),
+    failedItems: integer("failed_items"),
+    skippedItems: integer("skipped_items"),
+    progressPercentage: real("progress_percentage"),
+    errorMessage: text("error_message"),
+    upstreamUpdatedAt: text("upstream_updated_at"),
+    /** The whole upstream `job` object as JSON, so unknown and future fields are kept and shown. */
+    upstreamJob: text("upstream_job"),
+
+    state: text("state", { enum: ["active", "finished", "lost"] })
+      .notNull()
+      .default("active"),
+    trackedAt: integer("tracked_at").notNull(),
+    lastPolledAt: integer("last_polled_at"),
+    lastSuccessAt: integer("last_success_at"),
+    /** When status or a count last changed: the clock a stall is measured against. */
+    lastChangeAt: integer("last_change_at"),
+    nextPollAt: integer("next_poll_at"),
+    /** Current interval between polls while the job is quiet; grows until something changes. */
+    pollIntervalSeconds: integer("poll_interval_seconds").notNull().default(60),
+    consecutiveFailures: integer("consecutive_failures").notNull().default(0),
+    consecutiveNotFound: integer("consecutive_not_found").notNull().default(0),
+    lastErrorCode: text("last_error_code"),
+    lastErrorMessage: text("last_error_message"),
+    lastErrorAt: integer("last_error_at"),
+    stalledSince: integer("stalled_since"),
+
+    // A poll in flight holds the lease; its results are written only while it still does, so
+    // overlapping ticks (or a tick and a manual poll) never apply two answers for one job.
+    leaseToken: text("lease_token"),
+    leaseUntil: integer("lease_until"),
+  },
+  (t) => [
+    index("jobs_due_idx").on(t.state, t.nextPollAt),
+    index("jobs_list_idx").on(t.trackedAt, t.jobId),
+    index("jobs_status_list_idx").on(t.status, t.trackedAt, t.jobId),
+  ],
+);
+
+/** One observed change of a job, written only when status, a count, progress or the error differs. */
+export const snapshots = sqliteTable(
+  "snapshots",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    jobId: text("job_id").notNull(),
+    observedAt: integer("observed_at").notNull(),
+    source: text("source", { enum: ["track", "poll", "webhook", "manual"] }).notNull(),
+    status: text("status"),
+    totalItems: integer("total_items"),
+    processedItems: integer("processed_items"),
+    failedItems: integer("failed_items"),
+    skippedItems: integer("skipped_items"),
+    progressPercentage: real("progress_percentage"),
+    errorMessage: text("error_message"),
+    upstreamUpdatedAt: text("upstream_updated_at"),
+  },
+  (t) => [
+    index("snapshots_job_time_idx").on(t.jobId, t.observedAt, t.id),
+    index("snapshots_time_idx").on(t.observedAt),
+  ],
+);
+
+/** One cron tick's outcome, for /healthz and for operators reading the database. */
+export const ticks = sqliteTable("ticks", {
+  id: integer("id").primaryKey({ autoIncrement: true }),
+  startedAt: integer("started_at").notNull(),
+  durationMs: integer("duration_ms").notNull(),
+  due: integer("due").notNull(),
+  polled: integer("polled").notNull(),
+  changed: integer("changed").notNull(),
+  errors: integer("errors").notNull(),
+  rateLimitedUntil: integer("rate_limited_until"),
+});
+
+/** Monitor-wide settings that must survive between invocations (e.g. an upstream rate-limit pause). */
+export const monitorState = sqliteTable("monitor_state", {
+  key: text("key").primaryKey(),
+  value: text("value").notNull(),
+  updatedAt: integer("updated_at").notNull().default(sql`(unixepoch() * 1000)`),
+});
+
+export type JobRow = typeof jobs.$inferSelect;
+export type SnapshotRow = typeof snapshots.$inferSelect;

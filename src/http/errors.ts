@@ -1,0 +1,79 @@
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+/** The error codes of the contract, with the status each one is answered with. */
+export const ERROR_STATUS = {
+  validation_error: 400,
+  unauthorized: 401,
+  not_found: 404,
+  conflict: 409,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  upstream_not_found: 422,
+  internal_error: 500,
+  upstream_error: 502,
+  not_configured: 503,
+} as const satisfies Record<string, ContentfulStatusCode>;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export function errorBody(code: ErrorCode, message: string) {
+  return { error: { code, message } };
+}
+
+/** Thrown anywhere below a route to answer with the contract's error shape. */
+export class ApiError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(message);
+  }
+}
+
+export function errorResponse(
+  c: Context,
+  code: ErrorCode,
+  message: string,
+  headers: Record<string, string> = {},
+) {
+  return c.json(errorBody(code, message), ERROR_STATUS[code], headers);
+}
+
+const HTTP_EXCEPTION_CODES: Partial<Record<number, ErrorCode>> = {
+  400: "validation_error",
+  401: "unauthorized",
+  404: "not_found",
+  413: "payload_too_large",
+  415: "unsupported_media_type",
+};
+
+const HTTP_EXCEPTION_MESSAGES: Partial<Record<ErrorCode, string>> = {
+  payload_too_large: "The request body is larger than 64 KiB.",
+  unsupported_media_type: "The request body must be JSON (Content-Type: application/json).",
+};
+
+export function handleError(err: Error, c: Context) {
+  if (err instanceof ApiError) return errorResponse(c, err.code, err.message, err.headers);
+  if (err instanceof HTTPException) {
+    const code = HTTP_EXCEPTION_CODES[err.status];
+    if (code) {
+      const message = HTTP_EXCEPTION_MESSAGES[code] ?? sentence(err.message || "The request is not valid.");
+      return errorResponse(c, code, message);
+    }
+  }
+  // An unexpected failure: logged for the operator, answered without internals.
+  console.error("unhandled error", err);
+  return errorResponse(
+    c,
+    "internal_error",
+    "Something went wrong on our side; the request was not completed.",
+  );
+}
+
+export function sentence(text: string): string {
+  const trimmed = text.trim();
+  return /[.!?]$/.test(trimmed) ? trimmed : `${trimmed}.`;
+}

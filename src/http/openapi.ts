@@ -1,0 +1,22 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { Bindings } from "../config";
+import { errorResponse, sentence } from "./errors";
+
+export type AppEnv = { Bindings: Bindings };
+
+/** A router whose validation failures answer with the contract's error shape. */
+export function router() {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result, c) => {
+      if (result.success) return;
+      const issue = result.error.issues[0];
+      const field = issue?.path.length ? `${issue.path.join(".")}: ` : "";
+      return errorResponse(c, "validation_error", sentence(`${field}${issue?.message ?? "invalid input"}`));
+    },
+  });
+}
+
+export const jsonContent = <T>(schema: T, description: string) => ({
+  content: { "application/json": { schema } },
+  description,
+});

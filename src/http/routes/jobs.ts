@@ -1,0 +1,229 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { readConfig } from "../../config";
+import { database } from "../../db/client";
+import { deleteJob, findJob, listJobs, listSnapshots } from "../../db/jobs";
+import { pollOne } from "../../monitor/poll";
+import { trackJob } from "../../monitor/track";
+import { requireRead, requireWrite } from "../auth";
+import { decodeCursor, encodeCursor } from "../cursor";
+import { ApiError } from "../errors";
+import { jsonContent, router } from "../openapi";
+import { errorSchema, jobSchema, presentJob, presentSnapshot, snapshotSchema } from "../shapes";
+
+const id = z.string().min(1).max(200);
+const jobIdParam = z.object({
+  job_id: id.openapi({ param: { name: "job_id", in: "path" }, example: "bjb-0f4c2e" }),
+});
+const limit = z.coerce.number().int().min(1).max(200).default(50);
+const errors = {
+  400: jsonContent(errorSchema, "Invalid input"),
+  401: jsonContent(errorSchema, "Missing or wrong token"),
+  503: jsonContent(errorSchema, "Auth is not configured"),
+};
+
+const trackBody = z
+  .object({
+    job_id: id,
+    project_id: id.optional(),
+    organization_id: id.optional(),
+    label: z.string().max(200).optional(),
+  })
+  .strict();
+
+const jobCursor = z.object({ t: z.number(), id: z.string() });
+const snapshotCursor = z.object({ t: z.number(), id: z.number() });
+
+function notFound(jobId: string): never {
+  throw new ApiError("not_found", `No tracked job has the id "${jobId}".`);
+}
+
+const jobAnswer = z.object({ job: jobSchema });
+
+export const jobRoutes = router()
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/api/jobs",
+      summary: "Track a LlamaCloud batch job (polls it once inline)",
+      middleware: [requireWrite] as const,
+      request: { body: { content: { "application/json": { schema: trackBody } }, required: true } },
+      responses: {
+        201: jsonContent(jobAnswer, "Now tracked"),
+        200: jsonContent(jobAnswer, "Already tracked"),
+        ...errors,
+        422: jsonContent(errorSchema, "LlamaCloud does not know the job"),
+      },
+    }),
+    async (c) => {
+      const body = c.req.valid("json");
+      const result = await trackJob(
+        database(c.env.DB),
+        readConfig(c.env),
+        {
+          jobId: body.job_id,
+          projectId: body.project_id ?? null,
+          organizationId: body.organization_id ?? null,
+          label: body.label ?? null,
+        },
+        Date.now(),
+      );
+      if (result.kind === "upstream_not_found") throw new ApiError("upstream_not_found", result.message);
+      return result.kind === "created"
+        ? c.json({ job: presentJob(result.row) }, 201)
+        : c.json({ job: presentJob(result.row) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/api/jobs",
+      summary: "List tracked jobs, newest first",
+      middleware: [requireRead] as const,
+      request: {
+        query: z.object({
+          status: z.string().min(1).max(200).optional().openapi({ description: "LlamaCloud status" }),
+          state: z.enum(["active", "finished", "lost"]).optional().openapi({ description: "Tracking state" }),
+          limit,
+          cursor: z.string().max(1000).optional(),
+        }),
+      },
+      responses: {
+        200: jsonContent(
+          z.object({ jobs: z.array(jobSchema), next_cursor: z.string().nullable() }),
+          "A page of jobs",
+        ),
+        ...errors,
+      },
+    }),
+    async (c) => {
+      const query = c.req.valid("query");
+      const after = decodeCursor(query.cursor, jobCursor);
+      const page = await listJobs(database(c.env.DB), {
+        status: query.status,
+        state: query.state,
+        limit: query.limit,
+        after: after && { trackedAt: after.t, jobId: after.id },
+      });
+      return c.json(
+        {
+          jobs: page.rows.map(presentJob),
+          next_cursor: page.next && encodeCursor({ t: page.next.trackedAt, id: page.next.jobId }),
+        },
+        200,
+      );
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/api/jobs/{job_id}",
+      summary: "One tracked job",
+      middleware: [requireRead] as const,
+      request: { params: jobIdParam },
+      responses: {
+        200: jsonContent(jobAnswer, "The job"),
+        404: jsonContent(errorSchema, "Not tracked"),
+        ...errors,
+      },
+    }),
+    async (c) => {
+      const { job_id } = c.req.valid("param");
+      const row = await findJob(database(c.env.DB), job_id);
+      if (!row) notFound(job_id);
+      return c.json({ job: presentJob(row) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "delete",
+      path: "/api/jobs/{job_id}",
+      summary: "Stop tracking a job and delete its history",
+      middleware: [requireWrite] as const,
+      request: { params: jobIdParam },
+      responses: { 204: { description: "Deleted" }, 404: jsonContent(errorSchema, "Not tracked"), ...errors },
+    }),
+    async (c) => {
+      const { job_id } = c.req.valid("param");
+      if (!(await deleteJob(database(c.env.DB), job_id))) notFound(job_id);
+      return c.body(null, 204);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/api/jobs/{job_id}/poll",
+      summary: "Poll a job now",
+      middleware: [requireWrite] as const,
+      request: { params: jobIdParam },
+      responses: {
+        200: jsonContent(jobAnswer, "The job after the poll (a failed poll shows in tracking.last_error)"),
+        404: jsonContent(errorSchema, "Not tracked"),
+        409: jsonContent(errorSchema, "Another poll of this job is in flight"),
+        ...errors,
+      },
+    }),
+    async (c) => {
+      const { job_id } = c.req.valid("param");
+      const result = await pollOne(database(c.env.DB), readConfig(c.env), job_id, {
+        source: "manual",
+        now: Date.now(),
+      });
+      if (result.kind === "not_found") notFound(job_id);
+      if (result.kind === "busy") {
+        throw new ApiError("conflict", "This job is being polled right now; try again in a few seconds.");
+      }
+      return c.json({ job: presentJob(result.row) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/api/jobs/{job_id}/history",
+      summary: "A job's snapshots, newest first",
+      middleware: [requireRead] as const,
+      request: {
+        params: jobIdParam,
+        query: z.object({
+          since: z.iso
+            .datetime({ offset: true })
+            .optional()
+            .openapi({ description: "Inclusive lower bound" }),
+          until: z.iso
+            .datetime({ offset: true })
+            .optional()
+            .openapi({ description: "Inclusive upper bound" }),
+          limit,
+          cursor: z.string().max(1000).optional(),
+        }),
+      },
+      responses: {
+        200: jsonContent(
+          z.object({ snapshots: z.array(snapshotSchema), next_cursor: z.string().nullable() }),
+          "A page of snapshots",
+        ),
+        404: jsonContent(errorSchema, "Not tracked"),
+        ...errors,
+      },
+    }),
+    async (c) => {
+      const { job_id } = c.req.valid("param");
+      const query = c.req.valid("query");
+      const after = decodeCursor(query.cursor, snapshotCursor);
+      const db = database(c.env.DB);
+      if (!(await findJob(db, job_id))) notFound(job_id);
+      const page = await listSnapshots(db, {
+        jobId: job_id,
+        since: query.since === undefined ? undefined : Date.parse(query.since),
+        until: query.until === undefined ? undefined : Date.parse(query.until),
+        limit: query.limit,
+        after: after && { observedAt: after.t, id: after.id },
+      });
+      return c.json(
+        {
+          snapshots: page.rows.map(presentSnapshot),
+          next_cursor: page.next && encodeCursor({ t: page.next.observedAt, id: page.next.id }),
+        },
+        200,
+      );
+    },
+  );

@@ -1,0 +1,188 @@
+/**
+ * The public JSON shapes (CONTRACT.md "JSON API"), as zod schemas so the OpenAPI document is derived
+ * from the same definitions the handlers are typed against, plus the functions that map rows to them.
+ */
+import { z } from "@hono/zod-openapi";
+import type { JobRow, SnapshotRow } from "../db/schema";
+
+const timestamp = z.string().openapi({ format: "date-time", example: "2026-11-28T12:00:00.000Z" });
+const nullableTimestamp = timestamp.nullable();
+
+export const errorSchema = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: "validation_error" }),
+      message: z.string().openapi({ example: "limit must be between 1 and 200." }),
+    }),
+  })
+  .openapi("Error");
+
+export const trackingSchema = z
+  .object({
+    state: z.enum(["active", "finished", "lost"]),
+    tracked_at: timestamp,
+    last_polled_at: nullableTimestamp,
+    last_success_at: nullableTimestamp,
+    next_poll_at: nullableTimestamp,
+    consecutive_failures: z.number().int(),
+    last_error: z.object({ code: z.string(), message: z.string(), at: timestamp }).nullable(),
+    stalled_since: nullableTimestamp,
+  })
+  .openapi("Tracking");
+
+const upstreamText = z.string().nullable();
+const upstreamCount = z.number().nullable();
+
+export const jobSchema = z
+  .object({
+    id: z.string().openapi({ example: "bjb-0f4c2e" }),
+    job_type: upstreamText,
+    project_id: upstreamText,
+    organization_id: upstreamText,
+    status: upstreamText.openapi({
+      description: "LlamaCloud's status; unknown future statuses are passed through.",
+      example: "running",
+    }),
+    total_items: upstreamCount,
+    processed_items: upstreamCount,
+    failed_items: upstreamCount,
+    skipped_items: upstreamCount,
+    progress_percentage: upstreamCount,
+    error_message: upstreamText,
+    completed_at: upstreamText,
+    created_at: upstreamText,
+    directory_id: upstreamText,
+    effective_at: upstreamText,
+    job_record_id: upstreamText,
+    started_at: upstreamText,
+    updated_at: upstreamText,
+    workflow_id: upstreamText,
+    label: z.string().nullable(),
+    extra: z
+      .record(z.string(), z.unknown())
+      .openapi({ description: "Fields LlamaCloud sent that batchwatch does not know, kept as sent." }),
+    tracking: trackingSchema,
+  })
+  .openapi("Job");
+
+export const snapshotSchema = z
+  .object({
+    id: z.number().int(),
+    job_id: z.string(),
+    observed_at: timestamp,
+    source: z.enum(["track", "poll", "webhook", "manual"]),
+    status: upstreamText,
+    total_items: upstreamCount,
+    processed_items: upstreamCount,
+    failed_items: upstreamCount,
+    skipped_items: upstreamCount,
+    progress_percentage: upstreamCount,
+    error_message: upstreamText,
+    upstream_updated_at: upstreamText,
+  })
+  .openapi("Snapshot");
+
+export type JobJson = z.infer<typeof jobSchema>;
+export type SnapshotJson = z.infer<typeof snapshotSchema>;
+
+export function iso(ms: number): string;
+export function iso(ms: number | null): string | null;
+export function iso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
+const UPSTREAM_TEXT_FIELDS = [
+  "completed_at",
+  "created_at",
+  "directory_id",
+  "effective_at",
+  "job_record_id",
+  "started_at",
+  "updated_at",
+  "workflow_id",
+] as const;
+const KNOWN_UPSTREAM_FIELDS = new Set<string>([
+  ...UPSTREAM_TEXT_FIELDS,
+  "id",
+  "job_type",
+  "project_id",
+  "status",
+  "total_items",
+  "processed_items",
+  "failed_items",
+  "skipped_items",
+  "error_message",
+  "progress_percentage",
+]);
+
+function parseUpstream(json: string | null): Record<string, unknown> {
+  if (!json) return {};
+  try {
+    const value: unknown = JSON.parse(json);
+    return value && typeof value === "object" && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : {};
+  } catch {
+    return {};
+  }
+}
+
+function textOrNull(value: unknown): string | null {
+  return typeof value === "string" ? value : null;
+}
+
+export function presentJob(row: JobRow): JobJson {
+  const upstream = parseUpstream(row.upstreamJob);
+  const extra = Object.fromEntries(
+    Object.entries(upstream).filter(([key]) => !KNOWN_UPSTREAM_FIELDS.has(key)),
+  );
+  const text = Object.fromEntries(
+    UPSTREAM_TEXT_FIELDS.map((key) => [key, textOrNull(upstream[key])]),
+  ) as Record<(typeof UPSTREAM_TEXT_FIELDS)[number], string | null>;
+  return {
+    id: row.jobId,
+    job_type: row.jobType,
+    project_id: row.projectId ?? textOrNull(upstream.project_id),
+    organization_id: row.organizationId,
+    status: row.status,
+    total_items: row.totalItems,
+    processed_items: row.processedItems,
+    failed_items: row.failedItems,
+    skipped_items: row.skippedItems,
+    progress_percentage: row.progressPercentage,
+    error_message: row.errorMessage,
+    ...text,
+    label: row.label,
+    extra,
+    tracking: {
+      state: row.state,
+      tracked_at: iso(row.trackedAt),
+      last_polled_at: iso(row.lastPolledAt),
+      last_success_at: iso(row.lastSuccessAt),
+      next_poll_at: iso(row.nextPollAt),
+      consecutive_failures: row.consecutiveFailures,
+      last_error:
+        row.lastErrorCode && row.lastErrorAt !== null
+          ? { code: row.lastErrorCode, message: row.lastErrorMessage ?? "", at: iso(row.lastErrorAt) }
+          : null,
+      stalled_since: iso(row.stalledSince),
+    },
+  };
+}
+
+export function presentSnapshot(row: SnapshotRow): SnapshotJson {
+  return {
+    id: row.id,
+    job_id: row.jobId,
+    observed_at: iso(row.observedAt),
+    source: row.source,
+    status: row.status,
+    total_items: row.totalItems,
+    processed_items: row.processedItems,
+    failed_items: row.failedItems,
+    skipped_items: row.skippedItems,
+    progress_percentage: row.progressPercentage,
+    error_message: row.errorMessage,
+    upstream_updated_at: row.upstreamUpdatedAt,
+  };
+}

@@ -1,0 +1,123 @@
+import { z } from "zod";
+import { classifyHttpFailure, classifyThrown, type UpstreamFailure } from "./failures";
+
+/**
+ * The status answer as LlamaCloud sends it. Only `id` and `status` are required: optional fields may
+ * be missing or null, extra fields pass through untouched, and any status string is accepted so a
+ * new upstream status never breaks polling.
+ */
+const count = z.number().nullish();
+const text = z.string().nullish();
+
+export const upstreamJobSchema = z.looseObject({
+  id: z.string(),
+  status: z.string().min(1),
+  job_type: text,
+  project_id: text,
+  total_items: count,
+  processed_items: count,
+  failed_items: count,
+  skipped_items: count,
+  error_message: text,
+  completed_at: text,
+  created_at: text,
+  directory_id: text,
+  effective_at: text,
+  job_record_id: text,
+  started_at: text,
+  updated_at: text,
+  workflow_id: text,
+});
+
+export const statusAnswerSchema = z.looseObject({
+  job: upstreamJobSchema,
+  progress_percentage: z.number().nullish(),
+});
+
+export type UpstreamJob = z.infer<typeof upstreamJobSchema>;
+export type StatusAnswer = z.infer<typeof statusAnswerSchema>;
+
+export type StatusResult = { ok: true; answer: StatusAnswer } | { ok: false; failure: UpstreamFailure };
+
+export const REQUEST_TIMEOUT_MS = 10_000;
+
+export interface LlamaCloudTarget {
+  baseUrl: string;
+  apiKey: string | undefined;
+}
+
+export interface JobRef {
+  jobId: string;
+  projectId: string | null;
+  organizationId: string | null;
+}
+
+/**
+ * Fetches one job's status. Never throws and never retries: every failure comes back classified and
+ * the monitor's next poll is the retry.
+ */
+export async function fetchJobStatus(target: LlamaCloudTarget, job: JobRef): Promise<StatusResult> {
+  if (!target.apiKey) {
+    return {
+      ok: false,
+      failure: {
+        kind: "not_configured",
+        message: "LLAMA_CLOUD_API_KEY is not set, so jobs cannot be polled.",
+      },
+    };
+  }
+  const url = new URL(`${target.baseUrl}/api/v1/beta/batch-processing/${encodeURIComponent(job.jobId)}`);
+  if (job.projectId) url.searchParams.set("project_id", job.projectId);
+  if (job.organizationId) url.searchParams.set("organization_id", job.organizationId);
+
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      headers: { Authorization: `Bearer ${target.apiKey}`, Accept: "application/json" },
+      signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      redirect: "manual",
+    });
+  } catch (error) {
+    return { ok: false, failure: classifyThrown(error, REQUEST_TIMEOUT_MS) };
+  }
+
+  if (!response.ok) {
+    // Drain the body so the connection is released; its content is not trusted for anything.
+    await response.body?.cancel().catch(() => {});
+    return {
+      ok: false,
+      failure: classifyHttpFailure(response.status, response.headers.get("retry-after"), Date.now()),
+    };
+  }
+
+  let body: unknown;
+  try {
+    body = await response.json();
+  } catch (error) {
+    const failure = classifyThrown(error, REQUEST_TIMEOUT_MS);
+    if (failure.kind === "timeout") return { ok: false, failure };
+    return {
+      ok: false,
+      failure: { kind: "malformed", message: "LlamaCloud answered with a body that is not JSON." },
+    };
+  }
+  const parsed = statusAnswerSchema.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue ? ` (${issue.path.join(".") || "body"}: ${issue.message})` : "";
+    return {
+      ok: false,
+      failure: { kind: "malformed", message: `LlamaCloud's answer did not have the expected shape${where}.` },
+    };
+  }
+  if (parsed.data.job.id !== job.jobId) {
+    return {
+      ok: false,
+      failure: {
+        kind: "malformed",
+        message: "LlamaCloud answered with a different job than the one asked for.",
+      },
+    };
+  }
+  return { ok: true, answer: parsed.data };
+}

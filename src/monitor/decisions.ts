@@ -1,0 +1,263 @@
+/**
+ * The monitor's decisions, as pure functions of what is stored and what LlamaCloud answered.
+ * Nothing here touches D1 or the network, so every rule is unit-tested on its own.
+ */
+import type { StatusAnswer, StatusResult } from "../llamacloud/client";
+import type { FailureKind } from "../llamacloud/failures";
+
+export const TERMINAL_STATUSES = new Set(["completed", "failed", "cancelled"]);
+/** While nothing changes the poll interval grows by this factor, up to MAX_QUIET_INTERVAL_SECONDS. */
+export const QUIET_GROWTH = 1.5;
+export const MAX_QUIET_INTERVAL_SECONDS = 10 * 60;
+export const MAX_ERROR_BACKOFF_SECONDS = 30 * 60;
+/** Upstream 404s in a row before a job is declared lost. */
+export const LOST_AFTER_NOT_FOUND = 3;
+
+export type TrackingState = "active" | "finished" | "lost";
+
+/** The part of a job's state that a snapshot records; a snapshot is written when any of it changes. */
+export interface Observation {
+  status: string | null;
+  totalItems: number | null;
+  processedItems: number | null;
+  failedItems: number | null;
+  skippedItems: number | null;
+  progressPercentage: number | null;
+  errorMessage: string | null;
+  upstreamUpdatedAt: string | null;
+}
+
+/** What the monitor knows about a job before a poll. */
+export interface TrackedJob extends Observation {
+  state: TrackingState;
+  pollIntervalSeconds: number;
+  consecutiveFailures: number;
+  consecutiveNotFound: number;
+  lastChangeAt: number | null;
+  stalledSince: number | null;
+  trackedAt: number;
+}
+
+export interface MonitorSettings {
+  pollIntervalSeconds: number;
+  stallAfterMinutes: number;
+}
+
+/** The fields of a job a poll outcome sets (tracking fields, and the upstream ones on success). */
+export interface JobChanges {
+  state: TrackingState;
+  lastPolledAt: number;
+  nextPollAt: number | null;
+  pollIntervalSeconds: number;
+  consecutiveFailures: number;
+  consecutiveNotFound: number;
+  lastErrorCode: string | null;
+  lastErrorMessage: string | null;
+  lastErrorAt: number | null;
+  stalledSince: number | null;
+  lastSuccessAt?: number;
+  lastChangeAt?: number | null;
+  /** Present only when the answer was accepted (not stale): the new upstream view of the job. */
+  upstream?: { observation: Observation; jobType: string | null; upstreamJob: string };
+}
+
+export interface PollOutcome {
+  changes: JobChanges;
+  /** The snapshot to write, or null when nothing a snapshot records has changed. */
+  snapshot: Observation | null;
+  /** Set by a 429: no job may be polled before this time. */
+  pauseUntil: number | null;
+  failure: FailureKind | null;
+}
+
+export function isTerminal(status: string | null): boolean {
+  return status !== null && TERMINAL_STATUSES.has(status);
+}
+
+export function observationOf(answer: StatusAnswer): Observation {
+  const job = answer.job;
+  return {
+    status: job.status,
+    totalItems: job.total_items ?? null,
+    processedItems: job.processed_items ?? null,
+    failedItems: job.failed_items ?? null,
+    skippedItems: job.skipped_items ?? null,
+    progressPercentage: answer.progress_percentage ?? null,
+    errorMessage: job.error_message ?? null,
+    upstreamUpdatedAt: job.updated_at ?? null,
+  };
+}
+
+/** True when a snapshot-worthy field differs. `upstreamUpdatedAt` alone is not a change. */
+export function observationChanged(previous: Observation | null, next: Observation): boolean {
+  if (previous === null || previous.status === null) return true;
+  return (
+    previous.status !== next.status ||
+    previous.totalItems !== next.totalItems ||
+    previous.processedItems !== next.processedItems ||
+    previous.failedItems !== next.failedItems ||
+    previous.skippedItems !== next.skippedItems ||
+    previous.progressPercentage !== next.progressPercentage ||
+    previous.errorMessage !== next.errorMessage
+  );
+}
+
+/**
+ * An answer is stale when its `updated_at` is strictly older than the one already stored: callbacks
+ * and caches can deliver old news, and old news must never move a job backwards. Unparseable or
+ * missing timestamps are not evidence of staleness.
+ */
+export function isStale(storedUpdatedAt: string | null, answerUpdatedAt: string | null): boolean {
+  if (!storedUpdatedAt || !answerUpdatedAt) return false;
+  const stored = Date.parse(storedUpdatedAt);
+  const answer = Date.parse(answerUpdatedAt);
+  if (Number.isNaN(stored) || Number.isNaN(answer)) return false;
+  return answer < stored;
+}
+
+/** The next interval while a job is quiet: grows from the base, never past ten minutes. */
+export function nextQuietInterval(currentSeconds: number, baseSeconds: number): number {
+  const from = Math.max(currentSeconds, baseSeconds);
+  return Math.min(Math.ceil(from * QUIET_GROWTH), Math.max(MAX_QUIET_INTERVAL_SECONDS, baseSeconds));
+}
+
+/** Exponential backoff after `failures` failures in a row (1 → the base interval), capped at 30 minutes. */
+export function errorBackoffSeconds(failures: number, baseSeconds: number): number {
+  const exponent = Math.max(0, failures - 1);
+  return Math.min(baseSeconds * 2 ** Math.min(exponent, 30), MAX_ERROR_BACKOFF_SECONDS);
+}
+
+/**
+ * A job is stalled once nothing it reports has changed for `stallAfterMinutes`. Returns the time it
+ * has been stuck since (its last change), or null when it is moving.
+ */
+export function stalledSince(
+  lastChangeAt: number | null,
+  now: number,
+  stallAfterMinutes: number,
+): number | null {
+  if (lastChangeAt === null) return null;
+  return now - lastChangeAt >= stallAfterMinutes * 60_000 ? lastChangeAt : null;
+}
+
+/** Decides everything a poll result means for one job. */
+export function decideOutcome(
+  job: TrackedJob,
+  result: StatusResult,
+  now: number,
+  settings: MonitorSettings,
+): PollOutcome {
+  const base = settings.pollIntervalSeconds;
+  const tracking = {
+    lastPolledAt: now,
+    lastErrorCode: null,
+    lastErrorMessage: null,
+    lastErrorAt: null,
+  };
+
+  if (result.ok) {
+    const observation = observationOf(result.answer);
+    if (isStale(job.upstreamUpdatedAt, observation.upstreamUpdatedAt)) {
+      // Old news: the poll succeeded, nothing it says is applied.
+      return quietSuccess(job, now, settings, tracking);
+    }
+    const changed = observationChanged(job, observation);
+    const terminal = isTerminal(observation.status);
+    const lastChangeAt = changed ? now : (job.lastChangeAt ?? now);
+    const interval = changed ? base : nextQuietInterval(job.pollIntervalSeconds, base);
+    const { id: _id, ...rest } = result.answer.job;
+    return {
+      changes: {
+        ...tracking,
+        state: terminal ? "finished" : "active",
+        nextPollAt: terminal ? null : now + interval * 1000,
+        pollIntervalSeconds: interval,
+        consecutiveFailures: 0,
+        consecutiveNotFound: 0,
+        lastSuccessAt: now,
+        lastChangeAt,
+        stalledSince: terminal ? null : stalledSince(lastChangeAt, now, settings.stallAfterMinutes),
+        upstream: {
+          observation,
+          jobType: result.answer.job.job_type ?? null,
+          upstreamJob: JSON.stringify({
+            ...rest,
+            progress_percentage: result.answer.progress_percentage ?? null,
+          }),
+        },
+      },
+      snapshot: changed ? observation : null,
+      pauseUntil: null,
+      failure: null,
+    };
+  }
+
+  const failure = result.failure;
+  const error = { lastErrorCode: failure.kind, lastErrorMessage: failure.message, lastErrorAt: now };
+  if (failure.kind === "rate_limited") {
+    // Not the job's fault: it keeps its failure count and simply waits for the pause to end.
+    const retryAt = failure.retryAt ?? now + base * 1000;
+    return {
+      changes: {
+        ...tracking,
+        ...error,
+        state: job.state,
+        nextPollAt: job.state === "active" ? retryAt : null,
+        pollIntervalSeconds: job.pollIntervalSeconds,
+        consecutiveFailures: job.consecutiveFailures,
+        consecutiveNotFound: job.consecutiveNotFound,
+        stalledSince: job.stalledSince,
+      },
+      snapshot: null,
+      pauseUntil: retryAt,
+      failure: failure.kind,
+    };
+  }
+
+  const failures = job.consecutiveFailures + 1;
+  const notFound = failure.kind === "not_found" ? job.consecutiveNotFound + 1 : 0;
+  const lost = notFound >= LOST_AFTER_NOT_FOUND;
+  const keepsPolling = !lost && job.state !== "finished";
+  return {
+    changes: {
+      ...tracking,
+      ...error,
+      state: lost ? "lost" : job.state === "lost" ? "active" : job.state,
+      nextPollAt: keepsPolling ? now + errorBackoffSeconds(failures, base) * 1000 : null,
+      pollIntervalSeconds: job.pollIntervalSeconds,
+      consecutiveFailures: failures,
+      consecutiveNotFound: notFound,
+      stalledSince: lost ? null : job.stalledSince,
+    },
+    snapshot: null,
+    pauseUntil: null,
+    failure: failure.kind,
+  };
+}
+
+function quietSuccess(
+  job: TrackedJob,
+  now: number,
+  settings: MonitorSettings,
+  tracking: Pick<JobChanges, "lastPolledAt" | "lastErrorCode" | "lastErrorMessage" | "lastErrorAt">,
+): PollOutcome {
+  const terminal = isTerminal(job.status);
+  const interval = nextQuietInterval(job.pollIntervalSeconds, settings.pollIntervalSeconds);
+  const lastChangeAt = job.lastChangeAt ?? now;
+  return {
+    changes: {
+      ...tracking,
+      state: terminal ? "finished" : "active",
+      nextPollAt: terminal ? null : now + interval * 1000,
+      pollIntervalSeconds: interval,
+      consecutiveFailures: 0,
+      consecutiveNotFound: 0,
+      lastSuccessAt: now,
+      lastChangeAt,
+      stalledSince: terminal ? null : stalledSince(lastChangeAt, now, settings.stallAfterMinutes),
+    },
+    snapshot: null,
+    pauseUntil: null,
+    failure: null,
+  };
+}

@@ -1,0 +1,162 @@
+import type { Config } from "../config";
+import type { Database, Statement } from "../db/client";
+import {
+  applyChangesStatement,
+  claimJob,
+  findJob,
+  pauseStatement,
+  rateLimitedUntil,
+  releaseStatement,
+  type SnapshotSource,
+  snapshotStatement,
+} from "../db/jobs";
+import type { JobRow } from "../db/schema";
+import { fetchJobStatus, type StatusResult } from "../llamacloud/client";
+import { decideOutcome, type PollOutcome } from "./decisions";
+
+/** Workers allow six simultaneous open connections per invocation. */
+export const MAX_IN_FLIGHT = 6;
+/** How long a claim protects a job; longer than any one poll (10 s timeout) plus the write. */
+export const LEASE_MS = 2 * 60_000;
+/** D1 batches are kept to this many statements; one job's statements always stay in one batch. */
+const MAX_STATEMENTS_PER_BATCH = 200;
+
+export interface PolledJob {
+  row: JobRow;
+  outcome: PollOutcome;
+}
+
+export interface PollRound {
+  polled: PolledJob[];
+  /** Claimed but not polled, because a 429 paused polling or the time budget ran out. */
+  skipped: JobRow[];
+  pauseUntil: number | null;
+  /** The writes of the round, grouped per job so a group never straddles two batches. */
+  groups: Statement[][];
+}
+
+export function rateLimitedResult(until: number): StatusResult {
+  return {
+    ok: false,
+    failure: {
+      kind: "rate_limited",
+      retryAt: until,
+      message: `Polling is paused by a LlamaCloud rate limit until ${new Date(until).toISOString()}.`,
+    },
+  };
+}
+
+/** The writes for one polled job: its snapshot (if any) first, then the update that releases the lease. */
+export function outcomeStatements(
+  db: Database,
+  polled: PolledJob,
+  opts: { source: SnapshotSource; now: number; token: string },
+): Statement[] {
+  const { row, outcome } = polled;
+  const statements: Statement[] = [];
+  if (outcome.snapshot) {
+    statements.push(snapshotStatement(db, row.jobId, outcome.snapshot, opts.source, opts.now, opts.token));
+  }
+  statements.push(applyChangesStatement(db, row.jobId, outcome.changes, opts.token));
+  return statements;
+}
+
+/**
+ * Polls jobs this invocation has claimed, at most MAX_IN_FLIGHT at a time. A 429 stops new polls
+ * at once (the pause applies to every job); the budget stops them when the invocation runs late.
+ * Returns the writes rather than running them so the caller can add its own to the same batch.
+ */
+export async function pollClaimed(
+  db: Database,
+  config: Config,
+  rows: JobRow[],
+  opts: { source: SnapshotSource; now: number; token: string; deadline: number },
+): Promise<PollRound> {
+  const results: (StatusResult | undefined)[] = new Array(rows.length);
+  let pauseUntil: number | null = null;
+  let next = 0;
+  const target = { baseUrl: config.llamaCloudBaseUrl, apiKey: config.llamaCloudApiKey };
+
+  async function worker() {
+    while (next < rows.length && pauseUntil === null && Date.now() < opts.deadline) {
+      const index = next++;
+      const row = rows[index] as JobRow;
+      const result = await fetchJobStatus(target, row);
+      results[index] = result;
+      if (!result.ok && result.failure.kind === "rate_limited") {
+        pauseUntil = Math.max(pauseUntil ?? 0, result.failure.retryAt ?? opts.now);
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(MAX_IN_FLIGHT, rows.length) }, worker));
+
+  const round: PollRound = { polled: [], skipped: [], pauseUntil, groups: [] };
+  rows.forEach((row, index) => {
+    const result = results[index];
+    if (!result) {
+      round.skipped.push(row);
+      round.groups.push([releaseStatement(db, row.jobId, opts.token, pauseUntil ?? undefined)]);
+      return;
+    }
+    const polled = { row, outcome: decideOutcome(row, result, opts.now, config) };
+    round.polled.push(polled);
+    round.groups.push(outcomeStatements(db, polled, opts));
+  });
+  if (pauseUntil !== null) round.groups.push([pauseStatement(db, pauseUntil, opts.now)]);
+  return round;
+}
+
+/** Runs statement groups in as few D1 batches as the batch size allows. */
+export async function runGroups(db: Database, groups: Statement[][]): Promise<number> {
+  let batches = 0;
+  let current: Statement[] = [];
+  const flush = async () => {
+    if (current.length === 0) return;
+    await db.batch(current as [Statement, ...Statement[]]);
+    batches++;
+    current = [];
+  };
+  for (const group of groups) {
+    if (current.length + group.length > MAX_STATEMENTS_PER_BATCH) await flush();
+    current.push(...group);
+  }
+  await flush();
+  return batches;
+}
+
+export type PollOneResult =
+  | { kind: "polled"; row: JobRow; outcome: PollOutcome }
+  | { kind: "not_found" }
+  | { kind: "busy"; row: JobRow };
+
+/**
+ * Polls one job now, whatever its schedule (a manual poll or a LlamaCloud callback). A job another
+ * invocation is polling at this moment is reported busy rather than polled twice.
+ */
+export async function pollOne(
+  db: Database,
+  config: Config,
+  jobId: string,
+  opts: { source: SnapshotSource; now: number },
+): Promise<PollOneResult> {
+  const token = crypto.randomUUID();
+  const claim = await claimJob(db, { jobId, now: opts.now, token, leaseUntil: opts.now + LEASE_MS });
+  if (!claim.row) {
+    if (!claim.exists) return { kind: "not_found" };
+    const row = await findJob(db, jobId);
+    return row ? { kind: "busy", row } : { kind: "not_found" };
+  }
+  const row = claim.row;
+  const pausedUntil = await rateLimitedUntil(db, opts.now);
+  const result = pausedUntil
+    ? rateLimitedResult(pausedUntil)
+    : await fetchJobStatus({ baseUrl: config.llamaCloudBaseUrl, apiKey: config.llamaCloudApiKey }, row);
+  const polled = { row, outcome: decideOutcome(row, result, opts.now, config) };
+  const statements = outcomeStatements(db, polled, { ...opts, token });
+  if (polled.outcome.pauseUntil !== null && !pausedUntil) {
+    statements.push(pauseStatement(db, polled.outcome.pauseUntil, opts.now));
+  }
+  await runGroups(db, [statements]);
+  const updated = await findJob(db, jobId);
+  return updated ? { kind: "polled", row: updated, outcome: polled.outcome } : { kind: "not_found" };
+}

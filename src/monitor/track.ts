@@ -1,0 +1,85 @@
+import { eq } from "drizzle-orm";
+import type { Config } from "../config";
+import type { Database } from "../db/client";
+import { findJob, insertJobStatement, type NewJob, pauseStatement, rateLimitedUntil } from "../db/jobs";
+import { type JobRow, jobs } from "../db/schema";
+import { fetchJobStatus } from "../llamacloud/client";
+import type { TrackedJob } from "./decisions";
+import { decideOutcome, type PollOutcome } from "./decisions";
+import { outcomeStatements, rateLimitedResult } from "./poll";
+
+export type TrackResult =
+  | { kind: "created"; row: JobRow; outcome: PollOutcome }
+  | { kind: "existing"; row: JobRow }
+  | { kind: "upstream_not_found"; message: string };
+
+/** A job as it stands before its first poll. */
+function untracked(now: number, pollIntervalSeconds: number): TrackedJob {
+  return {
+    state: "active",
+    status: null,
+    totalItems: null,
+    processedItems: null,
+    failedItems: null,
+    skippedItems: null,
+    progressPercentage: null,
+    errorMessage: null,
+    upstreamUpdatedAt: null,
+    pollIntervalSeconds,
+    consecutiveFailures: 0,
+    consecutiveNotFound: 0,
+    lastChangeAt: null,
+    stalledSince: null,
+    trackedAt: now,
+  };
+}
+
+/**
+ * Starts tracking a job with one inline poll. An upstream 404 stores nothing (the id is wrong);
+ * any other failure still tracks the job, with the error recorded and the next poll scheduled.
+ */
+export async function trackJob(
+  db: Database,
+  config: Config,
+  input: NewJob,
+  now: number,
+): Promise<TrackResult> {
+  const existing = await findJob(db, input.jobId);
+  if (existing) return { kind: "existing", row: existing };
+
+  const pausedUntil = await rateLimitedUntil(db, now);
+  const result = pausedUntil
+    ? rateLimitedResult(pausedUntil)
+    : await fetchJobStatus({ baseUrl: config.llamaCloudBaseUrl, apiKey: config.llamaCloudApiKey }, input);
+  if (!result.ok && result.failure.kind === "not_found") {
+    return {
+      kind: "upstream_not_found",
+      message: `LlamaCloud has no batch job "${input.jobId}" in this project.`,
+    };
+  }
+
+  const token = crypto.randomUUID();
+  const outcome = decideOutcome(untracked(now, config.pollIntervalSeconds), result, now, config);
+  const insert = insertJobStatement(db, input, {
+    now,
+    token,
+    pollIntervalSeconds: config.pollIntervalSeconds,
+  });
+  const writes = outcomeStatements(
+    db,
+    { row: { jobId: input.jobId } as JobRow, outcome },
+    { source: "track", now, token },
+  );
+  if (outcome.pauseUntil !== null && !pausedUntil) writes.push(pauseStatement(db, outcome.pauseUntil, now));
+  // One batch: the insert, the first poll's outcome (guarded by the lease the insert took) and the read.
+  const results = await db.batch([
+    insert.returning({ jobId: jobs.jobId }),
+    ...writes,
+    db.select().from(jobs).where(eq(jobs.jobId, input.jobId)),
+  ]);
+  const inserted = results[0].length > 0;
+  const [row] = results[results.length - 1] as JobRow[];
+  if (!row) throw new Error(`job ${input.jobId} vanished right after it was tracked`);
+  // A concurrent request may have tracked it first; then ours changed nothing and theirs is returned.
+  return inserted ? { kind: "created", row, outcome } : { kind: "existing", row };
+}
