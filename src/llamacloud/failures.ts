@@ -32,6 +32,8 @@ export function parseRetryAfter(value: string | null | undefined, now: number): 
   const trimmed = value.trim();
   if (trimmed === "") return null;
   if (/^\d+(\.\d+)?$/.test(trimmed)) return now + Math.ceil(Number(trimmed) * 1000);
+  // Anything else must look like an HTTP-date ("Wed, 21 Oct 2015 07:28:00 GMT"), not a stray number.
+  if (!/[a-z]/i.test(trimmed)) return null;
   const date = Date.parse(trimmed);
   if (Number.isNaN(date)) return null;
   return Math.max(date, now);

@@ -1,0 +1,275 @@
+import { describe, expect, it } from "vitest";
+import type { StatusResult } from "../../src/llamacloud/client";
+import {
+  decideOutcome,
+  errorBackoffSeconds,
+  isStale,
+  isTerminal,
+  MAX_ERROR_BACKOFF_SECONDS,
+  MAX_QUIET_INTERVAL_SECONDS,
+  nextQuietInterval,
+  type Observation,
+  observationChanged,
+  stalledSince,
+  type TrackedJob,
+} from "../../src/monitor/decisions";
+
+const now = Date.parse("2026-11-28T12:00:00Z");
+const settings = { pollIntervalSeconds: 60, stallAfterMinutes: 30 };
+
+const running: Observation = {
+  status: "running",
+  totalItems: 100,
+  processedItems: 40,
+  failedItems: 1,
+  skippedItems: 0,
+  progressPercentage: 41,
+  errorMessage: null,
+  upstreamUpdatedAt: "2026-11-28T11:59:00Z",
+};
+
+function tracked(overrides: Partial<TrackedJob> = {}): TrackedJob {
+  return {
+    ...running,
+    state: "active",
+    pollIntervalSeconds: 60,
+    consecutiveFailures: 0,
+    consecutiveNotFound: 0,
+    lastChangeAt: now - 60_000,
+    stalledSince: null,
+    trackedAt: now - 3_600_000,
+    ...overrides,
+  };
+}
+
+function answer(overrides: Partial<Record<string, unknown>> = {}, progress = 41): StatusResult {
+  return {
+    ok: true,
+    answer: {
+      job: {
+        id: "bjb-1",
+        status: "running",
+        job_type: "parse",
+        total_items: 100,
+        processed_items: 40,
+        failed_items: 1,
+        skipped_items: 0,
+        error_message: null,
+        updated_at: "2026-11-28T11:59:00Z",
+        ...overrides,
+      } as never,
+      progress_percentage: progress,
+    },
+  };
+}
+
+function failure(kind: string, extra: Record<string, unknown> = {}): StatusResult {
+  return { ok: false, failure: { kind, message: `${kind} happened`, ...extra } as never };
+}
+
+describe("isTerminal", () => {
+  it.each(["completed", "failed", "cancelled"])("%s is terminal", (s) => expect(isTerminal(s)).toBe(true));
+  it.each(["pending", "running", "dispatched", "paused_for_review", null])("%s is not", (s) =>
+    expect(isTerminal(s)).toBe(false),
+  );
+});
+
+describe("observationChanged", () => {
+  it("is true for the first observation", () => {
+    expect(observationChanged(null, running)).toBe(true);
+    expect(observationChanged({ ...running, status: null }, running)).toBe(true);
+  });
+  it("is false when only upstream updated_at moved", () => {
+    expect(observationChanged(running, { ...running, upstreamUpdatedAt: "2026-11-28T12:00:00Z" })).toBe(
+      false,
+    );
+  });
+  it.each([
+    ["status", { status: "completed" }],
+    ["total", { totalItems: 101 }],
+    ["processed", { processedItems: 41 }],
+    ["failed", { failedItems: 2 }],
+    ["skipped", { skippedItems: 1 }],
+    ["progress", { progressPercentage: 42 }],
+    ["error", { errorMessage: "boom" }],
+  ])("is true when %s changes", (_, change) => {
+    expect(observationChanged(running, { ...running, ...change })).toBe(true);
+  });
+});
+
+describe("isStale", () => {
+  it("is stale only when the answer is strictly older", () => {
+    expect(isStale("2026-11-28T12:00:00Z", "2026-11-28T11:00:00Z")).toBe(true);
+    expect(isStale("2026-11-28T12:00:00Z", "2026-11-28T12:00:00Z")).toBe(false);
+    expect(isStale("2026-11-28T12:00:00Z", "2026-11-28T13:00:00Z")).toBe(false);
+  });
+  it("does not call missing or unparseable timestamps stale", () => {
+    expect(isStale(null, "2026-11-28T11:00:00Z")).toBe(false);
+    expect(isStale("2026-11-28T12:00:00Z", null)).toBe(false);
+    expect(isStale("yesterday", "2026-11-28T11:00:00Z")).toBe(false);
+  });
+});
+
+describe("intervals", () => {
+  it("grows while quiet, up to ten minutes", () => {
+    const seen: number[] = [];
+    let interval = 60;
+    for (let i = 0; i < 10; i++) {
+      interval = nextQuietInterval(interval, 60);
+      seen.push(interval);
+    }
+    expect(seen.slice(0, 3)).toEqual([90, 135, 203]);
+    expect(seen.at(-1)).toBe(MAX_QUIET_INTERVAL_SECONDS);
+    expect(seen.every((s, i) => i === 0 || s >= (seen[i - 1] as number))).toBe(true);
+  });
+  it("backs off exponentially on errors, up to thirty minutes", () => {
+    expect([1, 2, 3, 4, 5].map((n) => errorBackoffSeconds(n, 60))).toEqual([60, 120, 240, 480, 960]);
+    expect(errorBackoffSeconds(6, 60)).toBe(MAX_ERROR_BACKOFF_SECONDS);
+    expect(errorBackoffSeconds(500, 60)).toBe(MAX_ERROR_BACKOFF_SECONDS);
+  });
+});
+
+describe("stalledSince", () => {
+  it("marks a job stalled once nothing changed for the threshold, since its last change", () => {
+    expect(stalledSince(now - 29 * 60_000, now, 30)).toBeNull();
+    expect(stalledSince(now - 30 * 60_000, now, 30)).toBe(now - 30 * 60_000);
+    expect(stalledSince(null, now, 30)).toBeNull();
+  });
+});
+
+describe("decideOutcome", () => {
+  it("writes a snapshot and resets the interval when something changed", () => {
+    const outcome = decideOutcome(
+      tracked({ pollIntervalSeconds: 300 }),
+      answer({ processed_items: 50, updated_at: "2026-11-28T12:00:00Z" }, 51),
+      now,
+      settings,
+    );
+    expect(outcome.snapshot).toMatchObject({ processedItems: 50, progressPercentage: 51 });
+    expect(outcome.changes).toMatchObject({
+      state: "active",
+      pollIntervalSeconds: 60,
+      nextPollAt: now + 60_000,
+      lastChangeAt: now,
+      lastSuccessAt: now,
+      consecutiveFailures: 0,
+      stalledSince: null,
+    });
+    expect(outcome.changes.upstream?.observation.processedItems).toBe(50);
+  });
+
+  it("writes no snapshot and grows the interval when nothing changed", () => {
+    const outcome = decideOutcome(tracked(), answer(), now, settings);
+    expect(outcome.snapshot).toBeNull();
+    expect(outcome.changes.pollIntervalSeconds).toBe(90);
+    expect(outcome.changes.nextPollAt).toBe(now + 90_000);
+    expect(outcome.changes.lastChangeAt).toBe(now - 60_000);
+  });
+
+  it("keeps unknown fields and unknown statuses, which are not terminal", () => {
+    const outcome = decideOutcome(
+      tracked(),
+      answer({ status: "paused_for_review", shiny_new: 7 }),
+      now,
+      settings,
+    );
+    expect(outcome.changes.state).toBe("active");
+    expect(outcome.snapshot?.status).toBe("paused_for_review");
+    expect(JSON.parse(outcome.changes.upstream?.upstreamJob ?? "{}")).toMatchObject({ shiny_new: 7 });
+  });
+
+  it.each(["completed", "failed", "cancelled"])("stops polling at %s", (status) => {
+    const outcome = decideOutcome(tracked(), answer({ status }), now, settings);
+    expect(outcome.changes.state).toBe("finished");
+    expect(outcome.changes.nextPollAt).toBeNull();
+    expect(outcome.snapshot?.status).toBe(status);
+  });
+
+  it("never applies a stale answer", () => {
+    const job = tracked({ upstreamUpdatedAt: "2026-11-28T11:59:00Z" });
+    const outcome = decideOutcome(
+      job,
+      answer({ status: "pending", processed_items: 0, updated_at: "2026-11-28T11:00:00Z" }, 0),
+      now,
+      settings,
+    );
+    expect(outcome.snapshot).toBeNull();
+    expect(outcome.changes.upstream).toBeUndefined();
+    expect(outcome.changes).toMatchObject({ state: "active", lastPolledAt: now, lastSuccessAt: now });
+  });
+
+  it("marks a quiet job stalled after the threshold, and clears it when it moves", () => {
+    const quiet = tracked({ lastChangeAt: now - 31 * 60_000 });
+    const stalled = decideOutcome(quiet, answer(), now, settings);
+    expect(stalled.changes.stalledSince).toBe(now - 31 * 60_000);
+    const moving = decideOutcome(
+      { ...quiet, stalledSince: now - 31 * 60_000 },
+      answer({ processed_items: 41 }),
+      now,
+      settings,
+    );
+    expect(moving.changes.stalledSince).toBeNull();
+  });
+
+  it("backs off on errors and records the error", () => {
+    const outcome = decideOutcome(
+      tracked({ consecutiveFailures: 2 }),
+      failure("server_error"),
+      now,
+      settings,
+    );
+    expect(outcome.snapshot).toBeNull();
+    expect(outcome.failure).toBe("server_error");
+    expect(outcome.changes).toMatchObject({
+      state: "active",
+      consecutiveFailures: 3,
+      nextPollAt: now + 240_000,
+      lastErrorCode: "server_error",
+      lastErrorAt: now,
+    });
+    expect(outcome.changes.upstream).toBeUndefined();
+  });
+
+  it("declares a job lost after three 404s in a row, and only then", () => {
+    const second = decideOutcome(tracked({ consecutiveNotFound: 1 }), failure("not_found"), now, settings);
+    expect(second.changes.state).toBe("active");
+    expect(second.changes.consecutiveNotFound).toBe(2);
+    const third = decideOutcome(tracked({ consecutiveNotFound: 2 }), failure("not_found"), now, settings);
+    expect(third.changes).toMatchObject({ state: "lost", nextPollAt: null, consecutiveNotFound: 3 });
+  });
+
+  it("breaks a 404 streak on any other answer", () => {
+    const outcome = decideOutcome(tracked({ consecutiveNotFound: 2 }), failure("timeout"), now, settings);
+    expect(outcome.changes.consecutiveNotFound).toBe(0);
+    expect(
+      decideOutcome(tracked({ consecutiveNotFound: 2 }), answer(), now, settings).changes.consecutiveNotFound,
+    ).toBe(0);
+  });
+
+  it("pauses on a 429 without counting it against the job", () => {
+    const retryAt = now + 120_000;
+    const outcome = decideOutcome(
+      tracked({ consecutiveFailures: 1 }),
+      failure("rate_limited", { retryAt }),
+      now,
+      settings,
+    );
+    expect(outcome.pauseUntil).toBe(retryAt);
+    expect(outcome.changes).toMatchObject({
+      consecutiveFailures: 1,
+      nextPollAt: retryAt,
+      lastErrorCode: "rate_limited",
+    });
+  });
+
+  it("brings a lost job back when it answers again", () => {
+    const outcome = decideOutcome(
+      tracked({ state: "lost", consecutiveNotFound: 3 }),
+      answer(),
+      now,
+      settings,
+    );
+    expect(outcome.changes.state).toBe("active");
+    expect(outcome.changes.consecutiveNotFound).toBe(0);
+  });
+});
