@@ -114,6 +114,8 @@ export function snapshotStatement(
   return db.insert(snapshots).select(
     db
       .select({
+        // drizzle checks that an INSERT ... SELECT names every column in table order; null lets SQLite pick the id.
+        id: sql`null`.as("id"),
         jobId: sql`${v.jobId}`.as("job_id"),
         observedAt: sql`${v.observedAt}`.as("observed_at"),
         source: sql`${v.source}`.as("source"),
