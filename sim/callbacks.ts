@@ -1,0 +1,147 @@
+// LlamaCloud-style webhook callbacks: `{event_id, event_type, timestamp, data}`, the X-Webhook-*
+// headers, and `LC-Signature: sha256=<hex HMAC-SHA256 of the raw body>` when a secret is set.
+//
+// Event types follow LlamaCloud's `<product>.<state>` naming (`parse.success`, `parse.error`, …):
+//   batch.pending, batch.dispatched, batch.running   the job entered that status
+//   batch.progress                                   items finished while the status stayed the same
+//   batch.success                                    completed with no failed item
+//   batch.partial_success                            completed with some failed items
+//   batch.error                                      failed
+//   batch.cancelled                                  cancelled
+//   batch.status_changed                             any other (unknown) status
+
+import type { BatchStatusJson } from "./model";
+
+export const CALLBACK_EVENT_TYPES = [
+  "batch.pending",
+  "batch.dispatched",
+  "batch.running",
+  "batch.progress",
+  "batch.success",
+  "batch.partial_success",
+  "batch.error",
+  "batch.cancelled",
+  "batch.status_changed",
+] as const;
+
+export interface CallbackEvent {
+  event_id: string;
+  event_type: string;
+  timestamp: string;
+  data: Record<string, unknown>;
+}
+
+/** A callback ready to be sent: the exact bytes and headers. */
+export interface OutgoingCallback {
+  url: string | null;
+  event: CallbackEvent;
+  body: string;
+  headers: Record<string, string>;
+}
+
+export function eventTypeForStatus(status: string, failedItems: unknown): string {
+  switch (status) {
+    case "pending":
+    case "dispatched":
+    case "running":
+    case "cancelled":
+      return `batch.${status}`;
+    case "completed":
+      return typeof failedItems === "number" && failedItems > 0 ? "batch.partial_success" : "batch.success";
+    case "failed":
+      return "batch.error";
+    default:
+      return "batch.status_changed";
+  }
+}
+
+/** The event for a job's current answer: the job's fields plus `job_id` and `progress_percentage`. */
+export function jobEvent(
+  answer: BatchStatusJson,
+  eventType: string,
+  nowMs: number,
+  eventId?: string,
+): CallbackEvent {
+  const data = { ...answer.job, job_id: answer.job.id, progress_percentage: answer.progress_percentage };
+  return jobEventFromData(data, eventType, nowMs, eventId);
+}
+
+export function jobEventFromData(
+  data: Record<string, unknown>,
+  eventType: string,
+  nowMs: number,
+  eventId?: string,
+): CallbackEvent {
+  return {
+    event_id: eventId ?? `evt_${crypto.randomUUID().replaceAll("-", "")}`,
+    event_type: eventType,
+    timestamp: new Date(nowMs).toISOString(),
+    data,
+  };
+}
+
+export async function prepareCallback(
+  event: CallbackEvent,
+  url: string | null,
+  secret: string | null,
+): Promise<OutgoingCallback> {
+  const body = JSON.stringify(event);
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    "user-agent": "LlamaCloud-Webhooks/1.0 (batchwatch simulator)",
+    "x-webhook-event-id": event.event_id,
+    "x-webhook-event-type": event.event_type,
+  };
+  if (secret) headers["lc-signature"] = await signature(secret, body);
+  return { url, event, body, headers };
+}
+
+/** `sha256=<hex>` of HMAC-SHA256(secret, raw body), with WebCrypto so it runs anywhere. */
+export async function signature(secret: string, body: string): Promise<string> {
+  const encoder = new TextEncoder();
+  const key = await crypto.subtle.importKey(
+    "raw",
+    encoder.encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(body)));
+  return `sha256=${Array.from(mac, (byte) => byte.toString(16).padStart(2, "0")).join("")}`;
+}
+
+export interface DeliveryResult {
+  status: number | null;
+  error: string | null;
+}
+
+export type Deliver = (request: Request) => Promise<Response>;
+
+/** One POST, no retries: the receiver's answer (or failure) is recorded, never thrown. */
+export async function sendCallback(
+  callback: OutgoingCallback,
+  deliver: Deliver,
+  timeoutMs = 10_000,
+): Promise<DeliveryResult> {
+  if (!callback.url) return { status: null, error: "no callback URL configured" };
+  const request = new Request(callback.url, {
+    method: "POST",
+    headers: callback.headers,
+    body: callback.body,
+    redirect: "manual",
+  });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  // A race rather than an AbortSignal: in-process deliveries (the receiver) ignore signals.
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    const response = await Promise.race([deliver(request), timeout]);
+    await response.body?.cancel();
+    return { status: response.status, error: null };
+  } catch (error) {
+    return { status: null, error: error instanceof Error ? error.message : String(error) };
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,39 @@
+// Demo jobs for `npm start` and manual exploration: one per lifecycle, all in realtime mode, with
+// fixed ids so scripts can track them without asking the simulator first.
+
+import { createJob, type NewJob } from "./jobs";
+import type { World } from "./world";
+
+export const DEMO_JOBS: readonly NewJob[] = [
+  // Runs to the end; a few items fail or are skipped on the way.
+  { id: "bjb-demo-completes", job_type: "parse", total_items: 40, failed_every: 9, skipped_every: 13 },
+  // Fails part-way with an error message.
+  {
+    id: "bjb-demo-fails",
+    job_type: "extract",
+    total_items: 30,
+    scenario: "fails",
+    stop_at: 12,
+    failed_every: 4,
+  },
+  // Gets cancelled part-way (as if someone called the cancel endpoint).
+  { id: "bjb-demo-cancelled", job_type: "classify", total_items: 50, scenario: "cancelled", stop_at: 20 },
+  // Stops making progress while `running`, forever.
+  { id: "bjb-demo-stalls", job_type: "parse", total_items: 60, scenario: "stalls", stop_at: 8 },
+  // A big one that keeps moving for a long while.
+  { id: "bjb-demo-large", job_type: "parse", total_items: 600, items_per_step: 2, failed_every: 50 },
+  // Waits in `pending` for a minute before it starts.
+  { id: "bjb-demo-queued", job_type: "extract", total_items: 20, pending_ms: 60_000 },
+  // Already over before anyone looked.
+  { id: "bjb-demo-done", job_type: "classify", total_items: 12, start_at: "end", skipped_every: 5 },
+];
+
+/** Adds the demo jobs to a tenant (replacing earlier ones with the same ids); returns their ids. */
+export function seedDemoJobs(world: World): string[] {
+  return DEMO_JOBS.map((spec) => {
+    const job = createJob({ mode: "realtime", ...spec }, world.now(), world.settings.jobDefaults);
+    world.jobs.set(job.id, job);
+    world.announceNew(job);
+    return job.id;
+  });
+}

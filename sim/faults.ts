@@ -1,0 +1,180 @@
+// Injected upstream faults. A fault matches requests by job and endpoint and is used up after
+// `times` matching requests, so a test can script "two 503s, then normal answers".
+
+import type { Endpoint } from "./model";
+
+export const FAULT_KINDS = [
+  "rate_limit",
+  "server_error",
+  "malformed",
+  "latency",
+  "unknown_status",
+  "not_found",
+  "unauthorized",
+] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+export const MALFORMED_VARIANTS = ["truncated", "not_json", "wrong_shape", "empty"] as const;
+export type MalformedVariant = (typeof MALFORMED_VARIANTS)[number];
+
+export interface FaultSpec {
+  kind: FaultKind;
+  /** Only requests about this job; absent = every request of the tenant (list requests included). */
+  job_id?: string | null;
+  /** Only this endpoint; absent = all. */
+  endpoint?: Endpoint | null;
+  /** Matching requests it affects before it is used up; default 1. */
+  times?: number;
+  /** Never used up (until cleared). */
+  forever?: boolean;
+  /** rate_limit: seconds until retry (default 30); null sends no Retry-After header. */
+  retry_after?: number | null;
+  /** rate_limit: `seconds` (default) or `http-date` form of Retry-After. */
+  retry_after_format?: "seconds" | "http-date";
+  /** server_error: 500 (default), 502, 503, 504…; unauthorized: 401 (default) or 403. */
+  status?: number;
+  /** latency: delay in ms before the normal answer (default 1000). */
+  delay_ms?: number;
+  /** malformed: how the body is broken (default `truncated`). */
+  variant?: MalformedVariant;
+  /** unknown_status: the status string shown instead of the real one (default `suspended`). */
+  status_value?: string;
+}
+
+export interface Fault {
+  id: string;
+  spec: FaultSpec;
+  remaining: number;
+  used: number;
+}
+
+export interface FaultTarget {
+  endpoint: Endpoint;
+  jobId: string | null;
+}
+
+export function makeFault(spec: FaultSpec, id: string): Fault {
+  return { id, spec, remaining: spec.forever ? Number.POSITIVE_INFINITY : (spec.times ?? 1), used: 0 };
+}
+
+export function faultMatches(fault: Fault, target: FaultTarget): boolean {
+  const { spec } = fault;
+  if (fault.remaining <= 0) return false;
+  if (spec.endpoint && spec.endpoint !== target.endpoint) return false;
+  if (spec.job_id && spec.job_id !== target.jobId) return false;
+  return true;
+}
+
+/**
+ * Takes the faults that apply to one request: every matching `latency` fault (delays add up) and
+ * the first other matching fault. Each taken fault is used once.
+ */
+export function takeFaults(faults: Fault[], target: FaultTarget): { delayMs: number; fault: Fault | null } {
+  let delayMs = 0;
+  let fault: Fault | null = null;
+  for (const candidate of faults) {
+    if (!faultMatches(candidate, target)) continue;
+    if (candidate.spec.kind === "latency") {
+      delayMs += candidate.spec.delay_ms ?? 1000;
+    } else if (fault) {
+      continue;
+    } else {
+      fault = candidate;
+    }
+    candidate.remaining -= 1;
+    candidate.used += 1;
+  }
+  return { delayMs, fault };
+}
+
+/** The answer a fault gives in place of the real one; null when it alters the real answer instead. */
+export function faultResponse(fault: Fault, nowMs: number): Response | null {
+  const { spec } = fault;
+  switch (spec.kind) {
+    case "rate_limit": {
+      const headers: Record<string, string> = {};
+      const seconds = spec.retry_after === undefined ? 30 : spec.retry_after;
+      if (seconds !== null) {
+        headers["retry-after"] =
+          spec.retry_after_format === "http-date"
+            ? new Date(nowMs + seconds * 1000).toUTCString()
+            : String(Math.ceil(seconds));
+      }
+      return detail(429, "Rate limit exceeded. Please retry later.", headers);
+    }
+    case "server_error": {
+      const status = spec.status ?? 500;
+      // Gateways in front of the API answer 502/504 with HTML, not JSON.
+      if (status === 502 || status === 504) {
+        return new Response(`<html><body><h1>${status} Gateway error</h1></body></html>`, {
+          status,
+          headers: { "content-type": "text/html" },
+        });
+      }
+      return detail(status, "Internal Server Error");
+    }
+    case "not_found":
+      return detail(404, "Batch job not found");
+    case "unauthorized":
+      return detail(spec.status ?? 401, "Invalid API key");
+    default:
+      return null;
+  }
+}
+
+/** Applies an answer-altering fault (`malformed`, `unknown_status`) to the real answer. */
+export async function alterResponse(fault: Fault, response: Response): Promise<Response> {
+  const { spec } = fault;
+  const text = await response.text();
+  const init = { status: response.status, headers: { "content-type": "application/json" } };
+  if (spec.kind === "unknown_status") {
+    return new Response(
+      JSON.stringify(replaceStatus(safeParse(text), spec.status_value ?? "suspended")),
+      init,
+    );
+  }
+  switch (spec.variant ?? "truncated") {
+    case "truncated":
+      return new Response(text.slice(0, Math.max(1, Math.floor(text.length / 2))), init);
+    case "not_json":
+      return new Response(
+        "<html><body>upstream connect error or disconnect/reset before headers</body></html>",
+        {
+          ...init,
+          status: 200,
+        },
+      );
+    case "wrong_shape":
+      // Valid JSON, but none of the expected top-level keys.
+      return new Response(JSON.stringify({ data: safeParse(text), detail: null }), { ...init, status: 200 });
+    case "empty":
+      return new Response("", { ...init, status: 200 });
+  }
+}
+
+function safeParse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** Swaps the status wherever the answer carries one: a status answer, a list page, a cancel answer. */
+function replaceStatus(body: unknown, status: string): unknown {
+  if (!body || typeof body !== "object") return body;
+  const record = body as Record<string, unknown>;
+  if (record.job && typeof record.job === "object") return { ...record, job: { ...record.job, status } };
+  if (Array.isArray(record.items)) {
+    return { ...record, items: record.items.map((item) => ({ ...(item as object), status })) };
+  }
+  if ("status" in record) return { ...record, status };
+  return body;
+}
+
+export function detail(status: number, message: string, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify({ detail: message }), {
+    status,
+    headers: { "content-type": "application/json", ...headers },
+  });
+}
