@@ -1,5 +1,6 @@
 // The simulator's own control routes under /__sim/, for tests and for `npm start`. The Bearer key
 // selects the tenant (any non-empty key; there is no other auth: the simulator is never deployed).
+// Every answer is JSON, deletions included, so simple clients can always parse it.
 
 import { type Context, Hono } from "hono";
 import { z } from "zod";
@@ -235,7 +236,7 @@ export function controlRoutes(deps: ControlDeps): Hono<ControlEnv> {
     const job = findJob(c);
     if (job instanceof Response) return job;
     c.var.world.jobs.delete(job.id);
-    return c.body(null, 204);
+    return c.json({ deleted: job.id });
   });
 
   app.post("/__sim/faults", async (c) => {
@@ -246,13 +247,15 @@ export function controlRoutes(deps: ControlDeps): Hono<ControlEnv> {
   });
   app.get("/__sim/faults", (c) => c.json({ faults: c.var.world.faults.map(faultView) }));
   app.delete("/__sim/faults", (c) => {
+    const cleared = c.var.world.faults.length;
     c.var.world.faults = [];
-    return c.body(null, 204);
+    return c.json({ cleared });
   });
   app.delete("/__sim/faults/:faultId", (c) => {
     const { world } = c.var;
-    world.faults = world.faults.filter((fault) => fault.id !== c.req.param("faultId"));
-    return c.body(null, 204);
+    const id = c.req.param("faultId");
+    world.faults = world.faults.filter((fault) => fault.id !== id);
+    return c.json({ deleted: id });
   });
 
   app.get("/__sim/requests", (c) => {
@@ -266,8 +269,9 @@ export function controlRoutes(deps: ControlDeps): Hono<ControlEnv> {
     return c.json({ requests });
   });
   app.delete("/__sim/requests", (c) => {
+    const cleared = c.var.world.requests.length;
     c.var.world.requests = [];
-    return c.body(null, 204);
+    return c.json({ cleared });
   });
 
   app.get("/__sim/config", (c) => c.json({ config: configView(c.var.world) }));
@@ -321,7 +325,7 @@ export function controlRoutes(deps: ControlDeps): Hono<ControlEnv> {
 
   app.post("/__sim/reset", (c) => {
     c.var.world.reset();
-    return c.body(null, 204);
+    return c.json({ reset: true });
   });
 
   app.all("/__sim/*", (c) => c.json({ detail: "No such control route" }, 404));

@@ -78,7 +78,7 @@ export function createReceiver(basePath = ""): Receiver {
     }
     if (request.method === "DELETE" && action === undefined) {
       receivers.delete(name);
-      return new Response(null, { status: 204 });
+      return Response.json({ deleted: name });
     }
     return Response.json({ detail: "No such receiver control route" }, { status: 404 });
   }
