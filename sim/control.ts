@@ -97,6 +97,7 @@ export function simControl(target: SimTarget) {
 
   return {
     baseUrl: base,
+    apiKey: target.apiKey,
 
     async createJob(options: CreateJobInput = {}): Promise<SimJobView> {
       return (await call<{ job: SimJobView }>("POST", "/__sim/jobs", options)).job;
