@@ -66,3 +66,50 @@ export interface ErrorJson {
 export async function errorOf(res: Response): Promise<ErrorJson["error"]> {
   return ((await res.json()) as ErrorJson).error;
 }
+
+export interface UpstreamRequest {
+  method: string;
+  path: string;
+  endpoint: string | null;
+  job_id: string | null;
+  query: Record<string, string>;
+  status: number;
+  fault: string | null;
+}
+
+/** This world's side of the LlamaCloud simulator, through its control routes. */
+export function upstream(w: World) {
+  async function send<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await fetch(`http://llamacloud.test${path}`, {
+      method,
+      headers: { authorization: `Bearer ${w.key}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`simulator ${method} ${path}: ${res.status} ${await res.text()}`);
+    const text = await res.text();
+    return (text ? JSON.parse(text) : null) as T;
+  }
+  return {
+    /** A job that moves only when told to (manual clock). */
+    createJob: (input: Record<string, unknown>) => send("POST", "/__sim/jobs", { mode: "manual", ...input }),
+    patchJob: (id: string, fields: Record<string, unknown>) => send("PATCH", `/__sim/jobs/${id}`, fields),
+    advance: (id: string, body: { steps?: number; to?: string } = { steps: 1 }) =>
+      send("POST", `/__sim/jobs/${id}/advance`, body),
+    deleteJob: (id: string) => send("DELETE", `/__sim/jobs/${id}`),
+    fault: (input: Record<string, unknown>) => send("POST", "/__sim/faults", input),
+    clearFaults: () => send("DELETE", "/__sim/faults"),
+    /** Status requests the monitor made, optionally for one job. */
+    statusRequests: async (jobId?: string) => {
+      const { requests } = await send<{ requests: UpstreamRequest[] }>("GET", "/__sim/requests");
+      return requests.filter((r) => r.endpoint === "status" && (jobId === undefined || r.job_id === jobId));
+    },
+  };
+}
+
+/** D1 is isolated per test file, not per test: tests that depend on monitor-wide state start clean. */
+export async function resetDatabase(): Promise<void> {
+  const { results } = await env.DB.prepare(
+    "select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like 'd1_%' and name not like '_cf_%'",
+  ).all<{ name: string }>();
+  await env.DB.batch(results.map(({ name }) => env.DB.prepare(`delete from "${name}"`)));
+}

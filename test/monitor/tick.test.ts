@@ -1,0 +1,270 @@
+import { env } from "cloudflare:workers";
+import { beforeEach, describe, expect, it } from "vitest";
+import type { JobJson, SnapshotJson } from "../../src/http/shapes";
+import { admin, MINUTE, resetDatabase, tick, upstream, type World, world } from "../helpers";
+
+// The real scheduled handler against a real local D1, with LlamaCloud answered by the simulator.
+
+async function track(w: World, jobId: string, body: Record<string, unknown> = {}): Promise<JobJson> {
+  const res = await admin(w, "/api/jobs", { method: "POST", json: { job_id: jobId, ...body } });
+  expect(res.status, await res.clone().text()).toBe(201);
+  return ((await res.json()) as { job: JobJson }).job;
+}
+
+async function job(w: World, jobId: string): Promise<JobJson> {
+  const res = await admin(w, `/api/jobs/${jobId}`);
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { job: JobJson }).job;
+}
+
+async function history(w: World, jobId: string): Promise<SnapshotJson[]> {
+  const res = await admin(w, `/api/jobs/${jobId}/history?limit=200`);
+  return ((await res.json()) as { snapshots: SnapshotJson[] }).snapshots;
+}
+
+async function startRunning(w: World, id: string, extra: Record<string, unknown> = {}) {
+  await upstream(w).createJob({ id, total_items: 100, items_per_step: 10, start_at: "running", ...extra });
+  return track(w, id);
+}
+
+describe("tick", () => {
+  beforeEach(resetDatabase);
+
+  it("follows progress over several ticks, one snapshot per change", async () => {
+    const w = world("progress");
+    const sim = upstream(w);
+    const t0 = Date.now();
+    const tracked = await startRunning(w, "bjb-progress");
+    expect(tracked.status).toBe("running");
+    expect(tracked.tracking.state).toBe("active");
+
+    await sim.advance("bjb-progress");
+    await tick(w, t0 + 2 * MINUTE);
+    await sim.advance("bjb-progress");
+    await tick(w, t0 + 4 * MINUTE);
+
+    const snapshots = await history(w, "bjb-progress");
+    expect(snapshots.map((s) => s.source)).toEqual(["poll", "poll", "track"]);
+    const processed = snapshots.map((s) => s.processed_items ?? -1).reverse();
+    expect(processed[0]).toBeLessThan(processed[1] as number);
+    expect(processed[1]).toBeLessThan(processed[2] as number);
+    const now = await job(w, "bjb-progress");
+    expect(now.processed_items).toBe(processed[2]);
+    expect(now.tracking.last_polled_at).toBe(new Date(t0 + 4 * MINUTE).toISOString());
+  });
+
+  it("writes no snapshot when nothing changed, and polls less often", async () => {
+    const w = world("quiet");
+    const t0 = Date.now();
+    await startRunning(w, "bjb-quiet");
+    await tick(w, t0 + 2 * MINUTE);
+    const after = await job(w, "bjb-quiet");
+    expect(await history(w, "bjb-quiet")).toHaveLength(1);
+    expect(after.tracking.last_polled_at).toBe(new Date(t0 + 2 * MINUTE).toISOString());
+    const interval =
+      Date.parse(after.tracking.next_poll_at ?? "") - Date.parse(after.tracking.last_polled_at ?? "");
+    expect(interval).toBe(90_000);
+  });
+
+  it("does not poll a job before it is due", async () => {
+    const w = world("not-due");
+    const t0 = Date.now();
+    await startRunning(w, "bjb-not-due");
+    await tick(w, t0 + 10_000);
+    expect(await upstream(w).statusRequests("bjb-not-due")).toHaveLength(1);
+  });
+
+  it("stops polling at a terminal status", async () => {
+    const w = world("terminal");
+    const sim = upstream(w);
+    const t0 = Date.now();
+    await startRunning(w, "bjb-terminal");
+    await sim.advance("bjb-terminal", { to: "end" });
+    await tick(w, t0 + 2 * MINUTE);
+    const done = await job(w, "bjb-terminal");
+    expect(done.status).toBe("completed");
+    expect(done.tracking.state).toBe("finished");
+    expect(done.tracking.next_poll_at).toBeNull();
+
+    const before = (await sim.statusRequests("bjb-terminal")).length;
+    await tick(w, t0 + 60 * MINUTE);
+    await tick(w, t0 + 600 * MINUTE);
+    expect(await sim.statusRequests("bjb-terminal")).toHaveLength(before);
+  });
+
+  it.each([
+    ["server_error", { kind: "server_error", status: 503 }],
+    ["malformed", { kind: "malformed" }],
+    ["unauthorized", { kind: "unauthorized" }],
+  ])("records %s, backs off and recovers", async (code, fault) => {
+    const w = world(`fault-${code}`);
+    const sim = upstream(w);
+    const t0 = Date.now();
+    await startRunning(w, "bjb-fault");
+    await sim.fault({ ...fault, job_id: "bjb-fault", times: 2 });
+
+    await tick(w, t0 + 2 * MINUTE);
+    let now = await job(w, "bjb-fault");
+    expect(now.tracking.last_error?.code).toBe(code);
+    expect(now.tracking.consecutive_failures).toBe(1);
+    expect(now.status).toBe("running");
+    expect(Date.parse(now.tracking.next_poll_at ?? "")).toBe(t0 + 3 * MINUTE);
+
+    await tick(w, t0 + 3 * MINUTE);
+    now = await job(w, "bjb-fault");
+    expect(now.tracking.consecutive_failures).toBe(2);
+    expect(Date.parse(now.tracking.next_poll_at ?? "")).toBe(t0 + 5 * MINUTE);
+
+    await sim.advance("bjb-fault");
+    await tick(w, t0 + 5 * MINUTE);
+    now = await job(w, "bjb-fault");
+    expect(now.tracking.last_error).toBeNull();
+    expect(now.tracking.consecutive_failures).toBe(0);
+    expect(await history(w, "bjb-fault")).toHaveLength(2);
+  });
+
+  it("records a timeout when LlamaCloud does not answer within 10 s", { timeout: 30_000 }, async () => {
+    const w = world("timeout");
+    const t0 = Date.now();
+    await startRunning(w, "bjb-slow");
+    await upstream(w).fault({ kind: "latency", delay_ms: 11_000, job_id: "bjb-slow" });
+    await tick(w, t0 + 2 * MINUTE);
+    expect((await job(w, "bjb-slow")).tracking.last_error?.code).toBe("timeout");
+  });
+
+  it("records not_configured without an API key and never calls upstream", async () => {
+    const w = world("no-key");
+    await upstream(w).createJob({ id: "bjb-nokey", start_at: "running" });
+    const unconfigured = { ...w, env: { ...w.env, LLAMA_CLOUD_API_KEY: undefined } };
+    const res = await admin(unconfigured, "/api/jobs", { method: "POST", json: { job_id: "bjb-nokey" } });
+    expect(res.status).toBe(201);
+    await tick(unconfigured, Date.now() + 2 * MINUTE);
+    const now = await job(w, "bjb-nokey");
+    expect(now.tracking.last_error?.code).toBe("not_configured");
+    expect(now.tracking.consecutive_failures).toBe(2);
+    expect(await upstream(w).statusRequests("bjb-nokey")).toHaveLength(0);
+  });
+
+  it("pauses every job after a 429 until Retry-After has passed", async () => {
+    const w = world("rate-limit");
+    const sim = upstream(w);
+    const t0 = Date.now();
+    const ids = ["bjb-rl-1", "bjb-rl-2", "bjb-rl-3"];
+    for (const id of ids) await startRunning(w, id);
+    await sim.fault({ kind: "rate_limit", retry_after: 600, times: 1 });
+
+    await tick(w, t0 + 2 * MINUTE);
+    const afterFirst = (await sim.statusRequests()).length;
+    const jobs = await Promise.all(ids.map((id) => job(w, id)));
+    const limited = jobs.filter((j) => j.tracking.last_error?.code === "rate_limited");
+    expect(limited).toHaveLength(1);
+    expect(Date.parse(limited[0]?.tracking.next_poll_at ?? "")).toBeGreaterThan(t0 + 10 * MINUTE);
+    expect(limited[0]?.tracking.consecutive_failures).toBe(0);
+    // Still inside the pause: nothing is polled, whatever each job's own schedule says.
+    await env.DB.prepare("update jobs set next_poll_at = 0").run();
+    await tick(w, t0 + 5 * MINUTE);
+    expect(await sim.statusRequests()).toHaveLength(afterFirst);
+
+    await tick(w, t0 + 13 * MINUTE);
+    expect((await sim.statusRequests()).length).toBe(afterFirst + ids.length);
+  });
+
+  it("never moves a job backwards on a stale answer", async () => {
+    const w = world("stale");
+    const sim = upstream(w);
+    const t0 = Date.now();
+    await startRunning(w, "bjb-stale");
+    await sim.advance("bjb-stale", { steps: 3 });
+    await tick(w, t0 + 2 * MINUTE);
+    const fresh = await job(w, "bjb-stale");
+
+    await sim.patchJob("bjb-stale", {
+      status: "pending",
+      processed_items: 0,
+      updated_at: "2020-01-01T00:00:00Z",
+    });
+    await tick(w, t0 + 4 * MINUTE);
+    const after = await job(w, "bjb-stale");
+    expect(after.status).toBe(fresh.status);
+    expect(after.processed_items).toBe(fresh.processed_items);
+    expect(after.updated_at).toBe(fresh.updated_at);
+    expect(await history(w, "bjb-stale")).toHaveLength(2);
+  });
+
+  it("polls each job once when two ticks overlap", async () => {
+    const w = world("overlap");
+    const sim = upstream(w);
+    const t0 = Date.now();
+    const ids = Array.from({ length: 12 }, (_, i) => `bjb-overlap-${i}`);
+    for (const id of ids) await startRunning(w, id);
+    await sim.fault({ kind: "latency", delay_ms: 200, forever: true });
+
+    await Promise.all([tick(w, t0 + 2 * MINUTE), tick(w, t0 + 2 * MINUTE), tick(w, t0 + 2 * MINUTE)]);
+
+    for (const id of ids) expect(await sim.statusRequests(id)).toHaveLength(2);
+    const { results } = await env.DB.prepare(
+      "select count(*) as n from jobs where lease_token is not null",
+    ).all();
+    expect(results[0]).toEqual({ n: 0 });
+  });
+
+  it("stores and shows unknown statuses and extra fields", async () => {
+    const w = world("unknown");
+    const sim = upstream(w);
+    const t0 = Date.now();
+    await startRunning(w, "bjb-new-status");
+    await sim.patchJob("bjb-new-status", {
+      status: "paused_for_review",
+      extra: { reviewer: "ada", priority: 3 },
+    });
+    await tick(w, t0 + 2 * MINUTE);
+    const now = await job(w, "bjb-new-status");
+    expect(now.status).toBe("paused_for_review");
+    expect(now.tracking.state).toBe("active");
+    expect(now.extra).toMatchObject({ reviewer: "ada", priority: 3 });
+    expect((await history(w, "bjb-new-status"))[0]?.status).toBe("paused_for_review");
+  });
+
+  it("declares a job lost after three 404s in a row, then stops polling it", async () => {
+    const w = world("lost");
+    const sim = upstream(w);
+    const t0 = Date.now();
+    await startRunning(w, "bjb-lost");
+    await sim.deleteJob("bjb-lost");
+    await tick(w, t0 + 2 * MINUTE);
+    expect((await job(w, "bjb-lost")).tracking.state).toBe("active");
+    await tick(w, t0 + 4 * MINUTE);
+    expect((await job(w, "bjb-lost")).tracking.state).toBe("active");
+    await tick(w, t0 + 8 * MINUTE);
+    const lost = await job(w, "bjb-lost");
+    expect(lost.tracking.state).toBe("lost");
+    expect(lost.tracking.next_poll_at).toBeNull();
+    const calls = (await sim.statusRequests("bjb-lost")).length;
+    await tick(w, t0 + 120 * MINUTE);
+    expect(await sim.statusRequests("bjb-lost")).toHaveLength(calls);
+  });
+
+  it("keeps one job's failure from touching another's outcome", async () => {
+    const w = world("isolation");
+    const sim = upstream(w);
+    const t0 = Date.now();
+    await startRunning(w, "bjb-good");
+    await startRunning(w, "bjb-bad");
+    await sim.fault({ kind: "server_error", job_id: "bjb-bad", forever: true });
+    await sim.advance("bjb-good");
+    await tick(w, t0 + 2 * MINUTE);
+    expect((await job(w, "bjb-good")).tracking.last_error).toBeNull();
+    expect(await history(w, "bjb-good")).toHaveLength(2);
+    expect((await job(w, "bjb-bad")).tracking.last_error?.code).toBe("server_error");
+  });
+
+  it("records the tick for /healthz", async () => {
+    const w = world("health");
+    const at = Date.now() + 2 * MINUTE;
+    await tick(w, at);
+    const res = await admin(w, "/healthz");
+    const body = (await res.json()) as { ok: boolean; last_tick_at: string; active_jobs: number };
+    expect(body.ok).toBe(true);
+    expect(Date.parse(body.last_tick_at)).toBeGreaterThanOrEqual(at);
+  });
+});
