@@ -113,3 +113,51 @@ export async function resetDatabase(): Promise<void> {
   ).all<{ name: string }>();
   await env.DB.batch(results.map(({ name }) => env.DB.prepare(`delete from "${name}"`)));
 }
+
+/**
+ * Wraps a D1 binding to count round trips: every statement executed on its own and every batch
+ * is one trip to the database.
+ */
+export function countingD1(real: D1Database): { db: D1Database; trips: () => number } {
+  let trips = 0;
+  const originals = new WeakMap<object, D1PreparedStatement>();
+  const wrap = (stmt: D1PreparedStatement): D1PreparedStatement => {
+    const wrapped = {
+      bind: (...values: unknown[]) => wrap(stmt.bind(...values)),
+      first: (col?: string) => {
+        trips++;
+        return col === undefined ? stmt.first() : stmt.first(col);
+      },
+      run: () => {
+        trips++;
+        return stmt.run();
+      },
+      all: () => {
+        trips++;
+        return stmt.all();
+      },
+      raw: (opts?: { columnNames?: boolean }) => {
+        trips++;
+        return stmt.raw(opts as { columnNames: true });
+      },
+    } as unknown as D1PreparedStatement;
+    originals.set(wrapped, stmt);
+    return wrapped;
+  };
+  const db = {
+    prepare: (sql: string) => wrap(real.prepare(sql)),
+    batch: (stmts: D1PreparedStatement[]) => {
+      trips++;
+      return real.batch(stmts.map((s) => originals.get(s) ?? s));
+    },
+    exec: (sql: string) => {
+      trips++;
+      return real.exec(sql);
+    },
+    withSession: () => {
+      throw new Error("not used by batchwatch");
+    },
+    dump: () => real.dump(),
+  } as unknown as D1Database;
+  return { db, trips: () => trips };
+}

@@ -1,7 +1,8 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { JobJson, SnapshotJson } from "../../src/http/shapes";
-import { admin, MINUTE, resetDatabase, tick, upstream, type World, world } from "../helpers";
+import { runTick } from "../../src/monitor/tick";
+import { admin, countingD1, MINUTE, resetDatabase, tick, upstream, type World, world } from "../helpers";
 
 // The real scheduled handler against a real local D1, with LlamaCloud answered by the simulator.
 
@@ -267,4 +268,36 @@ describe("tick", () => {
     expect(body.ok).toBe(true);
     expect(Date.parse(body.last_tick_at)).toBeGreaterThanOrEqual(at);
   });
+});
+
+describe("tick cost", () => {
+  beforeEach(resetDatabase);
+
+  // The claim, the outcome batch(es) and the notification work: a handful of trips, never one per job.
+  it.each([1, 100])(
+    "writes a tick of %i due jobs in a few D1 round trips, not one per job",
+    async (count) => {
+      const w = world(`cost-${count}`);
+      const sim = upstream(w);
+      const now = Date.now();
+      const ids = Array.from({ length: count }, (_, i) => `bjb-cost-${i}`);
+      for (const id of ids) await sim.createJob({ id, start_at: "running" });
+      await env.DB.batch(
+        ids.map((id) =>
+          env.DB.prepare(
+            "insert into jobs (job_id, state, tracked_at, next_poll_at) values (?, 'active', ?, ?)",
+          ).bind(id, now, now),
+        ),
+      );
+      const counted = countingD1(env.DB);
+      const result = await runTick({ ...w.env, DB: counted.db }, now);
+      expect(result.polled).toBe(count);
+      expect(result.changed).toBe(count);
+      expect(counted.trips()).toBe(result.roundTrips);
+      expect(result.roundTrips).toBeLessThanOrEqual(count === 1 ? 4 : 6);
+      console.log(`tick of ${count} due job(s): ${result.roundTrips} D1 round trips`);
+      const { results } = await env.DB.prepare("select count(*) as n from snapshots").all();
+      expect(results[0]).toEqual({ n: count });
+    },
+  );
 });
