@@ -100,8 +100,15 @@ describe("callbacks on demand", () => {
     expect(built.headers["lc-signature"]).toBe(await expectedSignature("k", built.body));
     expect(JSON.parse(built.body)).toMatchObject({ event_type: "batch.running", data: { job_id: job.id } });
 
-    const ghost = await sim.sendCallback({ data: { job_id: "bjb-ghost" }, event_type: "batch.success", deliver: false });
-    expect(JSON.parse(ghost.body)).toMatchObject({ event_type: "batch.success", data: { job_id: "bjb-ghost" } });
+    const ghost = await sim.sendCallback({
+      data: { job_id: "bjb-ghost" },
+      event_type: "batch.success",
+      deliver: false,
+    });
+    expect(JSON.parse(ghost.body)).toMatchObject({
+      event_type: "batch.success",
+      data: { job_id: "bjb-ghost" },
+    });
     await expect(sim.sendCallback({ job_id: "bjb-ghost" })).rejects.toMatchObject({ status: 404 });
   });
 

@@ -1,0 +1,223 @@
+import type { AddressInfo } from "node:net";
+import { serve } from "@hono/node-server";
+import LlamaCloud, { AuthenticationError, NotFoundError, RateLimitError } from "@llamaindex/llama-cloud";
+import type {
+  BatchCancelResponse,
+  BatchGetStatusResponse,
+  BatchListResponse,
+} from "@llamaindex/llama-cloud/resources/beta/batch/batch";
+import type { JobItemListResponse } from "@llamaindex/llama-cloud/resources/beta/batch/job-items";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { z } from "zod";
+import { createSimulator } from "../../sim/app";
+import { type SimControl, simControl } from "../../sim/control";
+import type { CreateJobInput } from "../../sim/control-routes";
+
+// The simulator may not drift from the real API. The official SDK (the last version with the v1
+// batch endpoints) is pointed at it and must parse every answer, at every lifecycle stage. The SDK
+// does not validate bodies, so each answer is also checked against strict schemas written from the
+// SDK's types; the compile-time assertions below keep those schemas equal to the SDK's types.
+
+const status = z.enum(["cancelled", "completed", "dispatched", "failed", "pending", "running"]);
+const nullableString = z.string().nullable().optional();
+
+const Job = z.strictObject({
+  id: z.string(),
+  job_type: z.enum(["classify", "extract", "parse"]),
+  project_id: z.string(),
+  status,
+  total_items: z.number(),
+  completed_at: nullableString,
+  created_at: nullableString,
+  directory_id: nullableString,
+  effective_at: z.string().optional(),
+  error_message: nullableString,
+  failed_items: z.number().optional(),
+  job_record_id: nullableString,
+  processed_items: z.number().optional(),
+  skipped_items: z.number().optional(),
+  started_at: nullableString,
+  updated_at: nullableString,
+  workflow_id: nullableString,
+});
+
+const StatusAnswer = z.strictObject({ job: Job, progress_percentage: z.number() });
+
+const Item = z.strictObject({
+  item_id: z.string(),
+  item_name: z.string(),
+  status: z.enum(["cancelled", "completed", "failed", "pending", "processing", "skipped"]),
+  completed_at: nullableString,
+  effective_at: z.string().optional(),
+  error_message: nullableString,
+  job_id: nullableString,
+  job_record_id: nullableString,
+  skip_reason: nullableString,
+  started_at: nullableString,
+});
+
+const CancelAnswer = z.strictObject({
+  job_id: z.string(),
+  message: z.string(),
+  processed_items: z.number(),
+  status,
+});
+
+const page = <T extends z.ZodType>(item: T) =>
+  z.strictObject({ items: z.array(item), total_size: z.number() });
+
+// Compile-time: each schema describes exactly the SDK's type (tsc fails otherwise).
+type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+const schemasMatchSdk: [
+  Equals<z.infer<typeof StatusAnswer>, BatchGetStatusResponse>,
+  Equals<z.infer<typeof Job>, BatchListResponse>,
+  Equals<z.infer<typeof Job>, BatchGetStatusResponse.Job>,
+  Equals<z.infer<typeof Item>, JobItemListResponse>,
+  Equals<z.infer<typeof CancelAnswer>, BatchCancelResponse>,
+] = [true, true, true, true, true];
+
+/** The fields the contract says every job answer carries (the SDK marks most optional). */
+const CONTRACT_JOB_FIELDS = Object.keys(Job.shape).sort();
+
+function strictly<T extends z.ZodType>(schema: T, value: unknown, where: string): z.infer<T> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new Error(`${where}: ${JSON.stringify(parsed.error.issues, null, 2)}`);
+  return parsed.data;
+}
+
+let baseURL = "";
+let close: () => Promise<void>;
+
+beforeAll(async () => {
+  const simulator = createSimulator();
+  const server = serve({ fetch: simulator.fetch, port: 0, hostname: "127.0.0.1" });
+  await new Promise<void>((resolve) => server.once("listening", resolve));
+  baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  close = () => new Promise((resolve) => server.close(() => resolve()));
+});
+
+afterAll(async () => {
+  await close();
+});
+
+function world(name: string): { sdk: LlamaCloud; sim: SimControl } {
+  const apiKey = `llx-fidelity-${name}-${crypto.randomUUID()}`;
+  // No retries: a retried fault would hide what the simulator answered.
+  return {
+    sdk: new LlamaCloud({ apiKey, baseURL, maxRetries: 0 }),
+    sim: simControl({ apiKey, baseUrl: baseURL }),
+  };
+}
+
+/** Every answer the SDK can get about one job right now, each checked strictly. */
+async function checkEveryAnswer(sdk: LlamaCloud, jobId: string, stage: string) {
+  const answer = strictly(
+    StatusAnswer,
+    await sdk.beta.batch.getStatus(jobId, { project_id: "prj-fidelity" }),
+    stage,
+  );
+  expect(Object.keys(answer.job).sort(), stage).toEqual(CONTRACT_JOB_FIELDS);
+  expect(answer.job.id).toBe(jobId);
+
+  const firstItems = await sdk.beta.batch.jobItems.list(jobId, { limit: 4 });
+  strictly(page(Item), { items: firstItems.items, total_size: firstItems.total_size }, `${stage} items page`);
+  let walked = 0;
+  for await (const item of sdk.beta.batch.jobItems.list(jobId, { limit: 4 })) {
+    strictly(Item, item, `${stage} item ${walked}`);
+    walked += 1;
+  }
+  expect(walked, `${stage}: the SDK's paginator walks every item`).toBe(answer.job.total_items);
+  return answer;
+}
+
+const LIFECYCLES: [string, CreateJobInput, string[]][] = [
+  [
+    "completes, with failed and skipped items",
+    { total_items: 7, failed_every: 3, skipped_every: 5 },
+    ["pending", "dispatched", "running", "completed"],
+  ],
+  [
+    "fails part-way",
+    { total_items: 6, scenario: "fails", stop_at: 3, job_type: "extract" },
+    ["pending", "dispatched", "running", "failed"],
+  ],
+  [
+    "is cancelled part-way",
+    { total_items: 5, scenario: "cancelled", stop_at: 2, job_type: "classify" },
+    ["pending", "dispatched", "running", "cancelled"],
+  ],
+  [
+    "stalls while running",
+    { total_items: 6, scenario: "stalls", stop_at: 2 },
+    ["pending", "dispatched", "running"],
+  ],
+  ["has no items", { total_items: 0 }, ["pending", "dispatched", "completed"]],
+];
+
+describe("the SDK parses every simulator answer", () => {
+  it.each(LIFECYCLES)("across the life of a job that %s", async (_name, options, statuses) => {
+    const { sdk, sim } = world("lifecycle");
+    let view = await sim.createJob({ ...options, project_id: "prj-fidelity" });
+    const seen: string[] = [];
+    for (let step = 0; ; step++) {
+      const answer = await checkEveryAnswer(sdk, view.id, `step ${step}`);
+      if (seen.at(-1) !== answer.job.status) seen.push(answer.job.status);
+      for await (const listed of sdk.beta.batch.list({ limit: 1 }))
+        strictly(Job, listed, `step ${step} list`);
+      if (view.sim.finished) break;
+      view = (await sim.advance(view.id)).job;
+    }
+    expect(seen).toEqual(statuses);
+  });
+
+  it("lists with filters and walks every page", async () => {
+    const { sdk, sim } = world("list");
+    for (let i = 0; i < 5; i++)
+      await sim.createJob({ job_type: i % 2 ? "extract" : "parse", start_at: "running" });
+    const first = await sdk.beta.batch.list({ limit: 2, job_type: "extract" });
+    strictly(page(Job), { items: first.items, total_size: first.total_size }, "list page");
+    expect(first.total_size).toBe(2);
+    const all: string[] = [];
+    for await (const job of sdk.beta.batch.list({ limit: 2 })) all.push(strictly(Job, job, "list entry").id);
+    expect(new Set(all).size).toBe(5);
+    expect((await sdk.beta.batch.list({ status: "completed" })).items).toEqual([]);
+  });
+
+  it("parses cancel answers, pending or running", async () => {
+    const { sdk, sim } = world("cancel");
+    for (const options of [{}, { finished_items: 3, total_items: 10 }] satisfies CreateJobInput[]) {
+      const job = await sim.createJob(options);
+      const answer = strictly(
+        CancelAnswer,
+        await sdk.beta.batch.cancel(job.id, { reason: "fidelity check" }),
+        "cancel",
+      );
+      expect(answer).toMatchObject({ job_id: job.id, status: "cancelled" });
+      await checkEveryAnswer(sdk, job.id, "after cancel");
+    }
+  });
+
+  it("parses realtime jobs as time passes", async () => {
+    const { sdk, sim } = world("realtime");
+    const job = await sim.createJob({ mode: "realtime", total_items: 8, speed: 2, failed_every: 4 });
+    for (let i = 0; i < 6; i++) {
+      await checkEveryAnswer(sdk, job.id, `after ${i * 1500} ms`);
+      await sim.advanceClock(1500);
+    }
+    expect((await sdk.beta.batch.getStatus(job.id)).job.status).toBe("completed");
+  });
+
+  it("turns the simulator's error answers into the SDK's error classes", async () => {
+    const { sdk, sim } = world("errors");
+    await expect(sdk.beta.batch.getStatus("bjb-missing")).rejects.toBeInstanceOf(NotFoundError);
+    const job = await sim.createJob();
+    await sim.injectFault({ kind: "rate_limit", job_id: job.id, retry_after: 5 });
+    await expect(sdk.beta.batch.getStatus(job.id)).rejects.toBeInstanceOf(RateLimitError);
+    const stranger = new LlamaCloud({ apiKey: "not-a-key", baseURL, maxRetries: 0 });
+    await expect(stranger.beta.batch.getStatus(job.id)).rejects.toBeInstanceOf(AuthenticationError);
+  });
+
+  it("keeps its schemas equal to the SDK's types", () => {
+    expect(schemasMatchSdk).toEqual([true, true, true, true, true]);
+  });
+});
