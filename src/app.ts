@@ -4,12 +4,17 @@ import { ApiError, errorResponse, handleError } from "./http/errors";
 import { router } from "./http/openapi";
 import { healthRoutes } from "./http/routes/health";
 import { jobRoutes } from "./http/routes/jobs";
+import { subscriptionRoutes } from "./http/routes/subscriptions";
+import { webhookRoutes } from "./http/routes/webhooks";
+import { deliverAfterPoll } from "./notifications/background";
+import { pageRoutes } from "./pages/routes";
 
 export const MAX_BODY_BYTES = 64 * 1024;
 
 const app = router();
 
-app.use(secureHeaders());
+// overwrite: false keeps a header a route chose itself (the badge must be embeddable cross-origin).
+app.use(secureHeaders({ overwrite: false }));
 app.use(
   "*",
   bodyLimit({
@@ -20,7 +25,17 @@ app.use(
   }),
 );
 
-const routes = app.route("/", healthRoutes).route("/", jobRoutes);
+// The job routes that poll deliver the notifications their poll raised once they have answered.
+app.use("/api/jobs", deliverAfterPoll);
+app.use("/api/jobs/:job_id/poll", deliverAfterPoll);
+
+const routes = app
+  .route("/", healthRoutes)
+  .route("/", jobRoutes)
+  .route("/", subscriptionRoutes)
+  .route("/", webhookRoutes);
+// HTML pages: their own CSP and auth challenge, outside the typed JSON API.
+app.route("/", pageRoutes);
 
 app.doc31("/openapi.json", {
   openapi: "3.1.0",

@@ -12,6 +12,7 @@ import {
 } from "../db/jobs";
 import type { JobRow } from "../db/schema";
 import { fetchJobStatus, type StatusResult } from "../llamacloud/client";
+import { notificationStatements } from "../notifications/outbox";
 import { decideOutcome, type PollOutcome } from "./decisions";
 
 /** Workers allow six simultaneous open connections per invocation. */
@@ -46,17 +47,21 @@ export function rateLimitedResult(until: number): StatusResult {
   };
 }
 
-/** The writes for one polled job: its snapshot (if any) first, then the update that releases the lease. */
+/**
+ * The writes for one polled job: its snapshot (if any) and its notifications (the outbox) first, then
+ * the update that releases the lease. `tracked`: the job's first poll, as it is being tracked.
+ */
 export function outcomeStatements(
   db: Database,
   polled: PolledJob,
-  opts: { source: SnapshotSource; now: number; token: string },
+  opts: { source: SnapshotSource; now: number; token: string; tracked?: boolean },
 ): Statement[] {
   const { row, outcome } = polled;
   const statements: Statement[] = [];
   if (outcome.snapshot) {
     statements.push(snapshotStatement(db, row.jobId, outcome.snapshot, opts.source, opts.now, opts.token));
   }
+  statements.push(...notificationStatements(db, row, outcome, opts));
   statements.push(applyChangesStatement(db, row.jobId, outcome.changes, opts.token));
   return statements;
 }

@@ -1,6 +1,8 @@
 import { type Bindings, type Config, readConfig } from "../config";
 import { database } from "../db/client";
 import { claimDueJobs, pruneStatements, type TickRecord, tickStatement } from "../db/jobs";
+import { deliverDue, MAX_DELIVERIES_PER_TICK } from "../notifications/deliver";
+import { notificationPruneStatements } from "../notifications/store";
 import { LEASE_MS, pollClaimed, runGroups } from "./poll";
 
 /**
@@ -10,13 +12,16 @@ import { LEASE_MS, pollClaimed, runGroups } from "./poll";
 export const TICK_POLL_BUDGET_MS = 45_000;
 
 export interface TickResult extends TickRecord {
-  /** D1 round trips the tick made (claim + write batches), for the benchmark and tests. */
+  /** D1 round trips the tick made (claims + write batches), for the benchmark and tests. */
   roundTrips: number;
+  /** Notification delivery attempts the tick made (retries and the first attempts of its own events). */
+  deliveries: number;
 }
 
 /**
- * One cron tick: claim the due jobs, poll them, write every outcome, the tick record and the
- * retention clean-up in as few D1 batches as possible.
+ * One cron tick: claim the due jobs, poll them, write every outcome (with the events it raises), the
+ * tick record and the retention clean-up in as few D1 batches as possible, then send the due
+ * notification deliveries.
  */
 export async function runTick(env: Bindings, scheduledTime: number): Promise<TickResult> {
   const config: Config = readConfig(env);
@@ -50,7 +55,13 @@ export async function runTick(env: Bindings, scheduledTime: number): Promise<Tic
   };
   const batches = await runGroups(db, [
     ...round.groups,
-    [tickStatement(db, record), ...pruneStatements(db, { now, retentionDays: config.historyRetentionDays })],
+    [
+      tickStatement(db, record),
+      ...pruneStatements(db, { now, retentionDays: config.historyRetentionDays }),
+      ...notificationPruneStatements(db, { now, historyRetentionDays: config.historyRetentionDays }),
+    ],
   ]);
-  return { ...record, roundTrips: 1 + batches };
+  // After the writes, so the events this tick raised get their first attempt along with due retries.
+  const sent = await deliverDue(db, { now, limit: MAX_DELIVERIES_PER_TICK });
+  return { ...record, roundTrips: 1 + batches + sent.roundTrips, deliveries: sent.attempted };
 }

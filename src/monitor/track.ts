@@ -34,6 +34,24 @@ function untracked(now: number, pollIntervalSeconds: number): TrackedJob {
   };
 }
 
+/** The row `insertJobStatement` writes, as the "before" of the first poll's outcome. */
+function newJobRow(input: NewJob, now: number, pollIntervalSeconds: number): JobRow {
+  return {
+    ...untracked(now, pollIntervalSeconds),
+    ...input,
+    jobType: null,
+    upstreamJob: null,
+    lastPolledAt: null,
+    lastSuccessAt: null,
+    nextPollAt: now,
+    lastErrorCode: null,
+    lastErrorMessage: null,
+    lastErrorAt: null,
+    leaseToken: null,
+    leaseUntil: null,
+  };
+}
+
 /**
  * Starts tracking a job with one inline poll. An upstream 404 stores nothing (the id is wrong);
  * any other failure still tracks the job, with the error recorded and the next poll scheduled.
@@ -67,8 +85,8 @@ export async function trackJob(
   });
   const writes = outcomeStatements(
     db,
-    { row: { jobId: input.jobId } as JobRow, outcome },
-    { source: "track", now, token },
+    { row: newJobRow(input, now, config.pollIntervalSeconds), outcome },
+    { source: "track", now, token, tracked: true },
   );
   if (outcome.pauseUntil !== null && !pausedUntil) writes.push(pauseStatement(db, outcome.pauseUntil, now));
   // One batch: the insert, the first poll's outcome (guarded by the lease the insert took) and the read.

@@ -1,1 +1,2 @@
 export * from "./monitor";
+export * from "./notifications";

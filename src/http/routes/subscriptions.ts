@@ -1,0 +1,261 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { readConfig } from "../../config";
+import { database } from "../../db/client";
+import type { SubscriptionRow } from "../../db/schema";
+import { retryNow } from "../../notifications/background";
+import { EVENT_TYPES, type EventType } from "../../notifications/events";
+import {
+  createSubscription,
+  type DeliveryListRow,
+  deleteSubscription,
+  findSubscription,
+  listDeliveries,
+  listSubscriptions,
+  retryDelivery,
+} from "../../notifications/store";
+import { checkSubscriptionUrl } from "../../notifications/urls";
+import { requireWrite } from "../auth";
+import { decodeCursor, encodeCursor } from "../cursor";
+import { ApiError } from "../errors";
+import { jsonContent, router } from "../openapi";
+import { errorSchema, iso } from "../shapes";
+
+const id = z.string().min(1).max(200);
+const timestamp = z.string().openapi({ format: "date-time" });
+const errors = {
+  400: jsonContent(errorSchema, "Invalid input"),
+  401: jsonContent(errorSchema, "Missing or wrong token"),
+  503: jsonContent(errorSchema, "Auth is not configured"),
+};
+
+export const subscriptionSchema = z
+  .object({
+    id: z.string().openapi({ example: "sub_3f1c0b6e9a2d4c58b7e6a1f0d9c8b7a6" }),
+    url: z.string(),
+    events: z
+      .array(z.enum(EVENT_TYPES))
+      .nullable()
+      .openapi({ description: "The event types sent; null sends every event." }),
+    job_id: z.string().nullable().openapi({ description: "Only this job's events; null for every job." }),
+    created_at: timestamp,
+    disabled_at: timestamp.nullable().openapi({ description: "Set when the receiver answered 410 Gone." }),
+    disabled_reason: z.string().nullable(),
+  })
+  .openapi("Subscription");
+
+const createdSubscriptionSchema = subscriptionSchema
+  .extend({
+    secret: z.string().openapi({
+      description: "The Standard Webhooks signing secret. Shown in this answer only, never again.",
+      example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+    }),
+  })
+  .openapi("NewSubscription");
+
+export const deliverySchema = z
+  .object({
+    id: z.string().openapi({ description: "Also the `webhook-id` header of every attempt." }),
+    event_id: z.string(),
+    event_type: z.string(),
+    status: z.enum(["pending", "delivered", "failed"]),
+    attempts: z.number().int(),
+    last_status_code: z.number().int().nullable(),
+    last_error: z.string().nullable(),
+    next_attempt_at: timestamp.nullable(),
+    created_at: timestamp,
+    delivered_at: timestamp.nullable(),
+  })
+  .openapi("Delivery");
+
+function parseEvents(json: string | null): EventType[] | null {
+  if (json === null) return null;
+  try {
+    const value: unknown = JSON.parse(json);
+    return Array.isArray(value) ? value.filter((v): v is EventType => EVENT_TYPES.includes(v)) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A subscription as the API shows it: never with its secret. */
+export function presentSubscription(row: SubscriptionRow): z.infer<typeof subscriptionSchema> {
+  return {
+    id: row.id,
+    url: row.url,
+    events: parseEvents(row.events),
+    job_id: row.jobId,
+    created_at: iso(row.createdAt),
+    disabled_at: iso(row.disabledAt),
+    disabled_reason: row.disabledReason,
+  };
+}
+
+export function presentDelivery(row: DeliveryListRow): z.infer<typeof deliverySchema> {
+  return {
+    id: row.id,
+    event_id: row.eventId,
+    event_type: row.eventType,
+    status: row.status,
+    attempts: row.attempts,
+    last_status_code: row.lastStatusCode,
+    last_error: row.lastError,
+    next_attempt_at: iso(row.nextAttemptAt),
+    created_at: iso(row.createdAt),
+    delivered_at: iso(row.deliveredAt),
+  };
+}
+
+const createBody = z
+  .object({
+    url: z.string().min(1).max(2000).openapi({ example: "https://hooks.example.com/batchwatch" }),
+    events: z
+      .array(z.enum(EVENT_TYPES))
+      .min(1)
+      .max(20)
+      .optional()
+      .openapi({ description: "Only these event types; omit for every event." }),
+    job_id: id.optional().openapi({ description: "Only this job's events; omit for every job." }),
+  })
+  .strict();
+
+const subscriptionIdParam = z.object({
+  id: id.openapi({ param: { name: "id", in: "path" }, example: "sub_3f1c0b6e9a2d4c58b7e6a1f0d9c8b7a6" }),
+});
+const deliveryIdParam = z.object({
+  id: id.openapi({ param: { name: "id", in: "path" }, example: "msg_6c0f5e3b2a1d4e9f8a7b6c5d4e3f2a1b" }),
+});
+const deliveryCursor = z.object({ t: z.number(), id: z.string() });
+
+function subscriptionNotFound(subscriptionId: string): never {
+  throw new ApiError("not_found", `No subscription has the id "${subscriptionId}".`);
+}
+
+export const subscriptionRoutes = router()
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/api/subscriptions",
+      summary: "Subscribe a URL to job notifications (the signing secret is shown once)",
+      middleware: [requireWrite] as const,
+      request: { body: { content: { "application/json": { schema: createBody } }, required: true } },
+      responses: {
+        201: jsonContent(z.object({ subscription: createdSubscriptionSchema }), "Subscribed"),
+        ...errors,
+      },
+    }),
+    async (c) => {
+      const body = c.req.valid("json");
+      const check = checkSubscriptionUrl(body.url, readConfig(c.env).allowHttpWebhooks);
+      if (!check.ok) throw new ApiError("validation_error", check.reason);
+      const row = await createSubscription(database(c.env.DB), {
+        url: check.url,
+        events: body.events ? [...new Set(body.events)] : null,
+        jobId: body.job_id ?? null,
+        now: Date.now(),
+      });
+      return c.json({ subscription: { ...presentSubscription(row), secret: row.secret } }, 201);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/api/subscriptions",
+      summary: "Every subscription, newest first (without secrets)",
+      middleware: [requireWrite] as const,
+      responses: {
+        200: jsonContent(z.object({ subscriptions: z.array(subscriptionSchema) }), "The subscriptions"),
+        ...errors,
+      },
+    }),
+    async (c) => {
+      const rows = await listSubscriptions(database(c.env.DB));
+      return c.json({ subscriptions: rows.map(presentSubscription) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "delete",
+      path: "/api/subscriptions/{id}",
+      summary: "Unsubscribe (pending deliveries are dropped)",
+      middleware: [requireWrite] as const,
+      request: { params: subscriptionIdParam },
+      responses: {
+        204: { description: "Deleted" },
+        404: jsonContent(errorSchema, "No such subscription"),
+        ...errors,
+      },
+    }),
+    async (c) => {
+      const { id: subscriptionId } = c.req.valid("param");
+      if (!(await deleteSubscription(database(c.env.DB), subscriptionId)))
+        subscriptionNotFound(subscriptionId);
+      return c.body(null, 204);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/api/subscriptions/{id}/deliveries",
+      summary: "A subscription's deliveries, newest first",
+      middleware: [requireWrite] as const,
+      request: {
+        params: subscriptionIdParam,
+        query: z.object({
+          limit: z.coerce.number().int().min(1).max(200).default(50),
+          cursor: z.string().max(1000).optional(),
+        }),
+      },
+      responses: {
+        200: jsonContent(
+          z.object({ deliveries: z.array(deliverySchema), next_cursor: z.string().nullable() }),
+          "A page of deliveries",
+        ),
+        404: jsonContent(errorSchema, "No such subscription"),
+        ...errors,
+      },
+    }),
+    async (c) => {
+      const { id: subscriptionId } = c.req.valid("param");
+      const query = c.req.valid("query");
+      const after = decodeCursor(query.cursor, deliveryCursor);
+      const db = database(c.env.DB);
+      if (!(await findSubscription(db, subscriptionId))) subscriptionNotFound(subscriptionId);
+      const page = await listDeliveries(db, {
+        subscriptionId,
+        limit: query.limit,
+        after: after && { createdAt: after.t, id: after.id },
+      });
+      return c.json(
+        {
+          deliveries: page.rows.map(presentDelivery),
+          next_cursor: page.next && encodeCursor({ t: page.next.createdAt, id: page.next.id }),
+        },
+        200,
+      );
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/api/deliveries/{id}/retry",
+      summary: "Try a failed delivery again",
+      middleware: [requireWrite] as const,
+      request: { params: deliveryIdParam },
+      responses: {
+        202: jsonContent(z.object({ delivery: deliverySchema }), "Queued; the attempt starts right away"),
+        404: jsonContent(errorSchema, "No such delivery"),
+        409: jsonContent(errorSchema, "The delivery is not failed, or its subscription is disabled"),
+        ...errors,
+      },
+    }),
+    async (c) => {
+      const { id: deliveryId } = c.req.valid("param");
+      const now = Date.now();
+      const result = await retryDelivery(database(c.env.DB), deliveryId, now);
+      if (result.kind === "not_found")
+        throw new ApiError("not_found", `No delivery has the id "${deliveryId}".`);
+      if (result.kind === "conflict") throw new ApiError("conflict", result.message);
+      retryNow(c, deliveryId);
+      return c.json({ delivery: presentDelivery(result.row) }, 202);
+    },
+  );

@@ -1,0 +1,252 @@
+/**
+ * Sending deliveries. Nothing is sent from memory: every attempt starts from a pending row, claimed
+ * with a conditional UPDATE (a token and an expiry, like the jobs' lease) so that two invocations —
+ * overlapping ticks, or a tick and a route's first attempt — never send the same attempt twice.
+ */
+import { and, asc, eq, exists, gte, inArray, isNull, lte, or, type SQL } from "drizzle-orm";
+import { Webhook } from "standardwebhooks";
+import type { Database, Statement } from "../db/client";
+import { deliveries, events, subscriptions } from "../db/schema";
+import { MAX_IN_FLIGHT, runGroups } from "../monitor/poll";
+import {
+  type AttemptResult,
+  afterAttempt,
+  classifyAnswer,
+  classifyThrown,
+  DELIVERY_TIMEOUT_MS,
+} from "./schedule";
+
+/** How long a claim protects a delivery: longer than the last attempt a sender may start plus its timeout. */
+export const DELIVERY_CLAIM_MS = 2 * 60_000;
+/** A sender starts no attempt later than this after its claim, so every attempt ends inside the claim. */
+export const DELIVERY_SEND_BUDGET_MS = 60_000;
+/** Attempts one tick makes at most (subrequests are shared with the polls; see MAX_POLLS_PER_TICK). */
+export const MAX_DELIVERIES_PER_TICK = 200;
+/** Attempts a route's first-attempt pass makes at most; anything left is the next tick's. */
+export const MAX_DELIVERIES_INLINE = 50;
+
+const USER_AGENT = "batchwatch-webhooks/1";
+
+interface Claimed {
+  id: string;
+  attempts: number;
+  subscriptionId: string;
+  url: string;
+  secret: string;
+  payload: string;
+}
+
+export interface DeliveryRun {
+  claimed: number;
+  attempted: number;
+  delivered: number;
+  failed: number;
+  /** D1 round trips the run made: the claim (with the read of what to send) and the result batches. */
+  roundTrips: number;
+}
+
+function claimFree(now: number) {
+  return or(isNull(deliveries.claimUntil), lte(deliveries.claimUntil, now));
+}
+
+/** Only the deliveries of one job's events written at or after `since` (a route's first attempts). */
+export function ofJobSince(db: Database, jobId: string, since: number): SQL {
+  return inArray(
+    deliveries.eventId,
+    db
+      .select({ id: events.id })
+      .from(events)
+      .where(and(eq(events.jobId, jobId), gte(events.createdAt, since))),
+  );
+}
+
+/** Only this delivery (a manual retry). */
+export function onlyDelivery(id: string): SQL {
+  return eq(deliveries.id, id);
+}
+
+export interface DeliverOptions {
+  now: number;
+  limit: number;
+  /** Narrows what is claimed; every due delivery when omitted (the tick). */
+  filter?: SQL;
+}
+
+/**
+ * Claims due pending deliveries and reads what to send, in one batch: the UPDATE marks them with
+ * `token`, the SELECT reads them back by that token (with the event's payload and the receiver).
+ */
+function claimStatements(db: Database, opts: DeliverOptions & { token: string }) {
+  const claimable = and(
+    eq(deliveries.status, "pending"),
+    lte(deliveries.nextAttemptAt, opts.now),
+    claimFree(opts.now),
+    opts.filter,
+  );
+  const due = db
+    .select({ id: deliveries.id })
+    .from(deliveries)
+    .where(claimable)
+    .orderBy(asc(deliveries.nextAttemptAt))
+    .limit(opts.limit);
+  const claim = db
+    .update(deliveries)
+    .set({ claimToken: opts.token, claimUntil: opts.now + DELIVERY_CLAIM_MS })
+    .where(
+      and(
+        inArray(deliveries.id, due),
+        // Re-checked on the row itself: the subquery is not the lock.
+        claimable,
+        exists(
+          db
+            .select({ id: subscriptions.id })
+            .from(subscriptions)
+            .where(and(eq(subscriptions.id, deliveries.subscriptionId), isNull(subscriptions.disabledAt))),
+        ),
+      ),
+    );
+  const read = db
+    .select({
+      id: deliveries.id,
+      attempts: deliveries.attempts,
+      subscriptionId: deliveries.subscriptionId,
+      url: subscriptions.url,
+      secret: subscriptions.secret,
+      payload: events.payload,
+    })
+    .from(deliveries)
+    .innerJoin(events, eq(events.id, deliveries.eventId))
+    .innerJoin(subscriptions, eq(subscriptions.id, deliveries.subscriptionId))
+    .where(eq(deliveries.claimToken, opts.token))
+    .orderBy(asc(deliveries.nextAttemptAt), asc(deliveries.id));
+  return [claim, read] as const;
+}
+
+/** One signed POST. The signature is made per attempt (fresh timestamp), the id is the delivery's. */
+export async function attemptDelivery(
+  delivery: Pick<Claimed, "id" | "url" | "secret" | "payload">,
+): Promise<AttemptResult> {
+  const sentAt = new Date();
+  const signature = new Webhook(delivery.secret).sign(delivery.id, sentAt, delivery.payload);
+  try {
+    const response = await fetch(delivery.url, {
+      method: "POST",
+      headers: {
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+        "webhook-id": delivery.id,
+        "webhook-timestamp": String(Math.floor(sentAt.getTime() / 1000)),
+        "webhook-signature": signature,
+      },
+      body: delivery.payload,
+      redirect: "manual",
+      signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
+    });
+    // The answer's body means nothing to us; release the connection.
+    await response.body?.cancel().catch(() => {});
+    return classifyAnswer(response.status);
+  } catch (error) {
+    return classifyThrown(error);
+  }
+}
+
+/** The writes an attempt's result makes, guarded by the claim so a sender that lost it writes nothing. */
+export function resultStatements(
+  db: Database,
+  delivery: Pick<Claimed, "id" | "attempts" | "subscriptionId">,
+  result: AttemptResult,
+  opts: { now: number; token: string },
+): Statement[] {
+  const next = afterAttempt(delivery.attempts, result, opts.now);
+  const statements: Statement[] = [
+    db
+      .update(deliveries)
+      .set({
+        status: next.status,
+        attempts: next.attempts,
+        nextAttemptAt: next.nextAttemptAt,
+        lastAttemptAt: opts.now,
+        lastStatusCode: result.statusCode,
+        lastError:
+          result.kind === "delivered"
+            ? null
+            : result.kind === "gone"
+              ? "The receiver answered 410 Gone; the subscription is disabled."
+              : result.error,
+        deliveredAt: result.kind === "delivered" ? opts.now : null,
+        claimToken: null,
+        claimUntil: null,
+      })
+      .where(and(eq(deliveries.id, delivery.id), eq(deliveries.claimToken, opts.token))),
+  ];
+  if (result.kind === "gone") {
+    statements.push(
+      db
+        .update(subscriptions)
+        .set({ disabledAt: opts.now, disabledReason: "The receiver answered 410 Gone." })
+        .where(and(eq(subscriptions.id, delivery.subscriptionId), isNull(subscriptions.disabledAt))),
+      db
+        .update(deliveries)
+        .set({
+          status: "failed",
+          nextAttemptAt: null,
+          lastError: "Not sent: the subscription was disabled after its receiver answered 410 Gone.",
+        })
+        .where(and(eq(deliveries.subscriptionId, delivery.subscriptionId), eq(deliveries.status, "pending"))),
+    );
+  }
+  return statements;
+}
+
+/**
+ * Claims due deliveries, sends them (at most MAX_IN_FLIGHT at a time, none started after the
+ * budget) and records every result in as few batches as the batch size allows.
+ */
+export async function deliverDue(db: Database, opts: DeliverOptions): Promise<DeliveryRun> {
+  const token = crypto.randomUUID();
+  const [, claimed] = await db.batch(claimStatements(db, { ...opts, token }));
+  const run: DeliveryRun = { claimed: claimed.length, attempted: 0, delivered: 0, failed: 0, roundTrips: 1 };
+  if (claimed.length === 0) return run;
+
+  const deadline = Date.now() + DELIVERY_SEND_BUDGET_MS;
+  const groups: Statement[][] = [];
+  // Receivers that answered 410 in this run get nothing more (their pending rows are failed in bulk).
+  const gone = new Set<string>();
+  let next = 0;
+  async function worker() {
+    while (next < claimed.length && Date.now() < deadline) {
+      const delivery = claimed[next++] as Claimed;
+      if (gone.has(delivery.subscriptionId)) continue;
+      const result = await attemptDelivery(delivery);
+      run.attempted++;
+      if (result.kind === "delivered") run.delivered++;
+      else run.failed++;
+      if (result.kind === "gone") gone.add(delivery.subscriptionId);
+      // The tick's clock may run ahead of the wall clock (tests, local dev); never schedule behind it.
+      const now = Math.max(Date.now(), opts.now);
+      groups.push(resultStatements(db, delivery, result, { now, token }));
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(MAX_IN_FLIGHT, claimed.length) }, worker));
+  if (next < claimed.length) {
+    // Out of time: give the rest back for the next tick.
+    groups.push([
+      db
+        .update(deliveries)
+        .set({ claimToken: null, claimUntil: null })
+        .where(eq(deliveries.claimToken, token)),
+    ]);
+  }
+  run.roundTrips += await runGroups(db, groups);
+  return run;
+}
+
+/** Runs `deliverDue` without ever throwing: for `waitUntil`, where an error has nowhere to go. */
+export async function deliverQuietly(db: Database, opts: DeliverOptions): Promise<DeliveryRun | null> {
+  try {
+    return await deliverDue(db, opts);
+  } catch (error) {
+    console.error(JSON.stringify({ event: "delivery_error", message: String(error) }));
+    return null;
+  }
+}

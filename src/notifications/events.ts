@@ -1,0 +1,129 @@
+/**
+ * Which notifications a poll outcome raises, and what they say. Pure functions of the stored row
+ * before the poll and the outcome `decideOutcome` computed, so every rule is unit-tested on its own.
+ */
+import type { JobRow } from "../db/schema";
+import { iso, type JobJson, presentJob } from "../http/shapes";
+import type { JobChanges, PollOutcome } from "../monitor/decisions";
+
+export const EVENT_TYPES = [
+  "job.tracked",
+  "job.status_changed",
+  "job.progressed",
+  "job.stalled",
+  "job.poll_failing",
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** Consecutive failed polls that raise `job.poll_failing` (once, when the count reaches it). */
+export const POLL_FAILING_AFTER = 5;
+
+/**
+ * The events one outcome raises. `tracked` is the first poll of a job just being tracked: it raises
+ * `job.tracked` alone, whatever that poll saw. Otherwise:
+ * - `job.status_changed` when an accepted answer carries a different status;
+ * - `job.progressed` when the status is the same but a count or the progress moved;
+ * - `job.stalled` when the job becomes stalled (once per episode: `stalled_since` goes from unset to set);
+ * - `job.poll_failing` when the failures in a row reach POLL_FAILING_AFTER (once per episode: the
+ *   count only passes that mark again after a success has reset it).
+ */
+export function raisedEvents(previous: JobRow, outcome: PollOutcome, tracked = false): EventType[] {
+  if (tracked) return ["job.tracked"];
+  const { changes } = outcome;
+  const raised: EventType[] = [];
+  const next = changes.upstream?.observation;
+  if (next) {
+    if (next.status !== previous.status) raised.push("job.status_changed");
+    else if (
+      next.totalItems !== previous.totalItems ||
+      next.processedItems !== previous.processedItems ||
+      next.failedItems !== previous.failedItems ||
+      next.skippedItems !== previous.skippedItems ||
+      next.progressPercentage !== previous.progressPercentage
+    ) {
+      raised.push("job.progressed");
+    }
+  }
+  if (previous.stalledSince === null && changes.stalledSince !== null) raised.push("job.stalled");
+  if (
+    previous.consecutiveFailures < POLL_FAILING_AFTER &&
+    changes.consecutiveFailures >= POLL_FAILING_AFTER
+  ) {
+    raised.push("job.poll_failing");
+  }
+  return raised;
+}
+
+/** The stored row as it will be once `changes` are applied (what `applyChangesStatement` writes). */
+export function jobAfter(previous: JobRow, changes: JobChanges): JobRow {
+  const { upstream, ...tracking } = changes;
+  const next: JobRow = { ...previous, ...tracking, leaseToken: null, leaseUntil: null };
+  if (upstream) {
+    const o = upstream.observation;
+    Object.assign(next, {
+      jobType: upstream.jobType,
+      status: o.status,
+      totalItems: o.totalItems,
+      processedItems: o.processedItems,
+      failedItems: o.failedItems,
+      skippedItems: o.skippedItems,
+      progressPercentage: o.progressPercentage,
+      errorMessage: o.errorMessage,
+      upstreamUpdatedAt: o.upstreamUpdatedAt,
+      upstreamJob: upstream.upstreamJob,
+    });
+  }
+  return next;
+}
+
+/** What the job looked like before the event: the fields an event is about. */
+export interface PreviousJson {
+  status: string | null;
+  total_items: number | null;
+  processed_items: number | null;
+  failed_items: number | null;
+  skipped_items: number | null;
+  progress_percentage: number | null;
+  error_message: string | null;
+  updated_at: string | null;
+  state: JobRow["state"];
+  consecutive_failures: number;
+  stalled_since: string | null;
+}
+
+export function presentPrevious(row: JobRow): PreviousJson {
+  return {
+    status: row.status,
+    total_items: row.totalItems,
+    processed_items: row.processedItems,
+    failed_items: row.failedItems,
+    skipped_items: row.skippedItems,
+    progress_percentage: row.progressPercentage,
+    error_message: row.errorMessage,
+    updated_at: row.upstreamUpdatedAt,
+    state: row.state,
+    consecutive_failures: row.consecutiveFailures,
+    stalled_since: iso(row.stalledSince),
+  };
+}
+
+export interface EventBody {
+  type: EventType;
+  timestamp: string;
+  data: { job: JobJson; previous: PreviousJson | null };
+}
+
+/** The body every delivery of an event sends (CONTRACT.md "Outbound notifications"). */
+export function eventBody(
+  type: EventType,
+  previous: JobRow,
+  after: JobRow,
+  now: number,
+  tracked = false,
+): EventBody {
+  return {
+    type,
+    timestamp: iso(now),
+    data: { job: presentJob(after), previous: tracked ? null : presentPrevious(previous) },
+  };
+}

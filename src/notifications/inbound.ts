@@ -1,0 +1,81 @@
+/**
+ * LlamaCloud's callbacks: the signature check over the raw body and the parts of the body batchwatch
+ * reads. A callback is only a hint that something changed; the status API stays the truth.
+ */
+import { z } from "zod";
+
+const encoder = new TextEncoder();
+
+function hexToBytes(hex: string): Uint8Array | null {
+  if (hex.length % 2 !== 0 || !/^[0-9a-f]*$/i.test(hex)) return null;
+  const bytes = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < bytes.length; i++) bytes[i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  return bytes;
+}
+
+/**
+ * True when `header` is `sha256=<hex>` of the HMAC-SHA256 of exactly these body bytes under `secret`.
+ * The comparison runs in constant time over the 32-byte MACs.
+ */
+export async function verifyLlamaCloudSignature(
+  secret: string,
+  body: ArrayBuffer,
+  header: string | null | undefined,
+): Promise<boolean> {
+  if (!header) return false;
+  const match = /^\s*sha256=([0-9a-fA-F]{64})\s*$/.exec(header);
+  const given = match?.[1] ? hexToBytes(match[1]) : null;
+  if (!given) return false;
+  const key = await crypto.subtle.importKey(
+    "raw",
+    encoder.encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  const expected = new Uint8Array(await crypto.subtle.sign("HMAC", key, body));
+  return crypto.subtle.timingSafeEqual(expected, given);
+}
+
+const id = z.string().min(1).max(200);
+
+/** What batchwatch reads of a callback; everything else in it is ignored. */
+export const callbackSchema = z.looseObject({
+  event_id: id.optional(),
+  event_type: z.string().max(200).nullish(),
+  timestamp: z.unknown().optional(),
+  data: z.looseObject({ job_id: z.unknown().optional(), id: z.unknown().optional() }).nullish(),
+});
+
+export interface Callback {
+  eventId: string;
+  eventType: string | null;
+  /** The job the callback names (`data.job_id`, else `data.id`), if it names one. */
+  jobId: string | null;
+}
+
+/**
+ * Reads a parsed callback body, with the `X-Webhook-Event-ID` / `-Type` headers as fallbacks. Null
+ * when it has no usable event id (so it cannot be deduplicated).
+ */
+export function readCallback(
+  body: unknown,
+  headers: { eventId?: string | null; eventType?: string | null },
+): Callback | null {
+  const parsed = callbackSchema.safeParse(body);
+  if (!parsed.success) return null;
+  const eventId = parsed.data.event_id ?? headerId(headers.eventId);
+  if (!eventId) return null;
+  const data = parsed.data.data;
+  const named = [data?.job_id, data?.id].find((v): v is string => id.safeParse(v).success);
+  return {
+    eventId,
+    eventType: parsed.data.event_type ?? headers.eventType?.slice(0, 200) ?? null,
+    jobId: named ?? null,
+  };
+}
+
+function headerId(value: string | null | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed && trimmed.length <= 200 ? trimmed : undefined;
+}
