@@ -1,4 +1,8 @@
+import { spawn } from "node:child_process";
+import { createHmac } from "node:crypto";
+import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import process from "node:process";
 import { serve } from "@hono/node-server";
 import LlamaCloud, { AuthenticationError, NotFoundError, RateLimitError } from "@llamaindex/llama-cloud";
 import type {
@@ -219,5 +223,71 @@ describe("the SDK parses every simulator answer", () => {
 
   it("keeps its schemas equal to the SDK's types", () => {
     expect(schemasMatchSdk).toEqual([true, true, true, true, true]);
+  });
+});
+
+describe("the Node server (npx tsx sim/server.ts)", () => {
+  it("serves demo jobs of every lifecycle, sends signed callbacks, and exits on SIGTERM", async () => {
+    const callbacks: { headers: Record<string, string | string[] | undefined>; body: string }[] = [];
+    const hooks = createServer((request, response) => {
+      let body = "";
+      request.on("data", (chunk) => {
+        body += chunk;
+      });
+      request.on("end", () => {
+        callbacks.push({ headers: request.headers, body });
+        response.writeHead(202).end();
+      });
+    });
+    await new Promise<void>((resolve) => hooks.listen(0, "127.0.0.1", resolve));
+    const hookUrl = `http://127.0.0.1:${(hooks.address() as AddressInfo).port}/webhooks/llamacloud`;
+
+    const child = spawn(
+      process.execPath,
+      ["--import", "tsx", "sim/server.ts", "--port", "0", "--demo", "--api-key", "llx-e2e"],
+      {
+        env: {
+          ...process.env,
+          SIM_CALLBACK_URL: hookUrl,
+          SIM_CALLBACK_SECRET: "e2e-secret",
+          SIM_SYNC_MS: "200",
+        },
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let output = "";
+        child.stdout.on("data", (chunk: Buffer) => {
+          output += chunk.toString();
+          const match = output.match(/listening on (http:\/\/\S+)/);
+          if (match?.[1]) resolve(match[1]);
+        });
+        child.once("exit", (code) => reject(new Error(`server exited early (${code}): ${output}`)));
+      });
+
+      const sdk = new LlamaCloud({ apiKey: "llx-e2e", baseURL: url, maxRetries: 0 });
+      const demo: string[] = [];
+      for await (const job of sdk.beta.batch.list()) demo.push(strictly(Job, job, "demo job").status);
+      expect(demo).toHaveLength(7);
+      expect(demo).toContain("completed");
+      const stalls = await sdk.beta.batch.getStatus("bjb-demo-stalls");
+      expect(strictly(StatusAnswer, stalls, "demo status").job.id).toBe("bjb-demo-stalls");
+
+      // Creation callbacks go out at once, the sweep sends the rest as realtime jobs move.
+      await expect.poll(() => callbacks.length, { timeout: 10_000 }).toBeGreaterThan(7);
+      for (const callback of callbacks.slice(0, 8)) {
+        const mac = createHmac("sha256", "e2e-secret").update(callback.body).digest("hex");
+        expect(callback.headers["lc-signature"]).toBe(`sha256=${mac}`);
+        expect(callback.headers["x-webhook-event-type"]).toMatch(/^batch\./);
+      }
+
+      const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+      child.kill("SIGTERM");
+      expect(await exited).toBe(0);
+    } finally {
+      child.kill("SIGKILL");
+      await new Promise((resolve) => hooks.close(resolve));
+    }
   });
 });
