@@ -1,0 +1,163 @@
+/**
+ * The HTML pages (CONTRACT.md "HTML"): the dashboard, a job's page and its badge. Handlers only
+ * read, then hand rows to the views; every rule about what is shown lives in ./view.ts and ./chart.ts.
+ */
+import type { Context } from "hono";
+import { Hono } from "hono";
+import { etag } from "hono/etag";
+import { createMiddleware } from "hono/factory";
+import { NONCE, secureHeaders } from "hono/secure-headers";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { z } from "zod";
+import { readConfig } from "../config";
+import { database } from "../db/client";
+import { jobHistory } from "../db/history";
+import { findJob, listJobs } from "../db/jobs";
+import { canRead } from "../http/auth";
+import { decodeCursor, encodeCursor } from "../http/cursor";
+import { ApiError, ERROR_STATUS } from "../http/errors";
+import type { AppEnv } from "../http/openapi";
+import { Badge, badgeModel } from "./badge";
+import { MAX_CHART_POINTS } from "./chart";
+import { Dashboard, dashboardQuery, TRACKING_STATES } from "./dashboard";
+import { ErrorPage } from "./error-page";
+import { JobPage } from "./job";
+import { ETA_WINDOW_MS, isTerminalStatus, progressPercent } from "./view";
+
+type PageEnv = AppEnv;
+type PageContext = Context<PageEnv>;
+
+/** Browsers prompt for a password on a Basic challenge; the read or admin token is the password. */
+const BASIC_CHALLENGE = 'Basic realm="batchwatch", charset="UTF-8"';
+const RECENT_SNAPSHOTS = 20;
+
+/**
+ * A strict policy: nothing may load except the page's own stylesheet (by per-request nonce) and
+ * data: images (the favicon). No script runs, no form posts elsewhere, no framing.
+ */
+const htmlHeaders = secureHeaders({
+  contentSecurityPolicy: {
+    defaultSrc: ["'none'"],
+    styleSrc: [NONCE],
+    imgSrc: ["'self'", "data:"],
+    formAction: ["'self'"],
+    baseUri: ["'none'"],
+    frameAncestors: ["'none'"],
+  },
+  xFrameOptions: "DENY",
+});
+
+/** A badge is an image other sites embed, so it may be loaded cross-origin; it runs nothing. */
+const badgeHeaders = secureHeaders({
+  contentSecurityPolicy: { defaultSrc: ["'none'"], styleSrc: ["'unsafe-inline'"] },
+  crossOriginResourcePolicy: "cross-origin",
+});
+
+function nonceOf(c: PageContext): string | undefined {
+  return c.get("secureHeadersNonce");
+}
+
+function htmlPage(c: PageContext, status: ContentfulStatusCode, title: string, message: string) {
+  c.header("Cache-Control", "no-store");
+  return c.html(<ErrorPage title={title} message={message} nonce={nonceOf(c)} />, status);
+}
+
+/** Reads need what the JSON API's reads need (CONTRACT.md "Auth"); a 401 makes browsers ask. */
+const requirePageRead = createMiddleware<PageEnv>(async (c, next) => {
+  const allowed = await canRead(c);
+  if (allowed === "not_configured") {
+    return htmlPage(
+      c,
+      503,
+      "Not configured",
+      'Reading is closed until READ_TOKEN or ADMIN_TOKEN is set, or PUBLIC_READ is "true".',
+    );
+  }
+  if (!allowed) {
+    c.header("WWW-Authenticate", BASIC_CHALLENGE);
+    return htmlPage(
+      c,
+      401,
+      "Sign in",
+      "This monitor needs the read or admin token: use it as the password (any user name).",
+    );
+  }
+  await next();
+});
+
+const dashboardQuerySchema = z.object({
+  status: z.string().max(200).optional(),
+  state: z.enum(TRACKING_STATES).optional(),
+  limit: z.coerce.number().int().min(1).max(200).optional(),
+  cursor: z.string().max(1000).optional(),
+});
+const jobCursor = z.object({ t: z.number(), id: z.string() });
+
+export const pageRoutes = new Hono<PageEnv>();
+
+/** Errors on these routes answer as HTML pages with the contract's status codes. */
+pageRoutes.onError((err, c) => {
+  if (err instanceof ApiError)
+    return htmlPage(c, ERROR_STATUS[err.code], "Something is not right", err.message);
+  console.error("unhandled error on a page", err);
+  return htmlPage(c, 500, "Something went wrong", "The page could not be shown; try again in a moment.");
+});
+
+pageRoutes.get("/", htmlHeaders, requirePageRead, async (c) => {
+  const parsed = dashboardQuerySchema.safeParse(c.req.query());
+  if (!parsed.success) {
+    return htmlPage(c, 400, "Bad filter", "The status, tracking or limit in the address is not valid.");
+  }
+  const { cursor, ...query } = parsed.data;
+  // An empty select option submits "status=": that means no filter.
+  const filters = { ...query, status: query.status || undefined };
+  const after = decodeCursor(cursor || undefined, jobCursor);
+  const page = await listJobs(database(c.env.DB), {
+    status: filters.status,
+    state: filters.state,
+    limit: filters.limit ?? 50,
+    after: after && { trackedAt: after.t, jobId: after.id },
+  });
+  const next = page.next && encodeCursor({ t: page.next.trackedAt, id: page.next.jobId });
+  c.header("Cache-Control", "no-store");
+  return c.html(
+    <Dashboard
+      jobs={page.rows}
+      filters={filters}
+      nextQuery={next ? dashboardQuery(filters, next) : null}
+      paged={after !== undefined}
+      now={Date.now()}
+      nonce={nonceOf(c)}
+    />,
+  );
+});
+
+pageRoutes.get("/jobs/:job_id", htmlHeaders, requirePageRead, async (c) => {
+  const jobId = c.req.param("job_id");
+  const db = database(c.env.DB);
+  const job = await findJob(db, jobId);
+  if (!job) return htmlPage(c, 404, "Job not found", `No tracked job has the id "${jobId}".`);
+  const now = Date.now();
+  const history = await jobHistory(db, jobId, {
+    // One point is kept for the job's current counts at its last poll (see chartPoints).
+    maxPoints: MAX_CHART_POINTS - 1,
+    recent: RECENT_SNAPSHOTS,
+    rateSince: (job.lastSuccessAt ?? now) - ETA_WINDOW_MS,
+  });
+  c.header("Cache-Control", "no-store");
+  return c.html(<JobPage job={job} history={history} now={now} nonce={nonceOf(c)} />);
+});
+
+pageRoutes.get("/jobs/:job_id/badge.svg", badgeHeaders, requirePageRead, etag(), async (c) => {
+  const jobId = c.req.param("job_id");
+  const job = await findJob(database(c.env.DB), jobId);
+  const svg = job
+    ? (<Badge {...badgeModel(job.status, progressPercent(job))} />).toString()
+    : (<Badge label="batch" message="not tracked" tone="muted" percent={null} />).toString();
+  const { publicRead } = readConfig(c.env);
+  // Short while the job moves, longer once it is final; private unless anyone may read anyway.
+  const maxAge = job && (job.state !== "active" || isTerminalStatus(job.status)) ? 3600 : 60;
+  c.header("Cache-Control", `${publicRead ? "public" : "private"}, max-age=${maxAge}`);
+  if (!publicRead) c.header("Vary", "Authorization");
+  return c.body(await svg, job ? 200 : 404, { "Content-Type": "image/svg+xml; charset=utf-8" });
+});

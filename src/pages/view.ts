@@ -1,0 +1,297 @@
+/**
+ * Pure view-model functions for the HTML pages: formatting, markers, the ETA and the status
+ * timeline. Nothing here touches D1 or the request, so every rule is unit-tested on its own.
+ */
+import type { JobRow } from "../db/schema";
+
+export const KNOWN_STATUSES = [
+  "pending",
+  "dispatched",
+  "running",
+  "completed",
+  "failed",
+  "cancelled",
+] as const;
+const TERMINAL = new Set(["completed", "failed", "cancelled"]);
+
+/** How often a page showing an active job reloads itself (a `<meta http-equiv="refresh">`). */
+export const REFRESH_SECONDS = 30;
+/** The ETA is the rate over roughly this much recent history. */
+export const ETA_WINDOW_MS = 15 * 60_000;
+
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+export type Tone = "neutral" | "info" | "active" | "good" | "bad" | "muted";
+
+/** The colour family a status is drawn in; unknown future statuses are neutral, never an error. */
+export function statusTone(status: string | null): Tone {
+  switch (status) {
+    case "pending":
+    case "dispatched":
+      return "info";
+    case "running":
+      return "active";
+    case "completed":
+      return "good";
+    case "failed":
+      return "bad";
+    case "cancelled":
+      return "muted";
+    default:
+      return "neutral";
+  }
+}
+
+export function isTerminalStatus(status: string | null): boolean {
+  return status !== null && TERMINAL.has(status);
+}
+
+/** The text shown for a status; a job not yet answered by LlamaCloud has none. */
+export function statusText(status: string | null): string {
+  return status ?? "not polled yet";
+}
+
+const integer = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
+
+/** "12,345", or an en dash for a count LlamaCloud did not report. */
+export function formatCount(n: number | null | undefined): string {
+  return n === null || n === undefined || !Number.isFinite(n) ? "–" : integer.format(n);
+}
+
+/** Axis-friendly numbers: 950, 1.2k, 45k, 1.5M. */
+export function formatCompact(n: number): string {
+  const abs = Math.abs(n);
+  const trim = (x: number) => String(Number(x.toFixed(x < 10 ? 1 : 0)));
+  if (abs >= 1_000_000) return `${trim(n / 1_000_000)}M`;
+  if (abs >= 1_000) return `${trim(n / 1_000)}k`;
+  return String(Math.round(n));
+}
+
+/**
+ * Progress in percent, clamped to 0–100: LlamaCloud's own figure when it sent one, otherwise derived
+ * from the counts; null when neither is known.
+ */
+export function progressPercent(job: {
+  progressPercentage: number | null;
+  totalItems: number | null;
+  processedItems: number | null;
+  failedItems: number | null;
+  skippedItems: number | null;
+}): number | null {
+  let pct = job.progressPercentage;
+  if (pct === null || !Number.isFinite(pct)) {
+    if (!job.totalItems || job.totalItems <= 0) return null;
+    pct = (100 * doneItems(job)) / job.totalItems;
+  }
+  return Math.min(100, Math.max(0, pct));
+}
+
+/** "42%", "99.5%", "100%": one decimal only where it matters. */
+export function formatPercent(pct: number | null): string {
+  if (pct === null) return "–";
+  const rounded = pct >= 99 && pct < 100 ? Math.floor(pct * 10) / 10 : Math.floor(pct);
+  return `${rounded}%`;
+}
+
+/** Items the job has dealt with, one way or another. */
+export function doneItems(counts: {
+  processedItems: number | null;
+  failedItems: number | null;
+  skippedItems: number | null;
+}): number {
+  return (counts.processedItems ?? 0) + (counts.failedItems ?? 0) + (counts.skippedItems ?? 0);
+}
+
+/** A duration for people: "45 s", "12 min", "2 h 5 min", "3 d 4 h". */
+export function formatDuration(ms: number): string {
+  const abs = Math.max(0, Math.abs(ms));
+  if (abs < MINUTE) return `${Math.floor(abs / SECOND)} s`;
+  if (abs < HOUR) return `${Math.floor(abs / MINUTE)} min`;
+  if (abs < DAY) {
+    const h = Math.floor(abs / HOUR);
+    const m = Math.floor((abs % HOUR) / MINUTE);
+    return m ? `${h} h ${m} min` : `${h} h`;
+  }
+  const d = Math.floor(abs / DAY);
+  const h = Math.floor((abs % DAY) / HOUR);
+  return h ? `${d} d ${h} h` : `${d} d`;
+}
+
+/** "just now", "2 min ago", "in 40 s": relative to `now`, in either direction. */
+export function timeAgo(at: number, now: number): string {
+  const delta = now - at;
+  if (Math.abs(delta) < 5 * SECOND) return "just now";
+  return delta > 0 ? `${formatDuration(delta)} ago` : `in ${formatDuration(-delta)}`;
+}
+
+/** The exact time, for `title` attributes and tables: "2026-11-28 14:05:09 UTC". */
+export function formatUtc(ms: number): string {
+  return `${new Date(ms).toISOString().slice(0, 19).replace("T", " ")} UTC`;
+}
+
+export type MarkerKind = "stalled" | "failing" | "lost" | "error";
+
+export interface Marker {
+  kind: MarkerKind;
+  /** Short text on the marker. */
+  text: string;
+  /** The explanation shown on hover and read by screen readers. */
+  title: string;
+}
+
+/** The warnings a job carries: stalled, polls failing, lost upstream, an upstream error message. */
+export function jobMarkers(
+  job: Pick<
+    JobRow,
+    "state" | "stalledSince" | "consecutiveFailures" | "lastErrorMessage" | "lastErrorCode" | "errorMessage"
+  >,
+  now: number,
+): Marker[] {
+  const markers: Marker[] = [];
+  if (job.state === "lost") {
+    markers.push({
+      kind: "lost",
+      text: "lost",
+      title: "LlamaCloud no longer knows this job (404 three times in a row); polling stopped.",
+    });
+  }
+  if (job.state === "active" && job.stalledSince !== null) {
+    markers.push({
+      kind: "stalled",
+      text: "stalled",
+      title: `No change for ${formatDuration(now - job.stalledSince)} (since ${formatUtc(job.stalledSince)}).`,
+    });
+  }
+  if (job.state !== "lost" && job.consecutiveFailures > 0) {
+    const n = job.consecutiveFailures;
+    const reason = job.lastErrorMessage ?? job.lastErrorCode ?? "unknown error";
+    markers.push({
+      kind: "failing",
+      text: n === 1 ? "1 failed poll" : `${n} failed polls`,
+      title: `The last ${n === 1 ? "poll" : `${n} polls`} failed: ${reason}`,
+    });
+  }
+  if (job.errorMessage) {
+    markers.push({ kind: "error", text: "error", title: `LlamaCloud reports: ${job.errorMessage}` });
+  }
+  return markers;
+}
+
+/** Whether the page should reload itself: while any job it shows is still being polled. */
+export function shouldRefresh(jobs: readonly { state: string }[]): boolean {
+  return jobs.some((job) => job.state === "active");
+}
+
+export type Eta =
+  | { kind: "none" }
+  | { kind: "unknown"; reason: string }
+  | { kind: "waiting" }
+  | { kind: "finishing" }
+  | { kind: "stalled"; since: number }
+  | { kind: "eta"; remainingMs: number; at: number; perMinute: number; overMs: number };
+
+export interface EtaInput {
+  state: string;
+  status: string | null;
+  totalItems: number | null;
+  processedItems: number | null;
+  failedItems: number | null;
+  skippedItems: number | null;
+  /** The time the current counts were last confirmed (the last poll). */
+  asOf: number;
+  /** Set by the monitor once nothing has changed for STALL_AFTER_MINUTES. */
+  stalledSince: number | null;
+}
+
+export interface RateReference {
+  observedAt: number;
+  processedItems: number | null;
+  failedItems: number | null;
+  skippedItems: number | null;
+}
+
+/**
+ * Estimated time to completion from the recent rate: items dealt with since `reference` (the
+ * snapshot that stood about ETA_WINDOW_MS ago, or the first one) divided by the time since, applied
+ * to the items left. A zero rate is "stalled"; a job not being polled any more has no ETA.
+ */
+export function estimateCompletion(job: EtaInput, reference: RateReference | null): Eta {
+  if (job.state !== "active" || isTerminalStatus(job.status)) return { kind: "none" };
+  const done = doneItems(job);
+  if (job.totalItems === null) return { kind: "unknown", reason: "LlamaCloud has not reported a total yet" };
+  if (job.totalItems > 0 && done >= job.totalItems) return { kind: "finishing" };
+  if (job.stalledSince !== null) return { kind: "stalled", since: job.stalledSince };
+  if (!reference) return { kind: "unknown", reason: "no history yet" };
+  const overMs = job.asOf - reference.observedAt;
+  if (overMs < MINUTE) return { kind: "unknown", reason: "not enough history yet" };
+  const progressed = done - doneItems(reference);
+  if (progressed < 0) return { kind: "unknown", reason: "the counts went down" };
+  if (progressed === 0) {
+    if (done === 0 && (job.status === "pending" || job.status === "dispatched")) return { kind: "waiting" };
+    return { kind: "stalled", since: reference.observedAt };
+  }
+  const perMs = progressed / overMs;
+  const remainingMs = Math.ceil((job.totalItems - done) / perMs);
+  return { kind: "eta", remainingMs, at: job.asOf + remainingMs, perMinute: perMs * MINUTE, overMs };
+}
+
+export interface StatusPoint {
+  observedAt: number;
+  status: string | null;
+}
+
+/** The snapshots where the status differs from the one before (the first always counts), in order. */
+export function statusChanges<T extends StatusPoint>(snapshots: readonly T[]): T[] {
+  const changes: T[] = [];
+  let previous: string | null | undefined;
+  for (const snapshot of snapshots) {
+    if (changes.length === 0 || snapshot.status !== previous) changes.push(snapshot);
+    previous = snapshot.status;
+  }
+  return changes;
+}
+
+export interface TimelineEntry {
+  status: string | null;
+  from: number;
+  /** When the next status began; null for the status the job is in now. */
+  to: number | null;
+  /** How long the job was (or has been, up to `now`) in this status; null once a terminal status is reached. */
+  durationMs: number | null;
+}
+
+/**
+ * The status timeline from the ordered status changes: each entry lasts until the next one starts.
+ * The current entry runs until `now` unless it is terminal (a finished job stays finished).
+ */
+export function buildTimeline(changes: readonly StatusPoint[], now: number): TimelineEntry[] {
+  return changes.map((change, i) => {
+    const next = changes[i + 1];
+    if (next)
+      return {
+        status: change.status,
+        from: change.observedAt,
+        to: next.observedAt,
+        durationMs: next.observedAt - change.observedAt,
+      };
+    return {
+      status: change.status,
+      from: change.observedAt,
+      to: null,
+      durationMs: isTerminalStatus(change.status) ? null : Math.max(0, now - change.observedAt),
+    };
+  });
+}
+
+/** A label the page can show for a job: its label, else its id. */
+export function jobTitle(job: { label: string | null; jobId: string }): string {
+  return job.label?.trim() ? job.label : job.jobId;
+}
+
+/** Long upstream strings (error messages, unknown fields) are cut for tables; the full text goes in a title. */
+export function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
