@@ -1,0 +1,261 @@
+// LlamaCloud → batchwatch: POST /webhooks/llamacloud through the real app, real local D1, callbacks
+// built and signed by the simulator, LlamaCloud's status API answered by the simulator.
+import { env } from "cloudflare:workers";
+import { beforeEach, describe, expect, it } from "vitest";
+import { simControl } from "../../sim/control";
+import type { JobJson, SnapshotJson } from "../../src/http/shapes";
+import { admin, call, errorOf, MINUTE, resetDatabase, tick, upstream, type World, world } from "../helpers";
+import { countRows } from "../notifications/helpers";
+
+const SECRET = "lc-callback-secret-for-tests";
+
+async function track(w: World, jobId: string): Promise<JobJson> {
+  const res = await admin(w, "/api/jobs", { method: "POST", json: { job_id: jobId } });
+  expect(res.status, await res.clone().text()).toBe(201);
+  return ((await res.json()) as { job: JobJson }).job;
+}
+
+async function job(w: World, jobId: string): Promise<JobJson> {
+  const res = await admin(w, `/api/jobs/${jobId}`);
+  return ((await res.json()) as { job: JobJson }).job;
+}
+
+async function history(w: World, jobId: string): Promise<SnapshotJson[]> {
+  const res = await admin(w, `/api/jobs/${jobId}/history?limit=200`);
+  return ((await res.json()) as { snapshots: SnapshotJson[] }).snapshots;
+}
+
+/** A callback as the simulator builds and signs it (`secret: null` for an unsigned one). */
+async function simulatedCallback(
+  w: World,
+  input: { job_id?: string; event_id?: string; data?: Record<string, unknown>; secret?: string | null },
+): Promise<{ body: string; headers: Record<string, string>; eventId: string }> {
+  const sent = await simControl({ apiKey: w.key }).sendCallback({ secret: SECRET, ...input, deliver: false });
+  return { body: sent.body, headers: sent.headers, eventId: sent.event_id };
+}
+
+function post(w: World, callback: { body: string; headers: Record<string, string> }) {
+  return call(w, "/webhooks/llamacloud", { method: "POST", headers: callback.headers, body: callback.body });
+}
+
+async function runningJob(w: World, id: string) {
+  await upstream(w).createJob({ id, total_items: 100, items_per_step: 10, start_at: "running" });
+  return track(w, id);
+}
+
+describe("inbound callbacks", () => {
+  beforeEach(resetDatabase);
+
+  describe("signature", () => {
+    it("with the secret set, refuses a callback without a signature and stores nothing", async () => {
+      const w = world("sig-none", { LLAMA_CLOUD_WEBHOOK_SECRET: SECRET });
+      await runningJob(w, "bjb-sig-none");
+      const before = await upstream(w).statusRequests("bjb-sig-none");
+      const cb = await simulatedCallback(w, { job_id: "bjb-sig-none", secret: null });
+      expect(cb.headers["lc-signature"]).toBeUndefined();
+      const res = await post(w, cb);
+      expect(res.status).toBe(401);
+      expect(res.headers.get("www-authenticate")).toBeTruthy();
+      expect((await errorOf(res)).code).toBe("unauthorized");
+      expect(await countRows("inbound_events")).toBe(0);
+      expect(await upstream(w).statusRequests("bjb-sig-none")).toHaveLength(before.length);
+    });
+
+    it("with the secret set, refuses a wrong signature and stores nothing", async () => {
+      const w = world("sig-wrong", { LLAMA_CLOUD_WEBHOOK_SECRET: SECRET });
+      await runningJob(w, "bjb-sig-wrong");
+      const before = await upstream(w).statusRequests("bjb-sig-wrong");
+      const wrongKey = await simulatedCallback(w, { job_id: "bjb-sig-wrong", secret: "some-other-secret" });
+      const tampered = await simulatedCallback(w, { job_id: "bjb-sig-wrong" });
+      const cases = [
+        wrongKey,
+        { ...tampered, body: tampered.body.replace("bjb-sig-wrong", "bjb-sig-wronG") },
+        { ...tampered, headers: { ...tampered.headers, "lc-signature": "sha256=zz" } },
+        { ...tampered, headers: { ...tampered.headers, "lc-signature": SECRET } },
+      ];
+      for (const cb of cases) {
+        const res = await post(w, cb);
+        expect(res.status).toBe(401);
+        expect((await errorOf(res)).message).not.toContain(SECRET);
+      }
+      expect(await countRows("inbound_events")).toBe(0);
+      expect(await upstream(w).statusRequests("bjb-sig-wrong")).toHaveLength(before.length);
+    });
+
+    it("with the secret set, accepts the right signature and polls the job", async () => {
+      const w = world("sig-right", { LLAMA_CLOUD_WEBHOOK_SECRET: SECRET });
+      await runningJob(w, "bjb-sig-right");
+      await upstream(w).advance("bjb-sig-right");
+      const cb = await simulatedCallback(w, { job_id: "bjb-sig-right" });
+      expect(cb.headers["lc-signature"]).toMatch(/^sha256=[0-9a-f]{64}$/);
+      const res = await post(w, cb);
+      expect(res.status).toBe(202);
+      expect(await res.json()).toEqual({ received: true, duplicate: false, action: "poll" });
+      const snapshots = await history(w, "bjb-sig-right");
+      expect(snapshots.map((s) => s.source)).toEqual(["webhook", "track"]);
+      expect((await job(w, "bjb-sig-right")).processed_items).toBe(snapshots[0]?.processed_items);
+    });
+
+    it("without a secret configured, accepts callbacks signed or not", async () => {
+      const w = world("sig-unset");
+      await runningJob(w, "bjb-sig-unset");
+      for (const secret of [null, "anything"]) {
+        const res = await post(w, await simulatedCallback(w, { job_id: "bjb-sig-unset", secret }));
+        expect(res.status).toBe(202);
+      }
+      expect(await countRows("inbound_events")).toBe(2);
+    });
+  });
+
+  it("answers a repeated event_id with 200 and does nothing a second time", async () => {
+    const w = world("dupe");
+    await runningJob(w, "bjb-dupe");
+    await upstream(w).advance("bjb-dupe");
+    const cb = await simulatedCallback(w, { job_id: "bjb-dupe" });
+    const first = await post(w, cb);
+    expect(first.status).toBe(202);
+    const polls = (await upstream(w).statusRequests("bjb-dupe")).length;
+    await upstream(w).advance("bjb-dupe");
+    const again = await post(w, cb);
+    expect(again.status).toBe(200);
+    expect(await again.json()).toEqual({ received: true, duplicate: true, action: "none" });
+    expect(await upstream(w).statusRequests("bjb-dupe")).toHaveLength(polls);
+    expect(await history(w, "bjb-dupe")).toHaveLength(2);
+    expect(await countRows("inbound_events")).toBe(1);
+  });
+
+  it("refuses a body over 64 KiB with 413 and stores nothing", async () => {
+    const w = world("big", { LLAMA_CLOUD_WEBHOOK_SECRET: SECRET });
+    const cb = await simulatedCallback(w, { data: { job_id: "bjb-big", padding: "x".repeat(70 * 1024) } });
+    const res = await post(w, cb);
+    expect(res.status).toBe(413);
+    expect((await errorOf(res)).code).toBe("payload_too_large");
+    expect(await countRows("inbound_events")).toBe(0);
+  });
+
+  it("refuses malformed JSON and a callback without an event id with 400, storing nothing", async () => {
+    const w = world("malformed");
+    for (const body of ['{"event_id": "e1", ', "not json", "[1, 2]", '{"data": {}}', "\xff\xfe"]) {
+      const res = await call(w, "/webhooks/llamacloud", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body,
+      });
+      expect(res.status, body).toBe(400);
+      expect((await errorOf(res)).code).toBe("validation_error");
+    }
+    expect(await countRows("inbound_events")).toBe(0);
+  });
+
+  it("checks the signature before reading the body: a malformed unsigned body is 401", async () => {
+    const w = world("order", { LLAMA_CLOUD_WEBHOOK_SECRET: SECRET });
+    const res = await call(w, "/webhooks/llamacloud", { method: "POST", body: "not json" });
+    expect(res.status).toBe(401);
+  });
+
+  it("makes every active job due now for a callback about a job it does not track", async () => {
+    const w = world("unknown");
+    const t0 = Date.now();
+    await runningJob(w, "bjb-known-1");
+    await runningJob(w, "bjb-known-2");
+    await upstream(w).createJob({ id: "bjb-untracked", start_at: "running" });
+    const before = await job(w, "bjb-known-1");
+    expect(Date.parse(before.tracking.next_poll_at ?? "")).toBeGreaterThan(t0 + 30_000);
+
+    const res = await post(w, await simulatedCallback(w, { job_id: "bjb-untracked" }));
+    expect(res.status).toBe(202);
+    expect(await res.json()).toMatchObject({ action: "all_due" });
+    expect(await upstream(w).statusRequests("bjb-untracked")).toHaveLength(0);
+    for (const id of ["bjb-known-1", "bjb-known-2"]) {
+      expect(Date.parse((await job(w, id)).tracking.next_poll_at ?? "")).toBeLessThanOrEqual(Date.now());
+    }
+    // A tick right away polls them, though their interval had not passed.
+    await tick(w, Date.now());
+    expect(await upstream(w).statusRequests("bjb-known-1")).toHaveLength(2);
+    expect(await upstream(w).statusRequests("bjb-known-2")).toHaveLength(2);
+
+    // No job named at all: the same.
+    const bare = await post(w, { headers: { "x-webhook-event-id": "evt-bare" }, body: '{"data": {}}' });
+    expect(bare.status).toBe(202);
+    expect(await bare.json()).toMatchObject({ action: "all_due" });
+  });
+
+  it("finds the job in data.id when data.job_id is absent", async () => {
+    const w = world("data-id");
+    await runningJob(w, "bjb-data-id");
+    await upstream(w).advance("bjb-data-id");
+    const res = await post(w, {
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        event_id: "e-data-id",
+        event_type: "batch.progress",
+        data: { id: "bjb-data-id" },
+      }),
+    });
+    expect(await res.json()).toMatchObject({ action: "poll" });
+    expect((await history(w, "bjb-data-id"))[0]?.source).toBe("webhook");
+  });
+
+  it("makes a job that another invocation is polling due now instead of polling it twice", async () => {
+    const w = world("busy");
+    await runningJob(w, "bjb-busy");
+    const polls = (await upstream(w).statusRequests("bjb-busy")).length;
+    const now = Date.now();
+    await env.DB.prepare(
+      "update jobs set lease_token = 'other', lease_until = ?, next_poll_at = ? where job_id = ?",
+    )
+      .bind(now + MINUTE, now + 10 * MINUTE, "bjb-busy")
+      .run();
+    const res = await post(w, await simulatedCallback(w, { job_id: "bjb-busy" }));
+    expect(res.status).toBe(202);
+    expect(await upstream(w).statusRequests("bjb-busy")).toHaveLength(polls);
+    const row = await env.DB.prepare("select next_poll_at, lease_token from jobs where job_id = ?")
+      .bind("bjb-busy")
+      .first<{ next_poll_at: number; lease_token: string }>();
+    expect(row?.lease_token).toBe("other");
+    expect(row?.next_poll_at).toBeLessThanOrEqual(Date.now());
+  });
+
+  describe("out of order", () => {
+    it("a late callback about an earlier state does not move the job back", async () => {
+      const w = world("late");
+      const sim = upstream(w);
+      await runningJob(w, "bjb-late");
+      const early = await simulatedCallback(w, { job_id: "bjb-late" }); // built while running
+      await sim.advance("bjb-late", { to: "end" });
+      const done = await simulatedCallback(w, { job_id: "bjb-late" });
+      expect(JSON.parse(done.body).data.status).toBe("completed");
+
+      expect((await post(w, done)).status).toBe(202);
+      expect((await job(w, "bjb-late")).status).toBe("completed");
+      const snapshots = (await history(w, "bjb-late")).length;
+
+      // The callback from before arrives last: it is only a hint, the status API says completed.
+      expect((await post(w, early)).status).toBe(202);
+      const after = await job(w, "bjb-late");
+      expect(after.status).toBe("completed");
+      expect(after.tracking.state).toBe("finished");
+      expect(await history(w, "bjb-late")).toHaveLength(snapshots);
+    });
+
+    it("an answer older than the stored one, prompted by a callback, is not applied", async () => {
+      const w = world("stale");
+      const sim = upstream(w);
+      await runningJob(w, "bjb-stale");
+      await sim.advance("bjb-stale", { to: "end" });
+      expect((await post(w, await simulatedCallback(w, { job_id: "bjb-stale" }))).status).toBe(202);
+      const done = await job(w, "bjb-stale");
+      expect(done.status).toBe("completed");
+
+      // A lagging replica answers with the job as it was an hour ago.
+      const anHourAgo = new Date(Date.parse(done.updated_at ?? "") - 60 * MINUTE).toISOString();
+      await sim.patchJob("bjb-stale", { status: "running", processed_items: 10, updated_at: anHourAgo });
+      expect((await post(w, await simulatedCallback(w, { job_id: "bjb-stale" }))).status).toBe(202);
+      const after = await job(w, "bjb-stale");
+      expect(after.status).toBe("completed");
+      expect(after.processed_items).toBe(done.processed_items);
+      expect(after.updated_at).toBe(done.updated_at);
+      expect((await history(w, "bjb-stale"))[0]?.status).toBe("completed");
+    });
+  });
+});
