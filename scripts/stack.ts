@@ -1,0 +1,120 @@
+// The local stack: the LlamaCloud simulator and `wrangler dev` against a migrated local D1, wired to
+// each other. `npm start` runs it for people; the end-to-end tests run it for themselves.
+
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { BIN, type Child, freePort, run, startChild, waitForHttp } from "./processes";
+
+export interface StackOptions {
+  /** Extra wrangler vars and secrets (as `--var NAME:VALUE`). */
+  vars?: Record<string, string>;
+  /** Arguments for sim/server.ts. */
+  simArgs?: string[];
+  /** Where local D1 lives; a fresh temporary folder (deleted on stop) when omitted. */
+  persistTo?: string;
+  /** Use this upstream instead of starting the simulator. */
+  upstreamUrl?: string;
+  apiKey?: string;
+  port?: number;
+  echo?: boolean;
+}
+
+export interface Stack {
+  url: string;
+  simUrl: string | null;
+  apiKey: string;
+  adminToken: string;
+  readToken: string;
+  /** Fires one cron tick in wrangler dev (it never fires crons by itself). */
+  tick: () => Promise<void>;
+  stop: () => Promise<void>;
+  children: Child[];
+}
+
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  const children: Child[] = [];
+  const temporary = opts.persistTo === undefined;
+  const persistTo = opts.persistTo ?? mkdtempSync(path.join(tmpdir(), "batchwatch-"));
+  const stop = async () => {
+    await Promise.all(children.map((c) => c.stop()));
+    if (temporary) rmSync(persistTo, { recursive: true, force: true });
+  };
+  try {
+    const apiKey = opts.apiKey ?? "llx-sim-local";
+    let simUrl: string | null = null;
+    if (!opts.upstreamUrl) {
+      const simPort = await freePort();
+      const sim = startChild(
+        "sim",
+        path.join(BIN, "tsx"),
+        ["sim/server.ts", "--port", String(simPort), "--api-key", apiKey, ...(opts.simArgs ?? [])],
+        { echo: opts.echo },
+      );
+      children.push(sim);
+      simUrl = `http://127.0.0.1:${simPort}`;
+      await waitForHttp(`${simUrl}/__sim/health`, sim);
+    }
+
+    await run(path.join(BIN, "wrangler"), [
+      "d1",
+      "migrations",
+      "apply",
+      "DB",
+      "--local",
+      "--persist-to",
+      persistTo,
+    ]);
+
+    const port = opts.port ?? (await freePort());
+    const inspectorPort = await freePort();
+    const adminToken = opts.vars?.ADMIN_TOKEN ?? "admin-e2e";
+    const readToken = opts.vars?.READ_TOKEN ?? "read-e2e";
+    const vars: Record<string, string> = {
+      LLAMA_CLOUD_BASE_URL: opts.upstreamUrl ?? (simUrl as string),
+      LLAMA_CLOUD_API_KEY: apiKey,
+      ADMIN_TOKEN: adminToken,
+      READ_TOKEN: readToken,
+      ...opts.vars,
+    };
+    const wrangler = startChild(
+      "wrangler",
+      path.join(BIN, "wrangler"),
+      [
+        "dev",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        String(port),
+        "--inspector-port",
+        String(inspectorPort),
+        "--persist-to",
+        persistTo,
+        "--test-scheduled",
+        "--show-interactive-dev-session=false",
+        ...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
+      ],
+      { echo: opts.echo },
+    );
+    children.push(wrangler);
+    const url = `http://127.0.0.1:${port}`;
+    await waitForHttp(`${url}/healthz`, wrangler);
+
+    return {
+      url,
+      simUrl,
+      apiKey,
+      adminToken,
+      readToken,
+      children,
+      stop,
+      tick: async () => {
+        const res = await fetch(`${url}/__scheduled?cron=${encodeURIComponent("* * * * *")}`);
+        if (!res.ok) throw new Error(`tick failed: ${res.status} ${await res.text()}`);
+      },
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

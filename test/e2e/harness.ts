@@ -1,0 +1,54 @@
+// The end-to-end tests' view of the local stack: one real `wrangler dev` with the simulator, plus
+// small helpers for talking to both over HTTP only.
+
+import { afterAll, beforeAll } from "vitest";
+import { type Stack, type StackOptions, startStack } from "../../scripts/stack";
+import { simControl } from "../../sim/control";
+
+export type { Stack };
+
+/** Starts a stack before the file's tests and always stops it after them, even when they fail. */
+export function useStack(options: StackOptions = {}) {
+  const ref: { stack?: Stack } = {};
+  beforeAll(async () => {
+    ref.stack = await startStack(options);
+  }, 120_000);
+  afterAll(async () => {
+    await ref.stack?.stop();
+  }, 30_000);
+  const stack = () => {
+    if (!ref.stack) throw new Error("the stack did not start");
+    return ref.stack;
+  };
+  return {
+    stack,
+    sim: () => simControl({ apiKey: stack().apiKey, baseUrl: stack().simUrl ?? undefined }),
+    /** A request to batchwatch with the admin token (or `token`). */
+    api: (path: string, init: RequestInit & { json?: unknown; token?: string } = {}) => {
+      const headers = new Headers(init.headers);
+      headers.set("authorization", `Bearer ${init.token ?? stack().adminToken}`);
+      let body = init.body;
+      if (init.json !== undefined) {
+        headers.set("content-type", "application/json");
+        body = JSON.stringify(init.json);
+      }
+      return fetch(`${stack().url}${path}`, { ...init, headers, body });
+    },
+  };
+}
+
+/** Polls `check` until it returns a value that is not undefined. */
+export async function eventually<T>(check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ""}`);
+}
