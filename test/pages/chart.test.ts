@@ -1,0 +1,108 @@
+import { describe, expect, it } from "vitest";
+import {
+  type ChartPoint,
+  capPoints,
+  chartGeometry,
+  MAX_CHART_POINTS,
+  niceStep,
+  timeTicks,
+} from "../../src/pages/chart";
+
+const T0 = Date.parse("2026-11-28T10:00:00Z");
+const MIN = 60_000;
+
+function linear(n: number, stepMs = MIN): ChartPoint[] {
+  return Array.from({ length: n }, (_, i) => ({
+    t: T0 + i * stepMs,
+    processed: i * 3,
+    failed: Math.floor(i / 10),
+    skipped: Math.floor(i / 20),
+    total: n * 3,
+  }));
+}
+
+function coords(points: string): [number, number][] {
+  return points.split(" ").map((pair) => pair.split(",").map(Number) as [number, number]);
+}
+
+describe("capPoints", () => {
+  it("keeps short lists whole", () => {
+    expect(capPoints([1, 2, 3], 5)).toEqual([1, 2, 3]);
+  });
+
+  it("strides long lists down to the cap, keeping both ends", () => {
+    const many = Array.from({ length: 10_001 }, (_, i) => i);
+    const capped = capPoints(many, 500);
+    expect(capped).toHaveLength(500);
+    expect(capped[0]).toBe(0);
+    expect(capped.at(-1)).toBe(10_000);
+    expect([...capped].sort((a, b) => a - b)).toEqual(capped);
+  });
+});
+
+describe("ticks", () => {
+  it("picks round numbers for the y axis", () => {
+    expect(niceStep(100, 4)).toBe(50);
+    expect(niceStep(950, 4)).toBe(500);
+    expect(niceStep(300_000, 4)).toBe(100_000);
+    expect(niceStep(3, 4)).toBe(1);
+    expect(niceStep(0, 4)).toBe(1);
+  });
+
+  it("places time ticks on round UTC instants, with the date where it changes", () => {
+    const ticks = timeTicks(T0 + 3 * MIN, T0 + 58 * MIN, 6);
+    expect(ticks.map((t) => t.label)).toEqual(["10:10", "10:20", "10:30", "10:40", "10:50"]);
+    expect(ticks[0]?.sub).toBe("Nov 28");
+    expect(ticks.slice(1).every((t) => t.sub === undefined)).toBe(true);
+
+    const overnight = timeTicks(Date.parse("2026-11-28T20:00:00Z"), Date.parse("2026-11-29T08:00:00Z"), 6);
+    expect(overnight.map((t) => [t.label, t.sub])).toContainEqual(["00:00", "Nov 29"]);
+
+    const months = timeTicks(T0, T0 + 60 * 24 * 60 * MIN, 6);
+    expect(months.length).toBeLessThanOrEqual(6);
+    expect(months[0]?.label).toMatch(/^[A-Z][a-z]{2} \d+$/);
+  });
+});
+
+describe("chartGeometry", () => {
+  it("maps every point inside the plot area, time left to right, counts bottom to top", () => {
+    const g = chartGeometry(linear(120));
+    const processed = g.series.find((s) => s.key === "processed");
+    expect(processed?.count).toBe(120);
+    const xy = coords(processed?.points ?? "");
+    for (const [x, y] of xy) {
+      expect(x).toBeGreaterThanOrEqual(g.plot.left);
+      expect(x).toBeLessThanOrEqual(g.plot.right);
+      expect(y).toBeGreaterThanOrEqual(g.plot.top);
+      expect(y).toBeLessThanOrEqual(g.plot.bottom);
+    }
+    expect(xy[0]).toEqual([g.plot.left, g.plot.bottom]);
+    expect(xy.at(-1)?.[0]).toBe(g.plot.right);
+    expect(g.yMax).toBeGreaterThanOrEqual(360);
+    expect(g.yTicks[0]?.label).toBe("0");
+    expect(g.xTicks.length).toBeGreaterThan(1);
+  });
+
+  it("never draws more than MAX_CHART_POINTS points per series", () => {
+    const g = chartGeometry(linear(20_000, 1000));
+    expect(g.pointCount).toBe(MAX_CHART_POINTS);
+    for (const s of g.series) expect(s.count).toBeLessThanOrEqual(MAX_CHART_POINTS);
+  });
+
+  it("leaves out series values LlamaCloud did not report", () => {
+    const g = chartGeometry(
+      linear(5).map((p, i) => ({ ...p, skipped: null, failed: i === 2 ? null : p.failed })),
+    );
+    expect(g.series.map((s) => s.key)).toEqual(["processed", "failed", "total"]);
+    expect(g.series.find((s) => s.key === "failed")?.count).toBe(4);
+  });
+
+  it("copes with a single point and with all-zero counts", () => {
+    const g = chartGeometry([{ t: T0, processed: 0, failed: 0, skipped: 0, total: 0 }]);
+    expect(g.pointCount).toBe(1);
+    expect(g.t1 - g.t0).toBe(MIN);
+    expect(g.yMax).toBe(1);
+    expect(g.series.every((s) => s.count === 1)).toBe(true);
+    expect(chartGeometry([]).series).toEqual([]);
+  });
+});
