@@ -17,6 +17,8 @@ export interface StackOptions {
   upstreamUrl?: string;
   apiKey?: string;
   port?: number;
+  /** Have the simulator send signed LlamaCloud callbacks to this stack's /webhooks/llamacloud. */
+  callbacks?: boolean;
   echo?: boolean;
 }
 
@@ -26,6 +28,8 @@ export interface Stack {
   apiKey: string;
   adminToken: string;
   readToken: string;
+  /** The secret the simulator signs its callbacks with (null without `callbacks`). */
+  callbackSecret: string | null;
   /** Fires one cron tick in wrangler dev (it never fires crons by itself). */
   tick: () => Promise<void>;
   stop: () => Promise<void>;
@@ -42,13 +46,27 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   };
   try {
     const apiKey = opts.apiKey ?? "llx-sim-local";
+    const port = opts.port ?? (await freePort());
+    const url = `http://127.0.0.1:${port}`;
+    const callbackSecret = opts.callbacks ? `lc-whsec-${crypto.randomUUID()}` : null;
     let simUrl: string | null = null;
     if (!opts.upstreamUrl) {
       const simPort = await freePort();
+      const callbackArgs = callbackSecret
+        ? ["--callback-url", `${url}/webhooks/llamacloud`, "--callback-secret", callbackSecret]
+        : [];
       const sim = startChild(
         "sim",
         path.join(BIN, "tsx"),
-        ["sim/server.ts", "--port", String(simPort), "--api-key", apiKey, ...(opts.simArgs ?? [])],
+        [
+          "sim/server.ts",
+          "--port",
+          String(simPort),
+          "--api-key",
+          apiKey,
+          ...callbackArgs,
+          ...(opts.simArgs ?? []),
+        ],
         { echo: opts.echo },
       );
       children.push(sim);
@@ -66,7 +84,6 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       persistTo,
     ]);
 
-    const port = opts.port ?? (await freePort());
     const inspectorPort = await freePort();
     const adminToken = opts.vars?.ADMIN_TOKEN ?? "admin-e2e";
     const readToken = opts.vars?.READ_TOKEN ?? "read-e2e";
@@ -75,6 +92,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       LLAMA_CLOUD_API_KEY: apiKey,
       ADMIN_TOKEN: adminToken,
       READ_TOKEN: readToken,
+      ...(callbackSecret ? { LLAMA_CLOUD_WEBHOOK_SECRET: callbackSecret } : {}),
       ...opts.vars,
     };
     const wrangler = startChild(
@@ -97,7 +115,6 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       { echo: opts.echo },
     );
     children.push(wrangler);
-    const url = `http://127.0.0.1:${port}`;
     await waitForHttp(`${url}/healthz`, wrangler);
 
     return {
@@ -106,6 +123,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       apiKey,
       adminToken,
       readToken,
+      callbackSecret,
       children,
       stop,
       tick: async () => {
