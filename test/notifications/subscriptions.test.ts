@@ -1,0 +1,235 @@
+// The subscription routes: auth, validation (nothing stored on bad input), the secret shown once,
+// deletion, the deliveries list and its pagination, and the retention clean-up.
+import { env } from "cloudflare:workers";
+import { beforeEach, describe, expect, it } from "vitest";
+import { admin, call, errorOf, READ_TOKEN, resetDatabase, tick, upstream, world } from "../helpers";
+import { countRows, type Delivery, deliveriesOf, receiver, type Subscription, subscribe } from "./helpers";
+
+const DAY = 86_400_000;
+
+describe("subscription routes", () => {
+  beforeEach(resetDatabase);
+
+  it("shows the signing secret once, in the answer that creates the subscription", async () => {
+    const w = world("secret-once");
+    const created = await subscribe(w, {
+      url: "https://hooks.example.com/batchwatch",
+      events: ["job.status_changed", "job.stalled", "job.status_changed"],
+      job_id: "bjb-1",
+    });
+    expect(created).toMatchObject({
+      id: expect.stringMatching(/^sub_/),
+      url: "https://hooks.example.com/batchwatch",
+      events: ["job.status_changed", "job.stalled"],
+      job_id: "bjb-1",
+      disabled_at: null,
+    });
+    expect(created.secret).toMatch(/^whsec_[A-Za-z0-9+/=]{44}$/);
+
+    const all = await subscribe(w, { url: "https://hooks.example.com/all" });
+    expect(all).toMatchObject({ events: null, job_id: null });
+    expect(all.secret).not.toBe(created.secret);
+
+    const res = await admin(w, "/api/subscriptions");
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).not.toContain("whsec_");
+    expect(text).not.toContain(created.secret.slice(6));
+    const { subscriptions } = JSON.parse(text) as { subscriptions: Record<string, unknown>[] };
+    expect(subscriptions.map((s) => s.id)).toEqual([all.id, created.id]);
+    expect(subscriptions.every((s) => !("secret" in s))).toBe(true);
+  });
+
+  it("needs the admin token for every subscription route", async () => {
+    const w = world("auth");
+    const sub = await subscribe(w, { url: "https://hooks.example.com/x" });
+    const routes: [string, string][] = [
+      ["POST", "/api/subscriptions"],
+      ["GET", "/api/subscriptions"],
+      ["DELETE", `/api/subscriptions/${sub.id}`],
+      ["GET", `/api/subscriptions/${sub.id}/deliveries`],
+      ["POST", "/api/deliveries/msg_x/retry"],
+    ];
+    for (const [method, path] of routes) {
+      const json =
+        method === "POST" && path === "/api/subscriptions" ? { url: "https://a.example.com/" } : undefined;
+      for (const headers of [
+        {},
+        { authorization: `Bearer ${READ_TOKEN}` },
+        { authorization: "Bearer nope" },
+      ]) {
+        const res = await call(w, path, { method, headers, json });
+        expect(res.status, `${method} ${path}`).toBe(401);
+        expect(res.headers.get("www-authenticate")).toBeTruthy();
+      }
+      const closed = await call({ ...w, env: { ...w.env, ADMIN_TOKEN: undefined } }, path, {
+        method,
+        headers: { authorization: "Bearer admin-token-for-tests" },
+        json,
+      });
+      expect(closed.status, `${method} ${path}`).toBe(503);
+    }
+    expect(await countRows("subscriptions")).toBe(1);
+  });
+
+  it.each([
+    ["http URL", { url: "http://hooks.example.com/x" }],
+    ["loopback", { url: "https://127.0.0.1/x" }],
+    ["private", { url: "https://10.0.0.8/x" }],
+    ["link-local metadata", { url: "https://169.254.169.254/latest" }],
+    ["IPv6 loopback", { url: "https://[::1]/x" }],
+    ["localhost", { url: "https://localhost:8443/x" }],
+    ["not a URL", { url: "hooks" }],
+    ["credentials in the URL", { url: "https://me:pw@hooks.example.com/x" }],
+    ["missing url", { events: ["job.stalled"] }],
+    ["unknown event type", { url: "https://hooks.example.com/x", events: ["job.finished"] }],
+    ["empty events", { url: "https://hooks.example.com/x", events: [] }],
+    ["events not a list", { url: "https://hooks.example.com/x", events: "job.stalled" }],
+    ["job_id too long", { url: "https://hooks.example.com/x", job_id: "j".repeat(201) }],
+    ["empty job_id", { url: "https://hooks.example.com/x", job_id: "" }],
+    ["unknown field", { url: "https://hooks.example.com/x", secret: "whsec_mine" }],
+  ])("refuses %s with 400 and stores nothing", async (_, body) => {
+    const w = world("bad");
+    const res = await admin(w, "/api/subscriptions", { method: "POST", json: body });
+    expect(res.status).toBe(400);
+    expect((await errorOf(res)).code).toBe("validation_error");
+    expect(await countRows("subscriptions")).toBe(0);
+  });
+
+  it("refuses malformed JSON, a wrong content type and an oversized body", async () => {
+    const w = world("bad-body");
+    const malformed = await admin(w, "/api/subscriptions", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '{"url": ',
+    });
+    expect(malformed.status).toBe(400);
+    const text = await admin(w, "/api/subscriptions", {
+      method: "POST",
+      headers: { "content-type": "text/plain" },
+      body: JSON.stringify({ url: "https://hooks.example.com/x" }),
+    });
+    expect([400, 415]).toContain(text.status);
+    const big = await admin(w, "/api/subscriptions", {
+      method: "POST",
+      json: { url: `https://hooks.example.com/${"x".repeat(70 * 1024)}` },
+    });
+    expect(big.status).toBe(413);
+    expect(await countRows("subscriptions")).toBe(0);
+  });
+
+  it("lets local development subscribe http and local URLs with ALLOW_HTTP_WEBHOOKS", async () => {
+    const w = world("allow-http", { ALLOW_HTTP_WEBHOOKS: "true" });
+    const sub = await subscribe(w, { url: "http://localhost:8788/receiver/demo" });
+    expect(sub.url).toBe("http://localhost:8788/receiver/demo");
+  });
+
+  it("deletes a subscription with its deliveries; pending ones are never sent", async () => {
+    const w = world("delete");
+    const r = receiver("delete");
+    await r.script([{ status: 500 }]);
+    const sub = await subscribe(w, { url: r.url() });
+    await upstream(w).createJob({ id: "bjb-delete", start_at: "running" });
+    await admin(w, "/api/jobs", { method: "POST", json: { job_id: "bjb-delete" } });
+    expect((await deliveriesOf(w, sub.id)).map((d) => d.status)).toEqual(["pending"]);
+
+    expect((await admin(w, `/api/subscriptions/${sub.id}`, { method: "DELETE" })).status).toBe(204);
+    expect((await admin(w, `/api/subscriptions/${sub.id}`, { method: "DELETE" })).status).toBe(404);
+    expect((await admin(w, `/api/subscriptions/${sub.id}/deliveries`)).status).toBe(404);
+    expect(await countRows("deliveries")).toBe(0);
+    await tick(w, Date.now() + 10 * 60_000);
+    expect(await r.requests()).toHaveLength(1);
+  });
+
+  it("pages through deliveries newest first without gaps or duplicates", async () => {
+    const w = world("pages");
+    const r = receiver("pages");
+    const sub = await subscribe(w, { url: r.url(), events: ["job.tracked"] });
+    const ids = Array.from({ length: 7 }, (_, i) => `bjb-page-${i}`);
+    for (const id of ids) {
+      await upstream(w).createJob({ id, start_at: "running" });
+      await admin(w, "/api/jobs", { method: "POST", json: { job_id: id } });
+    }
+    const all = await deliveriesOf(w, sub.id);
+    expect(all).toHaveLength(7);
+
+    const seen: Delivery[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const query: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : "";
+      const res = await admin(w, `/api/subscriptions/${sub.id}/deliveries?limit=3${query}`);
+      expect(res.status).toBe(200);
+      const page = (await res.json()) as { deliveries: Delivery[]; next_cursor: string | null };
+      seen.push(...page.deliveries);
+      cursor = page.next_cursor;
+      pages++;
+    } while (cursor);
+    expect(pages).toBe(3);
+    expect(seen.map((d) => d.id)).toEqual(all.map((d) => d.id));
+    const created = seen.map((d) => Date.parse(d.created_at));
+    expect([...created].sort((a, b) => b - a)).toEqual(created);
+    expect(Object.keys(seen[0] as Delivery).sort()).toEqual(
+      [
+        "attempts",
+        "created_at",
+        "delivered_at",
+        "event_id",
+        "event_type",
+        "id",
+        "last_error",
+        "last_status_code",
+        "next_attempt_at",
+        "status",
+      ].sort(),
+    );
+
+    for (const bad of ["limit=0", "limit=201", "limit=x", "cursor=not-a-cursor"]) {
+      const res = await admin(w, `/api/subscriptions/${sub.id}/deliveries?${bad}`);
+      expect(res.status, bad).toBe(400);
+    }
+    expect((await admin(w, "/api/subscriptions/sub_nope/deliveries")).status).toBe(404);
+  });
+
+  it("prunes delivered rows and remembered callbacks after their retention; keeps recent and failed ones", async () => {
+    const w = world("prune");
+    const now = Date.now();
+    const sub = await subscribe(w, { url: "https://hooks.example.com/prune" });
+    const insert = (sql: string, ...binds: unknown[]) => env.DB.prepare(sql).bind(...binds);
+    const event = (id: string, at: number) =>
+      insert(
+        "insert into events (id, type, job_id, created_at, payload) values (?, 'job.tracked', 'bjb-x', ?, '{}')",
+        id,
+        at,
+      );
+    const delivery = (id: string, eventId: string, status: string, at: number) =>
+      insert(
+        "insert into deliveries (id, event_id, subscription_id, status, attempts, created_at, last_attempt_at) values (?, ?, ?, ?, 1, ?, ?)",
+        id,
+        eventId,
+        sub.id,
+        status,
+        at,
+        at,
+      );
+    await env.DB.batch([
+      event("evt_old", now - 10 * DAY),
+      event("evt_new", now - DAY),
+      event("evt_orphan", now - 10 * DAY),
+      delivery("msg_old_delivered", "evt_old", "delivered", now - 10 * DAY),
+      delivery("msg_old_failed", "evt_old", "failed", now - 10 * DAY),
+      delivery("msg_new_delivered", "evt_new", "delivered", now - DAY),
+      insert("insert into inbound_events (event_id, received_at) values ('in_old', ?)", now - 10 * DAY),
+      insert("insert into inbound_events (event_id, received_at) values ('in_new', ?)", now - DAY),
+    ]);
+    await tick(w, now);
+    const left = await env.DB.prepare("select id from deliveries order by id").all<{ id: string }>();
+    expect(left.results.map((r) => r.id)).toEqual(["msg_new_delivered", "msg_old_failed"]);
+    const events = await env.DB.prepare("select id from events order by id").all<{ id: string }>();
+    expect(events.results.map((r) => r.id)).toEqual(["evt_new", "evt_old"]);
+    const inbound = await env.DB.prepare("select event_id from inbound_events").all<{ event_id: string }>();
+    expect(inbound.results.map((r) => r.event_id)).toEqual(["in_new"]);
+  });
+});
+
+export type { Subscription };
