@@ -104,14 +104,14 @@ pageRoutes.onError((err, c) => {
 });
 
 pageRoutes.get("/", htmlHeaders, requirePageRead, async (c) => {
-  const parsed = dashboardQuerySchema.safeParse(c.req.query());
+  // The form's "any" options submit empty values ("status=&state="): those mean no filter.
+  const given = Object.fromEntries(Object.entries(c.req.query()).filter(([, value]) => value !== ""));
+  const parsed = dashboardQuerySchema.safeParse(given);
   if (!parsed.success) {
     return htmlPage(c, 400, "Bad filter", "The status, tracking or limit in the address is not valid.");
   }
-  const { cursor, ...query } = parsed.data;
-  // An empty select option submits "status=": that means no filter.
-  const filters = { ...query, status: query.status || undefined };
-  const after = decodeCursor(cursor || undefined, jobCursor);
+  const { cursor, ...filters } = parsed.data;
+  const after = decodeCursor(cursor, jobCursor);
   const page = await listJobs(database(c.env.DB), {
     status: filters.status,
     state: filters.state,

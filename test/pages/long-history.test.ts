@@ -1,0 +1,112 @@
+/**
+ * A job with 100,000 snapshots: the chart stays within its point budget because SQL downsamples,
+ * and the page stays small.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { jobHistory, MAX_STATUS_CHANGES, sampledHistory, statusChangesQuery } from "../../src/db/history";
+import { MAX_CHART_POINTS } from "../../src/pages/chart";
+import { db, get, insertJob, insertSnapshots, seedLongHistory, select } from "./helpers";
+
+const MIN = 60_000;
+const COUNT = 100_000;
+const now = Date.now();
+const t0 = now - COUNT * MIN;
+
+beforeAll(async () => {
+  await insertJob({
+    jobId: "bjb-100k",
+    label: "Archive backfill",
+    status: "running",
+    totalItems: COUNT * 3,
+    processedItems: COUNT * 3 - 3000,
+    failedItems: 1999,
+    skippedItems: 999,
+    progressPercentage: 99.9,
+    lastPolledAt: now,
+    lastSuccessAt: now,
+  });
+  await seedLongHistory("bjb-100k", COUNT, t0);
+});
+
+describe("a job with 100,000 snapshots", () => {
+  it("has them all stored", async () => {
+    const history = await jobHistory(db, "bjb-100k", {
+      maxPoints: MAX_CHART_POINTS - 1,
+      recent: 20,
+      rateSince: now,
+    });
+    expect(history.snapshotCount).toBe(COUNT);
+    expect(history.sampled).toBe(true);
+    expect(history.chart.length).toBeLessThanOrEqual(MAX_CHART_POINTS - 1);
+    expect(history.recent).toHaveLength(20);
+    expect(history.statusChanges.map((s) => s.status)).toEqual(["pending", "running", "completed"]);
+  });
+
+  it("samples the history at evenly spaced instants, first and last snapshot included", async () => {
+    const intervals = 250;
+    const rows = await sampledHistory(db, "bjb-100k", intervals);
+    expect(rows.length).toBeLessThanOrEqual(intervals + 1);
+    expect(rows.length).toBeGreaterThan(intervals * 0.9);
+    expect(rows[0]?.observed_at).toBe(t0);
+    expect(rows.at(-1)?.observed_at).toBe(t0 + (COUNT - 1) * MIN);
+    const step = ((COUNT - 1) * MIN) / intervals;
+    for (let i = 1; i < rows.length; i++) {
+      const gap = (rows[i]?.observed_at ?? 0) - (rows[i - 1]?.observed_at ?? 0);
+      expect(gap).toBeGreaterThan(0);
+      expect(gap).toBeLessThanOrEqual(step + MIN);
+    }
+  });
+
+  it("renders a page under 200 KB whose chart draws at most 500 points per series", async () => {
+    const started = performance.now();
+    const res = await get("/jobs/bjb-100k");
+    const html = await res.text();
+    const ms = performance.now() - started;
+    const bytes = new TextEncoder().encode(html).length;
+    console.log(
+      `job page at ${COUNT} snapshots: ${bytes} bytes in ${ms.toFixed(0)} ms (figures, not asserted)`,
+    );
+    expect(res.status).toBe(200);
+    expect(bytes).toBeLessThan(200 * 1024);
+    const lines = await select(html, "svg polyline");
+    expect(lines).toHaveLength(4);
+    for (const line of lines) {
+      const points = line.attrs.points?.split(" ") ?? [];
+      expect(points.length).toBeGreaterThan(400);
+      expect(points.length).toBeLessThanOrEqual(MAX_CHART_POINTS);
+    }
+    expect(html).toContain("100,000 snapshots");
+    expect((await select(html, "ol.timeline li .badge")).map((b) => b.text)).toEqual([
+      "pending",
+      "running",
+      "completed",
+    ]);
+    expect((await select(html, "table tbody tr")).length).toBe(20);
+  });
+});
+
+describe("uneven and flapping histories", () => {
+  it("keeps the bound when most snapshots arrive in a burst", async () => {
+    const start = now - 10 * 24 * 60 * MIN;
+    await seedLongHistory("bjb-burst", 5_000, start, 10);
+    await seedLongHistory("bjb-burst", 2_000, start + 60 * MIN, 7 * MIN);
+    const history = await jobHistory(db, "bjb-burst", { maxPoints: 499, recent: 5, rateSince: now });
+    expect(history.snapshotCount).toBe(7_000);
+    expect(history.chart.length).toBeLessThanOrEqual(499);
+    const times = history.chart.map((r) => r.observedAt);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+  });
+
+  it("follows at most MAX_STATUS_CHANGES status changes of a job that flaps", async () => {
+    await insertSnapshots(
+      "bjb-flap",
+      Array.from({ length: MAX_STATUS_CHANGES + 50 }, (_, i) => ({
+        observedAt: now - (300 - i) * MIN,
+        status: i % 2 ? "running" : "dispatched",
+      })),
+    );
+    const changes = await statusChangesQuery(db, "bjb-flap");
+    expect(changes).toHaveLength(MAX_STATUS_CHANGES);
+    expect(changes.slice(0, 3).map((c) => c.status)).toEqual(["dispatched", "running", "dispatched"]);
+  });
+});
