@@ -1,9 +1,9 @@
 import { type Bindings, type Config, readConfig } from "../config";
 import { database } from "../db/client";
 import { claimDueJobs, pruneStatements, type TickRecord, tickStatement } from "../db/jobs";
-import { deliverDue, MAX_DELIVERIES_PER_TICK } from "../notifications/deliver";
+import { claimDeliveries, MAX_DELIVERIES_PER_TICK, sendClaimed } from "../notifications/deliver";
 import { notificationPruneStatements } from "../notifications/store";
-import { LEASE_MS, pollClaimed, runGroups } from "./poll";
+import { LEASE_MS, pollClaimed, runGroupsThen } from "./poll";
 
 /**
  * Stop starting polls after this much of a tick: the next tick starts a minute after this one, and
@@ -53,15 +53,21 @@ export async function runTick(env: Bindings, scheduledTime: number): Promise<Tic
     errors: round.polled.filter((p) => p.outcome.failure !== null).length,
     rateLimitedUntil: round.pauseUntil,
   };
-  const batches = await runGroups(db, [
-    ...round.groups,
+  // The delivery claim ends the last write batch, so the events this tick raised get their first
+  // attempt along with the due retries, without a round trip of their own.
+  const claim = claimDeliveries(db, { now, limit: MAX_DELIVERIES_PER_TICK });
+  const written = await runGroupsThen(
+    db,
     [
-      tickStatement(db, record),
-      ...pruneStatements(db, { now, retentionDays: config.historyRetentionDays }),
-      ...notificationPruneStatements(db, { now, historyRetentionDays: config.historyRetentionDays }),
+      ...round.groups,
+      [
+        tickStatement(db, record),
+        ...pruneStatements(db, { now, retentionDays: config.historyRetentionDays }),
+        ...notificationPruneStatements(db, { now, historyRetentionDays: config.historyRetentionDays }),
+      ],
     ],
-  ]);
-  // After the writes, so the events this tick raised get their first attempt along with due retries.
-  const sent = await deliverDue(db, { now, limit: MAX_DELIVERIES_PER_TICK });
-  return { ...record, roundTrips: 1 + batches + sent.roundTrips, deliveries: sent.attempted };
+    claim.statements,
+  );
+  const sent = await sendClaimed(db, claim.read(written.tail), { now, token: claim.token });
+  return { ...record, roundTrips: 1 + written.batches + sent.roundTrips, deliveries: sent.attempted };
 }

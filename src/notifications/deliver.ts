@@ -27,7 +27,7 @@ export const MAX_DELIVERIES_INLINE = 50;
 
 const USER_AGENT = "batchwatch-webhooks/1";
 
-interface Claimed {
+export interface Claimed {
   id: string;
   attempts: number;
   subscriptionId: string;
@@ -198,16 +198,36 @@ export function resultStatements(
   return statements;
 }
 
-/**
- * Claims due deliveries, sends them (at most MAX_IN_FLIGHT at a time, none started after the
- * budget) and records every result in as few batches as the batch size allows.
- */
-export async function deliverDue(db: Database, opts: DeliverOptions): Promise<DeliveryRun> {
-  const token = crypto.randomUUID();
-  const [, claimed] = await db.batch(claimStatements(db, { ...opts, token }));
-  const run: DeliveryRun = { claimed: claimed.length, attempted: 0, delivered: 0, failed: 0, roundTrips: 1 };
-  if (claimed.length === 0) return run;
+/** A claim ready to run: its statements (an UPDATE, then the SELECT of what to send) and its token. */
+export interface DeliveryClaim {
+  token: string;
+  statements: [Statement, Statement];
+  /** The claimed deliveries, from the results of `statements`. */
+  read: (results: unknown[]) => Claimed[];
+}
 
+/**
+ * Prepares a claim of due deliveries. It may run at the end of a batch of other writes (the tick
+ * appends it to its last one): the claimed rows are then only those committed by that batch.
+ */
+export function claimDeliveries(db: Database, opts: DeliverOptions): DeliveryClaim {
+  const token = crypto.randomUUID();
+  const [claim, read] = claimStatements(db, { ...opts, token });
+  return { token, statements: [claim, read], read: (results) => (results[1] ?? []) as Claimed[] };
+}
+
+/**
+ * Sends claimed deliveries (at most MAX_IN_FLIGHT at a time, none started after the budget) and
+ * records every result in as few batches as the batch size allows.
+ */
+export async function sendClaimed(
+  db: Database,
+  claimed: Claimed[],
+  opts: { now: number; token: string },
+): Promise<DeliveryRun> {
+  const run: DeliveryRun = { claimed: claimed.length, attempted: 0, delivered: 0, failed: 0, roundTrips: 0 };
+  if (claimed.length === 0) return run;
+  const { token } = opts;
   const deadline = Date.now() + DELIVERY_SEND_BUDGET_MS;
   const groups: Statement[][] = [];
   // Receivers that answered 410 in this run get nothing more (their pending rows are failed in bulk).
@@ -239,6 +259,14 @@ export async function deliverDue(db: Database, opts: DeliverOptions): Promise<De
   }
   run.roundTrips += await runGroups(db, groups);
   return run;
+}
+
+/** Claims due deliveries and sends them: one round trip for the claim, then `sendClaimed`. */
+export async function deliverDue(db: Database, opts: DeliverOptions): Promise<DeliveryRun> {
+  const claim = claimDeliveries(db, opts);
+  const claimed = claim.read(await db.batch(claim.statements));
+  const run = await sendClaimed(db, claimed, { now: opts.now, token: claim.token });
+  return { ...run, roundTrips: run.roundTrips + 1 };
 }
 
 /** Runs `deliverDue` without ever throwing: for `waitUntil`, where an error has nowhere to go. */

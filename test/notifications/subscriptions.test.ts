@@ -3,7 +3,7 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { admin, call, errorOf, READ_TOKEN, resetDatabase, tick, upstream, world } from "../helpers";
-import { countRows, type Delivery, deliveriesOf, receiver, type Subscription, subscribe } from "./helpers";
+import { countRows, type Delivery, deliveriesOf, receiver, subscribe } from "./helpers";
 
 const DAY = 86_400_000;
 
@@ -62,7 +62,7 @@ describe("subscription routes", () => {
         expect(res.status, `${method} ${path}`).toBe(401);
         expect(res.headers.get("www-authenticate")).toBeTruthy();
       }
-      const closed = await call({ ...w, env: { ...w.env, ADMIN_TOKEN: undefined } }, path, {
+      const closed = await call({ ...w, env: { ...w.env, ADMIN_TOKEN: "" } }, path, {
         method,
         headers: { authorization: "Bearer admin-token-for-tests" },
         json,
@@ -231,5 +231,3 @@ describe("subscription routes", () => {
     expect(inbound.results.map((r) => r.event_id)).toEqual(["in_new"]);
   });
 });
-
-export type { Subscription };
