@@ -11,6 +11,11 @@ export type Bindings = Omit<
   | "STALL_AFTER_MINUTES"
   | "HISTORY_RETENTION_DAYS"
   | "MAX_POLLS_PER_TICK"
+  // Secrets appear in the generated Env only when a local .dev.vars names them.
+  | "LLAMA_CLOUD_API_KEY"
+  | "ADMIN_TOKEN"
+  | "READ_TOKEN"
+  | "LLAMA_CLOUD_WEBHOOK_SECRET"
 > & {
   LLAMA_CLOUD_BASE_URL?: string;
   PUBLIC_READ?: string;

@@ -1,5 +1,7 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { simControl } from "../sim/control";
+import type { CreateJobInput, FaultInput } from "../sim/control-routes";
 import { app } from "../src/app";
 import type { Bindings } from "../src/config";
 import worker from "../src/index";
@@ -67,42 +69,18 @@ export async function errorOf(res: Response): Promise<ErrorJson["error"]> {
   return ((await res.json()) as ErrorJson).error;
 }
 
-export interface UpstreamRequest {
-  method: string;
-  path: string;
-  endpoint: string | null;
-  job_id: string | null;
-  query: Record<string, string>;
-  status: number;
-  fault: string | null;
-}
-
-/** This world's side of the LlamaCloud simulator, through its control routes. */
+/**
+ * This world's side of the LlamaCloud simulator. Jobs move only when told to (manual clock) unless a
+ * test asks otherwise.
+ */
 export function upstream(w: World) {
-  async function send<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const res = await fetch(`http://llamacloud.test${path}`, {
-      method,
-      headers: { authorization: `Bearer ${w.key}`, "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    if (!res.ok) throw new Error(`simulator ${method} ${path}: ${res.status} ${await res.text()}`);
-    const text = await res.text();
-    return (text ? JSON.parse(text) : null) as T;
-  }
+  const sim = simControl({ apiKey: w.key });
   return {
-    /** A job that moves only when told to (manual clock). */
-    createJob: (input: Record<string, unknown>) => send("POST", "/__sim/jobs", { mode: "manual", ...input }),
-    patchJob: (id: string, fields: Record<string, unknown>) => send("PATCH", `/__sim/jobs/${id}`, fields),
-    advance: (id: string, body: { steps?: number; to?: string } = { steps: 1 }) =>
-      send("POST", `/__sim/jobs/${id}/advance`, body),
-    deleteJob: (id: string) => send("DELETE", `/__sim/jobs/${id}`),
-    fault: (input: Record<string, unknown>) => send("POST", "/__sim/faults", input),
-    clearFaults: () => send("DELETE", "/__sim/faults"),
-    /** Status requests the monitor made, optionally for one job. */
-    statusRequests: async (jobId?: string) => {
-      const { requests } = await send<{ requests: UpstreamRequest[] }>("GET", "/__sim/requests");
-      return requests.filter((r) => r.endpoint === "status" && (jobId === undefined || r.job_id === jobId));
-    },
+    ...sim,
+    createJob: (input: CreateJobInput) => sim.createJob({ mode: "manual", ...input }),
+    fault: (input: FaultInput) => sim.injectFault(input),
+    /** Status requests the monitor made, optionally about one job. */
+    statusRequests: (jobId?: string) => sim.requests({ job_id: jobId, endpoint: "status" }),
   };
 }
 

@@ -96,7 +96,7 @@ describe("POST /api/jobs", () => {
     ["server_error", { kind: "server_error", status: 500 }],
     ["rate_limited", { kind: "rate_limit", retry_after: 30 }],
     ["malformed", { kind: "malformed" }],
-  ])("tracks anyway on %s, with the error recorded and a later poll", async (code, fault) => {
+  ] as const)("tracks anyway on %s, with the error recorded and a later poll", async (code, fault) => {
     const w = world(`track-${code}`);
     await upstream(w).createJob({ id: "bjb-flaky", start_at: "running" });
     await upstream(w).fault({ ...fault, times: 1 });

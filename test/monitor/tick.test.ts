@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import type { JobJson, SnapshotJson } from "../../src/http/shapes";
 import { runTick } from "../../src/monitor/tick";
 import { admin, countingD1, MINUTE, resetDatabase, tick, upstream, type World, world } from "../helpers";
@@ -97,7 +97,7 @@ describe("tick", () => {
     ["server_error", { kind: "server_error", status: 503 }],
     ["malformed", { kind: "malformed" }],
     ["unauthorized", { kind: "unauthorized" }],
-  ])("records %s, backs off and recovers", async (code, fault) => {
+  ] as const)("records %s, backs off and recovers", async (code, fault) => {
     const w = world(`fault-${code}`);
     const sim = upstream(w);
     const t0 = Date.now();
@@ -131,6 +131,27 @@ describe("tick", () => {
     await upstream(w).fault({ kind: "latency", delay_ms: 11_000, job_id: "bjb-slow" });
     await tick(w, t0 + 2 * MINUTE);
     expect((await job(w, "bjb-slow")).tracking.last_error?.code).toBe("timeout");
+  });
+
+  it("records a network failure when LlamaCloud cannot be reached", async () => {
+    const w = world("network");
+    const t0 = Date.now();
+    await startRunning(w, "bjb-offline");
+    // The simulator's test network cannot drop a connection, so this one fetch is refused here.
+    const spy = vi
+      .spyOn(globalThis, "fetch")
+      .mockRejectedValueOnce(new TypeError("Network connection lost."));
+    try {
+      await tick(w, t0 + 2 * MINUTE);
+    } finally {
+      spy.mockRestore();
+    }
+    const now = await job(w, "bjb-offline");
+    expect(now.tracking.last_error).toMatchObject({
+      code: "network",
+      message: "Could not reach LlamaCloud: Network connection lost.",
+    });
+    expect(now.tracking.consecutive_failures).toBe(1);
   });
 
   it("records not_configured without an API key and never calls upstream", async () => {
