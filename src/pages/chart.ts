@@ -22,24 +22,43 @@ export const SERIES: readonly { key: SeriesKey; label: string }[] = [
   { key: "total", label: "Total" },
 ];
 
-export interface Tick {
-  /** Position along the axis, in chart units. */
-  at: number;
+export interface XTick {
+  /** Position across the plot, in percent of its width. */
+  pct: number;
   label: string;
   /** A second line under a time label: the date, when it changes. */
   sub?: string;
-  /** The exact value (ISO time for the x axis). */
+  /** The exact instant, ISO 8601. */
   value: string;
+  /** Ticks near an edge are anchored so their label stays inside the chart. */
+  anchor: "start" | "middle" | "end";
 }
 
+export interface YTick {
+  /** Pixels from the top of the chart. */
+  y: number;
+  label: string;
+  value: number;
+}
+
+/**
+ * The chart is drawn in two coordinate systems so it reads well at any width without scripts:
+ * the lines live in a nested SVG whose viewBox is PLOT_WIDTH units wide and is stretched to the
+ * element's width (strokes do not scale), while text and grid lines use real pixels vertically and
+ * percentages horizontally, so labels keep their size on a phone and on a wide screen.
+ */
+export const PLOT_WIDTH = 1000;
+
 export interface ChartGeometry {
-  width: number;
+  /** Height of the whole chart, in pixels. */
   height: number;
-  plot: { left: number; top: number; right: number; bottom: number };
-  /** `points` attribute values for each series that has data ("x,y x,y …"). */
+  /** The plot area's top edge and height, in pixels. */
+  plotTop: number;
+  plotHeight: number;
+  /** `points` of each series with data, in the plot's own units (x 0–PLOT_WIDTH, y 0–plotHeight). */
   series: { key: SeriesKey; label: string; points: string; count: number; last: number | null }[];
-  xTicks: Tick[];
-  yTicks: Tick[];
+  xTicks: XTick[];
+  yTicks: YTick[];
   t0: number;
   t1: number;
   yMax: number;
@@ -47,8 +66,7 @@ export interface ChartGeometry {
 }
 
 export interface ChartOptions {
-  width?: number;
-  height?: number;
+  plotHeight?: number;
   maxXTicks?: number;
   maxYTicks?: number;
 }
@@ -145,22 +163,22 @@ export function niceStep(max: number, maxTicks: number): number {
 
 const round1 = (n: number) => Math.round(n * 10) / 10;
 
+/** Room above the plot for the top y label, and below it for two lines of time labels. */
+const PLOT_TOP = 20;
+const BELOW_PLOT = 42;
+
 /**
  * Lays out the chart: x is time from the first point to the last, y is items from 0 to a round
  * number at or above the largest value. A series value that is null is left out of that series.
  */
 export function chartGeometry(input: readonly ChartPoint[], options: ChartOptions = {}): ChartGeometry {
-  const width = options.width ?? 640;
-  const height = options.height ?? 280;
-  const plot = { left: 56, top: 12, right: width - 16, bottom: height - 44 };
+  const plotHeight = options.plotHeight ?? 200;
   const points = capPoints([...input].sort((a, b) => a.t - b.t));
 
-  const first = points[0];
-  const last = points[points.length - 1];
-  let t0 = first?.t ?? 0;
-  const t1 = last?.t ?? 0;
-  if (t1 - t0 < MINUTE) {
-    // A single moment: give the axis a minute so the point has somewhere to sit.
+  let t0 = points[0]?.t ?? 0;
+  const t1 = points[points.length - 1]?.t ?? 0;
+  if (t1 === t0) {
+    // A single moment: give the axis a minute so the point has somewhere to sit (at the right).
     t0 = t1 - MINUTE;
   }
 
@@ -171,12 +189,11 @@ export function chartGeometry(input: readonly ChartPoint[], options: ChartOption
       if (v !== null && Number.isFinite(v) && v > maxValue) maxValue = v;
     }
   }
-  const maxYTicks = options.maxYTicks ?? 4;
-  const yStep = niceStep(maxValue, maxYTicks);
+  const yStep = niceStep(maxValue, options.maxYTicks ?? 4);
   const yMax = Math.max(yStep, Math.ceil(maxValue / yStep) * yStep);
 
-  const x = (t: number) => round1(plot.left + ((t - t0) / (t1 - t0)) * (plot.right - plot.left));
-  const y = (v: number) => round1(plot.bottom - (v / yMax) * (plot.bottom - plot.top));
+  const x = (t: number) => round1(((t - t0) / (t1 - t0)) * PLOT_WIDTH);
+  const y = (v: number) => round1(plotHeight - (v / yMax) * plotHeight);
 
   const series = SERIES.map(({ key, label }) => {
     const coords: string[] = [];
@@ -187,21 +204,38 @@ export function chartGeometry(input: readonly ChartPoint[], options: ChartOption
       coords.push(`${x(p.t)},${y(v)}`);
       lastValue = v;
     }
-    return { key, label, points: coords.join(" "), count: coords.length, last: lastValue };
+    // One point alone is drawn as a dot: a zero-length segment with round caps.
+    const drawn = coords.length === 1 ? [coords[0], coords[0]] : coords;
+    return { key, label, points: drawn.join(" "), count: coords.length, last: lastValue };
   }).filter((s) => s.count > 0);
 
-  const xTicks = timeTicks(t0, t1, options.maxXTicks ?? 6).map((tick) => ({
-    at: x(tick.t),
-    label: tick.label,
-    ...(tick.sub ? { sub: tick.sub } : {}),
-    value: new Date(tick.t).toISOString(),
-  }));
-  const yTicks: Tick[] = [];
+  const xTicks: XTick[] = timeTicks(t0, t1, options.maxXTicks ?? 5).map((tick) => {
+    const pct = round1((x(tick.t) / PLOT_WIDTH) * 100);
+    return {
+      pct,
+      label: tick.label,
+      ...(tick.sub ? { sub: tick.sub } : {}),
+      value: new Date(tick.t).toISOString(),
+      anchor: pct < 6 ? "start" : pct > 94 ? "end" : "middle",
+    };
+  });
+  const yTicks: YTick[] = [];
   for (let v = 0; v <= yMax; v += yStep) {
-    yTicks.push({ at: y(v), label: formatAxisNumber(v), value: String(v) });
+    yTicks.push({ y: round1(PLOT_TOP + y(v)), label: formatAxisNumber(v), value: v });
   }
 
-  return { width, height, plot, series, xTicks, yTicks, t0, t1, yMax, pointCount: points.length };
+  return {
+    height: PLOT_TOP + plotHeight + BELOW_PLOT,
+    plotTop: PLOT_TOP,
+    plotHeight,
+    series,
+    xTicks,
+    yTicks,
+    t0,
+    t1,
+    yMax,
+    pointCount: points.length,
+  };
 }
 
 function formatAxisNumber(n: number): string {

@@ -90,11 +90,13 @@ function JobRowView(props: { job: JobRow; now: number }) {
         {title !== job.jobId ? <code class="job-id">{job.jobId}</code> : null}{" "}
         <Markers markers={jobMarkers(job, props.now)} />
       </td>
-      <td data-label="Type">{job.jobType ?? <span class="muted">–</span>}</td>
-      <td data-label="Status">
+      <td class="type-cell" data-label="Type">
+        {job.jobType ?? <span class="muted">–</span>}
+      </td>
+      <td class="status-cell" data-label="Status">
         <StatusBadge status={job.status} />
       </td>
-      <td data-label="Progress">
+      <td class="progress-cell" data-label="Progress">
         <ProgressBar percent={percent} tone={tone} label={`Progress of ${title}`} />
       </td>
       <td class="num" data-label="Processed">
@@ -109,7 +111,7 @@ function JobRowView(props: { job: JobRow; now: number }) {
       <td class="num" data-label="Total">
         {formatCount(job.totalItems)}
       </td>
-      <td data-label="Last poll">
+      <td class="poll-cell" data-label="Last poll">
         <TimeAgo at={job.lastPolledAt} now={props.now} />
       </td>
     </tr>

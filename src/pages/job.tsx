@@ -206,7 +206,7 @@ function RecentSnapshots(props: { rows: SnapshotRow[]; now: number; total: numbe
   return (
     <>
       <div class="table-wrap">
-        <table>
+        <table class="snapshots">
           <caption class="visually-hidden">Recent snapshots, newest first</caption>
           <thead>
             <tr>
@@ -248,7 +248,7 @@ function RecentSnapshots(props: { rows: SnapshotRow[]; now: number; total: numbe
                 <td class="num">{formatCount(s.skippedItems)}</td>
                 <td class="num">{formatCount(s.totalItems)}</td>
                 <td class="num">{formatPercent(progressPercent(s))}</td>
-                <td>
+                <td class="error">
                   {s.errorMessage ? <span title={s.errorMessage}>{truncate(s.errorMessage, 80)}</span> : null}
                 </td>
               </tr>

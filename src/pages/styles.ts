@@ -29,6 +29,7 @@ h2{font-size:1.15rem;margin:1.75rem 0 .5rem}
 .small{font-size:.85rem}
 code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.9em;overflow-wrap:anywhere}
 .card{background:var(--card);border:1px solid var(--border);border-radius:8px;padding:1rem}
+.card>h2:first-child{margin-top:0}
 .badge{display:inline-block;padding:.05rem .55rem;border-radius:999px;font-size:.8rem;font-weight:600;white-space:nowrap;
 border:1px solid transparent}
 .tone-info{color:var(--info-fg);background:var(--info-bg)}
@@ -55,10 +56,13 @@ progress.tone-muted::-moz-progress-bar{background:var(--total)}
 .pct{font-variant-numeric:tabular-nums;min-width:3.2rem;text-align:right}
 table{border-collapse:collapse;width:100%;background:var(--card)}
 th,td{padding:.5rem .6rem;border-bottom:1px solid var(--border);text-align:left;vertical-align:middle}
-th{font-size:.8rem;text-transform:uppercase;letter-spacing:.03em;color:var(--muted);font-weight:600}
+th{white-space:nowrap;font-size:.8rem;text-transform:uppercase;letter-spacing:.03em;color:var(--muted);font-weight:600}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .table-wrap{overflow-x:auto;border:1px solid var(--border);border-radius:8px}
 .table-wrap table{border:0}
+.snapshots{min-width:46rem}
+.snapshots td.error{max-width:18rem;overflow-wrap:anywhere}
+td.progress-cell .bar{min-width:10rem}
 .job-id{display:block;color:var(--muted);font-size:.8rem}
 .job-link{font-weight:600;overflow-wrap:anywhere}
 .filters{display:flex;flex-wrap:wrap;gap:.75rem;align-items:end;margin:.5rem 0 1rem}
@@ -81,11 +85,12 @@ dl.facts dd{margin:0;font-variant-numeric:tabular-nums;overflow-wrap:anywhere}
 .counts dd{margin:0;font-size:1.15rem;font-weight:650;font-variant-numeric:tabular-nums}
 .eta{font-size:1.05rem}
 figure{margin:0}
-.chart svg{display:block;width:100%;height:auto}
+.chart svg{display:block;width:100%;overflow:visible}
 .chart .grid{stroke:var(--grid);stroke-width:1}
 .chart .axis{stroke:var(--muted);stroke-width:1}
-.chart text{fill:var(--muted);font-size:12px;font-family:system-ui,sans-serif}
-.chart .line{fill:none;stroke-width:2;stroke-linejoin:round;stroke-linecap:round}
+.chart text{fill:var(--muted);font-size:12px;font-family:system-ui,sans-serif;font-variant-numeric:tabular-nums;
+paint-order:stroke;stroke:var(--card);stroke-width:3px;stroke-linejoin:round}
+.chart .line{fill:none;stroke-width:2;stroke-linejoin:round;stroke-linecap:round;vector-effect:non-scaling-stroke}
 .s-processed{stroke:var(--processed)}
 .s-failed{stroke:var(--failed)}
 .s-skipped{stroke:var(--skipped)}
@@ -108,17 +113,22 @@ details summary{cursor:pointer;color:var(--accent)}
 .visually-hidden{position:absolute!important;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 @media (max-width:720px){
 main{padding:.75rem}
-table.jobs,table.jobs tbody,table.jobs tr,table.jobs td{display:block;width:100%}
-table.jobs{background:transparent}
+table.jobs,table.jobs tbody{display:block;width:100%;background:transparent}
 table.jobs thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
-table.jobs tr{background:var(--card);border:1px solid var(--border);border-radius:8px;margin:0 0 .75rem;padding:.5rem .75rem}
-table.jobs td{border:0;padding:.2rem 0;display:flex;justify-content:space-between;gap:1rem;text-align:right}
-table.jobs td[data-label]::before{content:attr(data-label);color:var(--muted);font-size:.8rem;text-align:left}
-table.jobs td.job-cell{display:block;text-align:left;padding-bottom:.4rem}
-table.jobs td .bar{flex:1;max-width:14rem}
+table.jobs tr{display:grid;grid-template-columns:repeat(4,1fr);gap:.35rem .5rem;align-items:center;background:var(--card);
+border:1px solid var(--border);border-radius:8px;margin:0 0 .75rem;padding:.6rem .75rem}
+table.jobs td{display:block;border:0;padding:0;min-width:0}
+table.jobs td.job-cell{grid-column:1/-1}
+table.jobs td.status-cell{grid-column:span 2}
+table.jobs td.type-cell{color:var(--muted)}
+table.jobs td.poll-cell{text-align:right;color:var(--muted);font-size:.85rem}
+table.jobs td.poll-cell::before{content:"polled "}
+table.jobs td.progress-cell{grid-column:1/-1}
+table.jobs td.progress-cell .bar{min-width:0}
+table.jobs td.num{text-align:left}
+table.jobs td.num::before{content:attr(data-label);display:block;color:var(--muted);font-size:.7rem;text-transform:uppercase;letter-spacing:.03em}
 .table-wrap.cards{border:0;overflow:visible}
 .counts{grid-template-columns:repeat(2,1fr)}
-.chart text{font-size:18px}
 }
 `;
 

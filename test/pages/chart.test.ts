@@ -5,6 +5,7 @@ import {
   chartGeometry,
   MAX_CHART_POINTS,
   niceStep,
+  PLOT_WIDTH,
   timeTicks,
 } from "../../src/pages/chart";
 
@@ -71,16 +72,30 @@ describe("chartGeometry", () => {
     expect(processed?.count).toBe(120);
     const xy = coords(processed?.points ?? "");
     for (const [x, y] of xy) {
-      expect(x).toBeGreaterThanOrEqual(g.plot.left);
-      expect(x).toBeLessThanOrEqual(g.plot.right);
-      expect(y).toBeGreaterThanOrEqual(g.plot.top);
-      expect(y).toBeLessThanOrEqual(g.plot.bottom);
+      expect(x).toBeGreaterThanOrEqual(0);
+      expect(x).toBeLessThanOrEqual(PLOT_WIDTH);
+      expect(y).toBeGreaterThanOrEqual(0);
+      expect(y).toBeLessThanOrEqual(g.plotHeight);
     }
-    expect(xy[0]).toEqual([g.plot.left, g.plot.bottom]);
-    expect(xy.at(-1)?.[0]).toBe(g.plot.right);
+    expect(xy[0]).toEqual([0, g.plotHeight]);
+    expect(xy.at(-1)?.[0]).toBe(PLOT_WIDTH);
     expect(g.yMax).toBeGreaterThanOrEqual(360);
-    expect(g.yTicks[0]?.label).toBe("0");
+    // y ticks in pixels from the chart's top: the baseline is the plot's bottom edge.
+    expect(g.yTicks[0]).toEqual({ y: g.plotTop + g.plotHeight, label: "0", value: 0 });
+    expect(g.yTicks.at(-1)?.y).toBe(g.plotTop);
+    expect(g.height).toBeGreaterThan(g.plotTop + g.plotHeight);
     expect(g.xTicks.length).toBeGreaterThan(1);
+    for (const tick of g.xTicks) {
+      expect(tick.pct).toBeGreaterThanOrEqual(0);
+      expect(tick.pct).toBeLessThanOrEqual(100);
+    }
+  });
+
+  it("anchors time labels at the edges so they stay inside the chart", () => {
+    const g = chartGeometry(linear(61).map((p, i) => ({ ...p, t: T0 + i * MIN })));
+    expect(g.xTicks[0]).toMatchObject({ pct: 0, anchor: "start", label: "10:00", sub: "Nov 28" });
+    expect(g.xTicks.at(-1)).toMatchObject({ pct: 100, anchor: "end", label: "11:00" });
+    expect(g.xTicks.slice(1, -1).every((t) => t.anchor === "middle")).toBe(true);
   });
 
   it("never draws more than MAX_CHART_POINTS points per series", () => {
@@ -97,12 +112,18 @@ describe("chartGeometry", () => {
     expect(g.series.find((s) => s.key === "failed")?.count).toBe(4);
   });
 
-  it("copes with a single point and with all-zero counts", () => {
+  it("draws a lone point as a dot and copes with all-zero counts", () => {
     const g = chartGeometry([{ t: T0, processed: 0, failed: 0, skipped: 0, total: 0 }]);
     expect(g.pointCount).toBe(1);
     expect(g.t1 - g.t0).toBe(MIN);
     expect(g.yMax).toBe(1);
-    expect(g.series.every((s) => s.count === 1)).toBe(true);
+    for (const s of g.series) {
+      expect(s.count).toBe(1);
+      expect(coords(s.points)).toEqual([
+        [PLOT_WIDTH, g.plotHeight],
+        [PLOT_WIDTH, g.plotHeight],
+      ]);
+    }
     expect(chartGeometry([]).series).toEqual([]);
   });
 });
