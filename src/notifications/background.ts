@@ -46,15 +46,16 @@ export const deliverAfterPoll: MiddlewareHandler<{ Bindings: Bindings }> = async
   const since = Date.now();
   await next();
   if (c.req.method !== "POST" || c.res.status >= 300) return;
-  const fromPath = c.req.path.match(/^\/api\/jobs\/([^/]+)\/poll\/?$/)?.[1];
-  let jobId = fromPath === undefined ? undefined : decodeURIComponent(fromPath);
-  if (jobId === undefined) {
-    try {
-      const body = (await c.res.clone().json()) as { job?: { id?: unknown } };
-      if (typeof body.job?.id === "string") jobId = body.job.id;
-    } catch {
-      return;
-    }
+  const isPoll = /\/poll\/?$/.test(c.req.path);
+  // Tracking a job that was already tracked (200) polled nothing and raised nothing.
+  if (!isPoll && c.res.status !== 201) return;
+  // The job's id as the answer gives it (the route has already validated and decoded it).
+  let jobId: string | undefined;
+  try {
+    const body = (await c.res.clone().json()) as { job?: { id?: unknown } };
+    if (typeof body.job?.id === "string") jobId = body.job.id;
+  } catch {
+    return;
   }
   if (jobId !== undefined) firstAttempts(c, jobId, since);
 };

@@ -91,7 +91,8 @@ function claimStatements(db: Database, opts: DeliverOptions & { token: string })
     .limit(opts.limit);
   const claim = db
     .update(deliveries)
-    .set({ claimToken: opts.token, claimUntil: opts.now + DELIVERY_CLAIM_MS })
+    // From the wall clock: the sends this claim protects start now, whatever time the tick is for.
+    .set({ claimToken: opts.token, claimUntil: Math.max(Date.now(), opts.now) + DELIVERY_CLAIM_MS })
     .where(
       and(
         inArray(deliveries.id, due),

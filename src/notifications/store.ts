@@ -37,17 +37,24 @@ export async function createSubscription(
   db: Database,
   input: { url: string; events: EventType[] | null; jobId: string | null; now: number },
 ): Promise<SubscriptionRow> {
-  const [row] = await db
-    .insert(subscriptions)
-    .values({
-      id: randomId("sub"),
-      url: input.url,
-      secret: generateSecret(),
-      events: input.events === null ? null : JSON.stringify(input.events),
-      jobId: input.jobId,
-      createdAt: input.now,
-    })
-    .returning();
+  let rows: SubscriptionRow[];
+  try {
+    rows = await db
+      .insert(subscriptions)
+      .values({
+        id: randomId("sub"),
+        url: input.url,
+        secret: generateSecret(),
+        events: input.events === null ? null : JSON.stringify(input.events),
+        jobId: input.jobId,
+        createdAt: input.now,
+      })
+      .returning();
+  } catch (error) {
+    // A failed query's error quotes its parameters, the new secret among them: never let it reach a log.
+    throw new Error(`storing the subscription failed (${error instanceof Error ? error.name : "error"})`);
+  }
+  const [row] = rows;
   if (!row) throw new Error("the subscription insert returned no row");
   return row;
 }

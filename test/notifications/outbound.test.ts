@@ -7,6 +7,7 @@ import { readConfig } from "../../src/config";
 import { database } from "../../src/db/client";
 import type { JobJson } from "../../src/http/shapes";
 import { pollOne } from "../../src/monitor/poll";
+import { runTick } from "../../src/monitor/tick";
 import { trackJob } from "../../src/monitor/track";
 import { MAX_ATTEMPTS, RETRY_DELAYS_MS, roundUpToTick } from "../../src/notifications/schedule";
 import { admin, MINUTE, resetDatabase, tick, upstream, type World, world } from "../helpers";
@@ -436,9 +437,7 @@ describe("outbound notifications", () => {
     const events = await countRows("events");
     // Tick A claims the job; its lease runs out while it polls and tick B takes the job over.
     const t0 = Date.now();
-    const { runTick } = await import("../../src/monitor/tick");
-    const slow = { kind: "latency", job_id: "bjb-lease", delay_ms: 1_500, times: 1 };
-    await sim.fault(slow);
+    await sim.fault({ kind: "latency", job_id: "bjb-lease", delay_ms: 1_500, times: 1 });
     const tickA = runTick(w.env, t0 + 2 * MINUTE);
     await new Promise((resolve) => setTimeout(resolve, 300));
     await env.DB.prepare("update jobs set lease_token = 'tick-b', lease_until = ? where job_id = ?")

@@ -53,11 +53,12 @@ describe("subscription routes", () => {
     for (const [method, path] of routes) {
       const json =
         method === "POST" && path === "/api/subscriptions" ? { url: "https://a.example.com/" } : undefined;
-      for (const headers of [
+      const presented: Record<string, string>[] = [
         {},
         { authorization: `Bearer ${READ_TOKEN}` },
         { authorization: "Bearer nope" },
-      ]) {
+      ];
+      for (const headers of presented) {
         const res = await call(w, path, { method, headers, json });
         expect(res.status, `${method} ${path}`).toBe(401);
         expect(res.headers.get("www-authenticate")).toBeTruthy();
