@@ -45,7 +45,7 @@ export function ProgressChart(props: { points: ChartPoint[]; snapshotCount: numb
         >
           {g.series.map((s) => (
             <polyline
-              class={`line s-${s.key}`}
+              class={`line s-${s.key}${s.count === 1 ? " dot" : ""}`}
               points={s.points}
               data-series={s.key}
               vector-effect="non-scaling-stroke"

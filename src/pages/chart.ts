@@ -87,6 +87,7 @@ const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 const TIME_STEPS = [
   SECOND,
+  2 * SECOND,
   5 * SECOND,
   10 * SECOND,
   15 * SECOND,

@@ -87,11 +87,12 @@ function JobRowView(props: { job: JobRow; now: number }) {
         <a class="job-link" href={jobHref(job.jobId)}>
           {title}
         </a>
-        {title !== job.jobId ? <code class="job-id">{job.jobId}</code> : null}{" "}
+        <span class="job-id">
+          {title !== job.jobId ? <code>{job.jobId}</code> : null}
+          {title !== job.jobId && job.jobType ? " · " : null}
+          {job.jobType}
+        </span>
         <Markers markers={jobMarkers(job, props.now)} />
-      </td>
-      <td class="type-cell" data-label="Type">
-        {job.jobType ?? <span class="muted">–</span>}
       </td>
       <td class="status-cell" data-label="Status">
         <StatusBadge status={job.status} />
@@ -150,8 +151,7 @@ export function Dashboard(props: DashboardProps) {
             <caption class="visually-hidden">Tracked jobs, newest first</caption>
             <thead>
               <tr>
-                <th scope="col">Job</th>
-                <th scope="col">Type</th>
+                <th scope="col">Job and type</th>
                 <th scope="col">Status</th>
                 <th scope="col">Progress</th>
                 <th scope="col" class="num">

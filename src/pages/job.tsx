@@ -143,10 +143,14 @@ function Health(props: { job: JobRow; now: number }) {
       </dd>
       <dt>Next poll</dt>
       <dd>
-        {j.state === "active" && j.nextPollAt !== null ? (
-          <TimeAgo at={j.nextPollAt} now={props.now} />
-        ) : (
+        {j.state !== "active" || j.nextPollAt === null ? (
           <span class="muted">none (not polling)</span>
+        ) : j.nextPollAt <= props.now ? (
+          <time datetime={new Date(j.nextPollAt).toISOString()} title={formatUtc(j.nextPollAt)}>
+            due now (at the next cron tick)
+          </time>
+        ) : (
+          <TimeAgo at={j.nextPollAt} now={props.now} />
         )}
       </dd>
       <dt>Poll interval</dt>

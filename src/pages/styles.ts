@@ -64,6 +64,7 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .snapshots td.error{max-width:18rem;overflow-wrap:anywhere}
 td.progress-cell .bar{min-width:10rem}
 .job-id{display:block;color:var(--muted);font-size:.8rem}
+.job-cell .markers{margin-top:.2rem}
 .job-link{font-weight:600;overflow-wrap:anywhere}
 .filters{display:flex;flex-wrap:wrap;gap:.75rem;align-items:end;margin:.5rem 0 1rem}
 .filters label{display:flex;flex-direction:column;font-size:.8rem;color:var(--muted);gap:.15rem}
@@ -91,6 +92,7 @@ figure{margin:0}
 .chart text{fill:var(--muted);font-size:12px;font-family:system-ui,sans-serif;font-variant-numeric:tabular-nums;
 paint-order:stroke;stroke:var(--card);stroke-width:3px;stroke-linejoin:round}
 .chart .line{fill:none;stroke-width:2;stroke-linejoin:round;stroke-linecap:round;vector-effect:non-scaling-stroke}
+.chart .line.dot{stroke-width:8}
 .s-processed{stroke:var(--processed)}
 .s-failed{stroke:var(--failed)}
 .s-skipped{stroke:var(--skipped)}
@@ -118,14 +120,13 @@ table.jobs thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rec
 table.jobs tr{display:grid;grid-template-columns:repeat(4,1fr);gap:.35rem .5rem;align-items:center;background:var(--card);
 border:1px solid var(--border);border-radius:8px;margin:0 0 .75rem;padding:.6rem .75rem}
 table.jobs td{display:block;border:0;padding:0;min-width:0}
-table.jobs td.job-cell{grid-column:1/-1}
-table.jobs td.status-cell{grid-column:span 2}
-table.jobs td.type-cell{color:var(--muted)}
-table.jobs td.poll-cell{text-align:right;color:var(--muted);font-size:.85rem}
+table.jobs td.job-cell{grid-row:1;grid-column:1/-1}
+table.jobs td.status-cell{grid-row:2;grid-column:1/span 2}
+table.jobs td.poll-cell{grid-row:2;grid-column:3/span 2;text-align:right;color:var(--muted);font-size:.85rem}
 table.jobs td.poll-cell::before{content:"polled "}
-table.jobs td.progress-cell{grid-column:1/-1}
+table.jobs td.progress-cell{grid-row:3;grid-column:1/-1}
 table.jobs td.progress-cell .bar{min-width:0}
-table.jobs td.num{text-align:left}
+table.jobs td.num{grid-row:4;text-align:left}
 table.jobs td.num::before{content:attr(data-label);display:block;color:var(--muted);font-size:.7rem;text-transform:uppercase;letter-spacing:.03em}
 .table-wrap.cards{border:0;overflow:visible}
 .counts{grid-template-columns:repeat(2,1fr)}
