@@ -40,6 +40,16 @@ describe("subscription routes", () => {
     expect(subscriptions.every((s) => !("secret" in s))).toBe(true);
   });
 
+  it("documents the subscription and callback routes in the OpenAPI document", async () => {
+    const res = await call(world("openapi"), "/openapi.json");
+    const doc = (await res.json()) as { paths: Record<string, Record<string, unknown>> };
+    expect(Object.keys(doc.paths["/api/subscriptions"] ?? {}).sort()).toEqual(["get", "post"]);
+    expect(Object.keys(doc.paths["/api/subscriptions/{id}"] ?? {})).toEqual(["delete"]);
+    expect(Object.keys(doc.paths["/api/subscriptions/{id}/deliveries"] ?? {})).toEqual(["get"]);
+    expect(Object.keys(doc.paths["/api/deliveries/{id}/retry"] ?? {})).toEqual(["post"]);
+    expect(Object.keys(doc.paths["/webhooks/llamacloud"] ?? {})).toEqual(["post"]);
+  });
+
   it("needs the admin token for every subscription route", async () => {
     const w = world("auth");
     const sub = await subscribe(w, { url: "https://hooks.example.com/x" });
