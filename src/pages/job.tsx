@@ -1,4 +1,4 @@
-import type { JobHistory } from "../db/history";
+import { type JobHistory, MAX_STATUS_CHANGES } from "../db/history";
 import type { JobRow, SnapshotRow } from "../db/schema";
 import { presentJob } from "../http/shapes";
 import type { ChartPoint } from "./chart";
@@ -185,23 +185,33 @@ function Health(props: { job: JobRow; now: number }) {
 }
 
 function Timeline(props: { history: JobHistory; now: number }) {
-  const entries = buildTimeline(statusChanges(props.history.statusChanges), props.now);
+  const all = buildTimeline(statusChanges(props.history.statusChanges), props.now);
+  // When the walk stopped at its limit, the last entry's end is unknown: leave it out.
+  const truncated = props.history.statusChanges.length >= MAX_STATUS_CHANGES;
+  const entries = truncated ? all.slice(0, -1) : all;
   if (entries.length === 0) return <p class="muted">No status seen yet.</p>;
   return (
-    <ol class="timeline">
-      {entries.map((e) => (
-        <li class={e.to === null ? "current" : undefined}>
-          <StatusBadge status={e.status} /> <Timestamp at={e.from} />
-          <span class="muted">
-            {e.durationMs === null
-              ? ""
-              : e.to === null
-                ? ` · for ${formatDuration(e.durationMs)} so far`
-                : ` · ${formatDuration(e.durationMs)}`}
-          </span>
-        </li>
-      ))}
-    </ol>
+    <>
+      {truncated ? (
+        <p class="muted small">
+          This job changed status very often: its first {entries.length} statuses are shown.
+        </p>
+      ) : null}
+      <ol class="timeline">
+        {entries.map((e) => (
+          <li class={e.to === null ? "current" : undefined}>
+            <StatusBadge status={e.status} /> <Timestamp at={e.from} />
+            <span class="muted">
+              {e.durationMs === null
+                ? ""
+                : e.to === null
+                  ? ` · for ${formatDuration(e.durationMs)} so far`
+                  : ` · ${formatDuration(e.durationMs)}`}
+            </span>
+          </li>
+        ))}
+      </ol>
+    </>
   );
 }
 

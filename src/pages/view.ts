@@ -225,7 +225,10 @@ export function estimateCompletion(job: EtaInput, reference: RateReference | nul
   if (job.totalItems > 0 && done >= job.totalItems) return { kind: "finishing" };
   if (job.stalledSince !== null) return { kind: "stalled", since: job.stalledSince };
   if (!reference) return { kind: "unknown", reason: "no history yet" };
-  const overMs = job.asOf - reference.observedAt;
+  // A reference older than the window still describes the job at the window's start (nothing changed
+  // in between), so the rate is measured over the window, not diluted by an older quiet spell.
+  const from = Math.max(reference.observedAt, job.asOf - ETA_WINDOW_MS);
+  const overMs = job.asOf - from;
   if (overMs < MINUTE) return { kind: "unknown", reason: "not enough history yet" };
   const progressed = done - doneItems(reference);
   if (progressed < 0) return { kind: "unknown", reason: "the counts went down" };

@@ -108,5 +108,12 @@ describe("uneven and flapping histories", () => {
     const changes = await statusChangesQuery(db, "bjb-flap");
     expect(changes).toHaveLength(MAX_STATUS_CHANGES);
     expect(changes.slice(0, 3).map((c) => c.status)).toEqual(["dispatched", "running", "dispatched"]);
+
+    await insertJob({ jobId: "bjb-flap" });
+    const html = await (await get("/jobs/bjb-flap")).text();
+    expect(html).toContain("changed status very often");
+    // The last change found has no known end, so it is left out rather than shown as current.
+    expect(await select(html, "ol.timeline li")).toHaveLength(MAX_STATUS_CHANGES - 1);
+    expect(await select(html, "ol.timeline li.current")).toEqual([]);
   });
 });

@@ -166,6 +166,15 @@ describe("estimateCompletion", () => {
     });
   });
 
+  it("measures the rate over the window even when the baseline snapshot is older", () => {
+    // The job sat at 100 items from two hours ago until the window began: 300 items in 15 minutes.
+    expect(estimateCompletion(job, ref(120, 100))).toMatchObject({
+      kind: "eta",
+      perMinute: 20,
+      overMs: 15 * MIN,
+    });
+  });
+
   it("calls a zero rate stalled", () => {
     expect(estimateCompletion(job, ref(15, 400))).toEqual({ kind: "stalled", since: NOW - 15 * MIN });
   });
