@@ -59,8 +59,14 @@ export function ProgressChart(props: { points: ChartPoint[]; snapshotCount: numb
             </text>
           ),
         )}
-        {g.xTicks.map((tick) => (
-          <text class="label" x={`${tick.pct}%`} y={bottom + 19} text-anchor={tick.anchor}>
+        {g.xTicks.map((tick, i) => (
+          // Every other time label is "minor": a phone hides those so labels never run together.
+          <text
+            class={i % 2 === 1 && !tick.sub ? "label minor" : "label"}
+            x={`${tick.pct}%`}
+            y={bottom + 19}
+            text-anchor={tick.anchor}
+          >
             {tick.label}
             {tick.sub ? (
               <tspan x={`${tick.pct}%`} dy="15">

@@ -130,6 +130,7 @@ table.jobs td.num{grid-row:4;text-align:left}
 table.jobs td.num::before{content:attr(data-label);display:block;color:var(--muted);font-size:.7rem;text-transform:uppercase;letter-spacing:.03em}
 .table-wrap.cards{border:0;overflow:visible}
 .counts{grid-template-columns:repeat(2,1fr)}
+.chart text.minor{display:none}
 }
 `;
 

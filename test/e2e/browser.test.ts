@@ -217,6 +217,7 @@ describe.each(["desktop", "phone"] as const)("the pages at %s width", (kind) => 
     expect(await page.locator("table tbody tr").count()).toBeGreaterThanOrEqual(7);
     await noHorizontalScroll(page);
     await shoot(page, `job-${kind}`);
+    await page.locator("figure.chart").screenshot({ path: path.join(SCREENSHOTS, `chart-${kind}.png`) });
     expect(await cspViolations()).toEqual([]);
     expect(problems).toEqual([]);
   });
