@@ -1,6 +1,7 @@
-import { and, desc, eq, gt, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
+import { and, desc, eq, gte, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
 import type { JobChanges, Observation } from "../monitor/decisions";
 import type { Database, Statement } from "./client";
+import { olderThan, toPage } from "./keyset";
 import { type JobRow, jobs, monitorState, type SnapshotRow, snapshots, ticks } from "./schema";
 
 export type SnapshotSource = SnapshotRow["source"];
@@ -133,7 +134,8 @@ export function snapshotStatement(
   );
 }
 
-function changeColumns(changes: JobChanges) {
+/** The columns a poll outcome sets: tracking always, the upstream view only when an answer was accepted. */
+export function changeColumns(changes: JobChanges) {
   const { upstream, ...tracking } = changes;
   if (!upstream) return tracking;
   const o = upstream.observation;
@@ -232,22 +234,12 @@ export async function listJobs(
       and(
         opts.status ? eq(jobs.status, opts.status) : undefined,
         opts.state ? eq(jobs.state, opts.state as JobRow["state"]) : undefined,
-        after
-          ? or(
-              lt(jobs.trackedAt, after.trackedAt),
-              and(eq(jobs.trackedAt, after.trackedAt), lt(jobs.jobId, after.jobId)),
-            )
-          : undefined,
+        olderThan(jobs.trackedAt, jobs.jobId, after && { time: after.trackedAt, id: after.jobId }),
       ),
     )
     .orderBy(desc(jobs.trackedAt), desc(jobs.jobId))
     .limit(opts.limit + 1);
-  const page = rows.slice(0, opts.limit);
-  const last = page.at(-1);
-  return {
-    rows: page,
-    next: rows.length > opts.limit && last ? { trackedAt: last.trackedAt, jobId: last.jobId } : null,
-  };
+  return toPage(rows, opts.limit, (row) => ({ trackedAt: row.trackedAt, jobId: row.jobId }));
 }
 
 /** Stops tracking: the job and all its history go in one batch. */
@@ -276,24 +268,14 @@ export async function listSnapshots(
     .where(
       and(
         eq(snapshots.jobId, opts.jobId),
-        opts.since === undefined ? undefined : gt(snapshots.observedAt, opts.since - 1),
+        opts.since === undefined ? undefined : gte(snapshots.observedAt, opts.since),
         opts.until === undefined ? undefined : lte(snapshots.observedAt, opts.until),
-        after
-          ? or(
-              lt(snapshots.observedAt, after.observedAt),
-              and(eq(snapshots.observedAt, after.observedAt), lt(snapshots.id, after.id)),
-            )
-          : undefined,
+        olderThan(snapshots.observedAt, snapshots.id, after && { time: after.observedAt, id: after.id }),
       ),
     )
     .orderBy(desc(snapshots.observedAt), desc(snapshots.id))
     .limit(opts.limit + 1);
-  const page = rows.slice(0, opts.limit);
-  const last = page.at(-1);
-  return {
-    rows: page,
-    next: rows.length > opts.limit && last ? { observedAt: last.observedAt, id: last.id } : null,
-  };
+  return toPage(rows, opts.limit, (row) => ({ observedAt: row.observedAt, id: row.id }));
 }
 
 export interface TickRecord {

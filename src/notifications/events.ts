@@ -2,6 +2,7 @@
  * Which notifications a poll outcome raises, and what they say. Pure functions of the stored row
  * before the poll and the outcome `decideOutcome` computed, so every rule is unit-tested on its own.
  */
+import { changeColumns } from "../db/jobs";
 import type { JobRow } from "../db/schema";
 import { iso, type JobJson, presentJob } from "../http/shapes";
 import type { JobChanges, PollOutcome } from "../monitor/decisions";
@@ -56,24 +57,7 @@ export function raisedEvents(previous: JobRow, outcome: PollOutcome, tracked = f
 
 /** The stored row as it will be once `changes` are applied (what `applyChangesStatement` writes). */
 export function jobAfter(previous: JobRow, changes: JobChanges): JobRow {
-  const { upstream, ...tracking } = changes;
-  const next: JobRow = { ...previous, ...tracking, leaseToken: null, leaseUntil: null };
-  if (upstream) {
-    const o = upstream.observation;
-    Object.assign(next, {
-      jobType: upstream.jobType,
-      status: o.status,
-      totalItems: o.totalItems,
-      processedItems: o.processedItems,
-      failedItems: o.failedItems,
-      skippedItems: o.skippedItems,
-      progressPercentage: o.progressPercentage,
-      errorMessage: o.errorMessage,
-      upstreamUpdatedAt: o.upstreamUpdatedAt,
-      upstreamJob: upstream.upstreamJob,
-    });
-  }
-  return next;
+  return { ...previous, ...changeColumns(changes), leaseToken: null, leaseUntil: null };
 }
 
 /** What the job looked like before the event: the fields an event is about. */

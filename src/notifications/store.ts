@@ -1,6 +1,7 @@
 /** Subscriptions, deliveries and inbound callbacks in D1: the queries the routes and the tick run. */
 import { and, desc, eq, inArray, isNull, lt, notExists, or, sql } from "drizzle-orm";
 import type { Database, Statement } from "../db/client";
+import { olderThan, toPage } from "../db/keyset";
 import {
   type DeliveryRow,
   deliveries,
@@ -98,22 +99,13 @@ export async function listDeliveries(
     .where(
       and(
         eq(deliveries.subscriptionId, opts.subscriptionId),
-        after
-          ? or(
-              lt(deliveries.createdAt, after.createdAt),
-              and(eq(deliveries.createdAt, after.createdAt), lt(deliveries.id, after.id)),
-            )
-          : undefined,
+        olderThan(deliveries.createdAt, deliveries.id, after && { time: after.createdAt, id: after.id }),
       ),
     )
     .orderBy(desc(deliveries.createdAt), desc(deliveries.id))
     .limit(opts.limit + 1);
-  const page = rows.slice(0, opts.limit).map((r) => ({ ...r.delivery, eventType: r.eventType }));
-  const last = page.at(-1);
-  return {
-    rows: page,
-    next: rows.length > opts.limit && last ? { createdAt: last.createdAt, id: last.id } : null,
-  };
+  const flat = rows.map((r) => ({ ...r.delivery, eventType: r.eventType }));
+  return toPage(flat, opts.limit, (row) => ({ createdAt: row.createdAt, id: row.id }));
 }
 
 export type RetryResult =
