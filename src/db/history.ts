@@ -93,33 +93,17 @@ export function sampledHistory(db: Database, jobId: string, intervals: number) {
 }
 
 /**
- * The status changes, oldest first, found by hopping from one run of equal statuses to the next:
- * each step asks for the first later snapshot whose status differs. That walks the index once
- * (no window function, no sort, nothing buffered) and returns one row per change.
+ * The status changes, oldest first. Each snapshot records whether its status differed from the one
+ * before (`status_changed`, set when written), so this reads only the changes, through a partial
+ * index, however long the history is. The literal `= 1` is what lets SQLite use that index.
  */
 export function statusChangesQuery(db: Database, jobId: string, limit = MAX_STATUS_CHANGES) {
-  return db.all<{ id: number; observed_at: number; status: string | null }>(sql`
-    with recursive runs(id, observed_at, status, n) as (
-      select * from (
-        select id, observed_at, status, 1 from snapshots
-        where job_id = ${jobId}
-        order by observed_at, id
-        limit 1
-      )
-      union all
-      select s.id, s.observed_at, s.status, runs.n + 1
-      from runs join snapshots s on s.id = (
-        select x.id from snapshots x
-        where x.job_id = ${jobId}
-          and (x.observed_at, x.id) > (runs.observed_at, runs.id)
-          and x.status is not runs.status
-        order by x.observed_at, x.id
-        limit 1
-      )
-      where runs.n < ${limit}
-    )
-    select id, observed_at, status from runs order by observed_at, id
-  `);
+  return db
+    .select({ id: snapshots.id, observedAt: snapshots.observedAt, status: snapshots.status })
+    .from(snapshots)
+    .where(and(eq(snapshots.jobId, jobId), sql`${snapshots.statusChanged} = 1`))
+    .orderBy(snapshots.observedAt, snapshots.id)
+    .limit(limit);
 }
 
 type RawChartRow = {
@@ -145,45 +129,41 @@ function chartRow(row: RawChartRow): ChartRow {
 }
 
 /**
- * Everything the job page shows from a job's history: one D1 batch and the status-change walk in
- * parallel, then the sampled chart when the history has more than `maxPoints` snapshots.
+ * Everything the job page shows from a job's history: one D1 batch, then the sampled chart when the
+ * history has more than `maxPoints` snapshots.
  */
 export async function jobHistory(
   db: Database,
   jobId: string,
   opts: { maxPoints: number; recent: number; rateSince: number },
 ): Promise<JobHistory> {
-  // drizzle cannot put a raw query with parameters into a D1 batch, so the status-change walk runs
-  // beside the batch rather than in it.
-  const [[firstPoints, recent, counted, reference, firstSnapshot], changes] = await Promise.all([
-    db.batch([
-      // Small histories are drawn whole: one more row than fits tells us to sample instead.
-      db
-        .select(chartColumns)
-        .from(snapshots)
-        .where(eq(snapshots.jobId, jobId))
-        .orderBy(snapshots.observedAt, snapshots.id)
-        .limit(opts.maxPoints + 1),
-      db
-        .select()
-        .from(snapshots)
-        .where(eq(snapshots.jobId, jobId))
-        .orderBy(desc(snapshots.observedAt), desc(snapshots.id))
-        .limit(opts.recent),
-      db.select({ n: sql<number>`count(*)` }).from(snapshots).where(eq(snapshots.jobId, jobId)),
-      db
-        .select(chartColumns)
-        .from(snapshots)
-        .where(and(eq(snapshots.jobId, jobId), lte(snapshots.observedAt, opts.rateSince)))
-        .orderBy(desc(snapshots.observedAt), desc(snapshots.id))
-        .limit(1),
-      db
-        .select(chartColumns)
-        .from(snapshots)
-        .where(eq(snapshots.jobId, jobId))
-        .orderBy(snapshots.observedAt, snapshots.id)
-        .limit(1),
-    ]),
+  const [firstPoints, recent, counted, reference, firstSnapshot, changes] = await db.batch([
+    // Small histories are drawn whole: one more row than fits tells us to sample instead.
+    db
+      .select(chartColumns)
+      .from(snapshots)
+      .where(eq(snapshots.jobId, jobId))
+      .orderBy(snapshots.observedAt, snapshots.id)
+      .limit(opts.maxPoints + 1),
+    db
+      .select()
+      .from(snapshots)
+      .where(eq(snapshots.jobId, jobId))
+      .orderBy(desc(snapshots.observedAt), desc(snapshots.id))
+      .limit(opts.recent),
+    db.select({ n: sql<number>`count(*)` }).from(snapshots).where(eq(snapshots.jobId, jobId)),
+    db
+      .select(chartColumns)
+      .from(snapshots)
+      .where(and(eq(snapshots.jobId, jobId), lte(snapshots.observedAt, opts.rateSince)))
+      .orderBy(desc(snapshots.observedAt), desc(snapshots.id))
+      .limit(1),
+    db
+      .select(chartColumns)
+      .from(snapshots)
+      .where(eq(snapshots.jobId, jobId))
+      .orderBy(snapshots.observedAt, snapshots.id)
+      .limit(1),
     statusChangesQuery(db, jobId),
   ]);
 
@@ -198,7 +178,7 @@ export async function jobHistory(
     sampled,
     snapshotCount: counted[0]?.n ?? 0,
     recent,
-    statusChanges: changes.map((row) => ({ id: row.id, observedAt: row.observed_at, status: row.status })),
+    statusChanges: changes,
     rateReference: reference[0] ?? firstSnapshot[0] ?? null,
   };
 }

@@ -82,22 +82,6 @@ export function pauseStatement(db: Database, until: number, now: number): Statem
     });
 }
 
-function snapshotValues(jobId: string, observation: Observation, source: SnapshotSource, now: number) {
-  return {
-    jobId,
-    observedAt: now,
-    source,
-    status: observation.status,
-    totalItems: observation.totalItems,
-    processedItems: observation.processedItems,
-    failedItems: observation.failedItems,
-    skippedItems: observation.skippedItems,
-    progressPercentage: observation.progressPercentage,
-    errorMessage: observation.errorMessage,
-    upstreamUpdatedAt: observation.upstreamUpdatedAt,
-  };
-}
-
 /**
  * A snapshot insert that only happens while `token` still holds the job's lease: the insert and the
  * job update that releases the lease run in one batch, so a poll whose lease expired (and was taken
@@ -106,31 +90,29 @@ function snapshotValues(jobId: string, observation: Observation, source: Snapsho
 export function snapshotStatement(
   db: Database,
   jobId: string,
-  observation: Observation,
-  source: SnapshotSource,
-  now: number,
-  token: string,
+  o: Observation,
+  opts: { source: SnapshotSource; now: number; token: string; statusChanged: boolean },
 ): Statement {
-  const v = snapshotValues(jobId, observation, source, now);
   return db.insert(snapshots).select(
     db
       .select({
         // drizzle checks that an INSERT ... SELECT names every column in table order; null lets SQLite pick the id.
         id: sql`null`.as("id"),
-        jobId: sql`${v.jobId}`.as("job_id"),
-        observedAt: sql`${v.observedAt}`.as("observed_at"),
-        source: sql`${v.source}`.as("source"),
-        status: sql`${v.status}`.as("status"),
-        totalItems: sql`${v.totalItems}`.as("total_items"),
-        processedItems: sql`${v.processedItems}`.as("processed_items"),
-        failedItems: sql`${v.failedItems}`.as("failed_items"),
-        skippedItems: sql`${v.skippedItems}`.as("skipped_items"),
-        progressPercentage: sql`${v.progressPercentage}`.as("progress_percentage"),
-        errorMessage: sql`${v.errorMessage}`.as("error_message"),
-        upstreamUpdatedAt: sql`${v.upstreamUpdatedAt}`.as("upstream_updated_at"),
+        jobId: sql`${jobId}`.as("job_id"),
+        observedAt: sql`${opts.now}`.as("observed_at"),
+        source: sql`${opts.source}`.as("source"),
+        status: sql`${o.status}`.as("status"),
+        totalItems: sql`${o.totalItems}`.as("total_items"),
+        processedItems: sql`${o.processedItems}`.as("processed_items"),
+        failedItems: sql`${o.failedItems}`.as("failed_items"),
+        skippedItems: sql`${o.skippedItems}`.as("skipped_items"),
+        progressPercentage: sql`${o.progressPercentage}`.as("progress_percentage"),
+        errorMessage: sql`${o.errorMessage}`.as("error_message"),
+        upstreamUpdatedAt: sql`${o.upstreamUpdatedAt}`.as("upstream_updated_at"),
+        statusChanged: sql`${opts.statusChanged ? 1 : 0}`.as("status_changed"),
       })
       .from(jobs)
-      .where(and(eq(jobs.jobId, jobId), eq(jobs.leaseToken, token))),
+      .where(and(eq(jobs.jobId, jobId), eq(jobs.leaseToken, opts.token))),
   );
 }
 

@@ -59,7 +59,12 @@ export function outcomeStatements(
   const { row, outcome } = polled;
   const statements: Statement[] = [];
   if (outcome.snapshot) {
-    statements.push(snapshotStatement(db, row.jobId, outcome.snapshot, opts.source, opts.now, opts.token));
+    statements.push(
+      snapshotStatement(db, row.jobId, outcome.snapshot, {
+        ...opts,
+        statusChanged: row.status !== outcome.snapshot.status,
+      }),
+    );
   }
   statements.push(...notificationStatements(db, row, outcome, opts));
   statements.push(applyChangesStatement(db, row.jobId, outcome.changes, opts.token));

@@ -44,6 +44,10 @@ describe("tick", () => {
     await sim.advance("bjb-progress");
     await tick(w, t0 + 4 * MINUTE);
 
+    const { results: marks } = await env.DB.prepare(
+      "select status_changed from snapshots where job_id = 'bjb-progress' order by id",
+    ).all();
+    expect(marks.map((m) => m.status_changed)).toEqual([1, 0, 0]);
     const snapshots = await history(w, "bjb-progress");
     expect(snapshots.map((s) => s.source)).toEqual(["poll", "poll", "track"]);
     const processed = snapshots.map((s) => s.processed_items ?? -1).reverse();
@@ -86,6 +90,15 @@ describe("tick", () => {
     expect(done.status).toBe("completed");
     expect(done.tracking.state).toBe("finished");
     expect(done.tracking.next_poll_at).toBeNull();
+
+    // The status timeline reads only the snapshots marked as status changes.
+    const { results: marks } = await env.DB.prepare(
+      "select status, status_changed from snapshots where job_id = 'bjb-terminal' order by id",
+    ).all();
+    expect(marks).toEqual([
+      { status: "running", status_changed: 1 },
+      { status: "completed", status_changed: 1 },
+    ]);
 
     const before = (await sim.statusRequests("bjb-terminal")).length;
     await tick(w, t0 + 60 * MINUTE);

@@ -65,7 +65,14 @@ export type SnapshotFields = Partial<Omit<SnapshotRow, "id">> & { observedAt: nu
 
 /** Inserts snapshots in statements of at most 8 rows (11 columns each: under D1's 100 bound parameters). */
 export async function insertSnapshots(jobId: string, rows: SnapshotFields[]): Promise<void> {
-  const values = rows.map((r) => ({ jobId, source: "poll" as const, ...r }));
+  // Marks status changes as the monitor does when it writes snapshots, in time order.
+  const ordered = [...rows].sort((a, b) => a.observedAt - b.observedAt);
+  const values = ordered.map((r, i) => ({
+    jobId,
+    source: "poll" as const,
+    statusChanged: i === 0 || (r.status ?? null) !== (ordered[i - 1]?.status ?? null),
+    ...r,
+  }));
   const statements = [];
   for (let i = 0; i < values.length; i += 8)
     statements.push(db.insert(snapshots).values(values.slice(i, i + 8)));
@@ -89,11 +96,11 @@ export async function seedLongHistory(
   await db.run(sql`
     with recursive seq(i) as (select 0 union all select i + 1 from seq where i < ${count - 1})
     insert into snapshots (job_id, observed_at, source, status, total_items, processed_items, failed_items,
-                           skipped_items, progress_percentage, error_message, upstream_updated_at)
+                           skipped_items, progress_percentage, error_message, upstream_updated_at, status_changed)
     select ${jobId}, ${t0} + i * ${stepMs}, 'poll',
            case when i < 5 then 'pending' when i = ${count - 1} then 'completed' else 'running' end,
            ${count * 3}, i * 3 - i / 50 - i / 100, i / 50, i / 100,
-           round(100.0 * i / ${count}, 2), null, null
+           round(100.0 * i / ${count}, 2), null, null, i in (0, 5, ${count - 1})
     from seq
   `);
 }

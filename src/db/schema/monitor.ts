@@ -53,6 +53,7 @@ export const jobs = sqliteTable(
     index("jobs_due_idx").on(t.state, t.nextPollAt),
     index("jobs_list_idx").on(t.trackedAt, t.jobId),
     index("jobs_status_list_idx").on(t.status, t.trackedAt, t.jobId),
+    index("jobs_state_list_idx").on(t.state, t.trackedAt, t.jobId),
   ],
 );
 
@@ -72,10 +73,17 @@ export const snapshots = sqliteTable(
     progressPercentage: real("progress_percentage"),
     errorMessage: text("error_message"),
     upstreamUpdatedAt: text("upstream_updated_at"),
+    /**
+     * The status differs from the job's previous snapshot (the first snapshot counts as a change).
+     * Set when written, so a job's status timeline is read from a small partial index instead of
+     * walking its whole history.
+     */
+    statusChanged: integer("status_changed", { mode: "boolean" }).notNull().default(false),
   },
   (t) => [
     index("snapshots_job_time_idx").on(t.jobId, t.observedAt, t.id),
     index("snapshots_time_idx").on(t.observedAt),
+    index("snapshots_status_changes_idx").on(t.jobId, t.observedAt, t.id).where(sql`${t.statusChanged} = 1`),
   ],
 );
 
