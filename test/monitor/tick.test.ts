@@ -335,3 +335,42 @@ describe("tick cost", () => {
     },
   );
 });
+
+describe("retention", () => {
+  beforeEach(resetDatabase);
+
+  it("prunes snapshots older than HISTORY_RETENTION_DAYS but always keeps a job's newest", async () => {
+    const w = world("retention", { HISTORY_RETENTION_DAYS: "10" });
+    const now = Date.now();
+    const day = 86_400_000;
+    const insert = (jobId: string, ageDays: number, processed: number) =>
+      env.DB.prepare(
+        "insert into snapshots (job_id, observed_at, source, status, processed_items) values (?, ?, 'poll', 'running', ?)",
+      ).bind(jobId, now - ageDays * day, processed);
+    await env.DB.batch([
+      // A job whose whole history is old: only its newest snapshot survives.
+      insert("bjb-old", 30, 1),
+      insert("bjb-old", 20, 2),
+      insert("bjb-old", 15, 3),
+      // A job with old and recent snapshots: the old ones go.
+      insert("bjb-mixed", 40, 10),
+      insert("bjb-mixed", 11, 20),
+      insert("bjb-mixed", 9, 30),
+      insert("bjb-mixed", 1, 40),
+      env.DB.prepare(
+        "insert into ticks (started_at, duration_ms, due, polled, changed, errors) values (?, 5, 0, 0, 0, 0)",
+      ).bind(now - 8 * day),
+    ]);
+    await tick(w, now);
+    const { results } = await env.DB.prepare(
+      "select job_id, processed_items from snapshots order by job_id, observed_at",
+    ).all();
+    expect(results).toEqual([
+      { job_id: "bjb-mixed", processed_items: 30 },
+      { job_id: "bjb-mixed", processed_items: 40 },
+      { job_id: "bjb-old", processed_items: 3 },
+    ]);
+    const ticks = await env.DB.prepare("select started_at from ticks").all<{ started_at: number }>();
+    expect(ticks.results.every((t) => t.started_at > now - 7 * day)).toBe(true);
+  });
+});
