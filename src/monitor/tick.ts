@@ -55,7 +55,11 @@ export async function runTick(env: Bindings, scheduledTime: number): Promise<Tic
   };
   // The delivery claim ends the last write batch, so the events this tick raised get their first
   // attempt along with the due retries, without a round trip of their own.
-  const claim = claimDeliveries(db, { now, limit: MAX_DELIVERIES_PER_TICK });
+  // Deliveries are subrequests too: a plan sized for N polls per tick gets at most N deliveries.
+  const claim = claimDeliveries(db, {
+    now,
+    limit: Math.min(MAX_DELIVERIES_PER_TICK, config.maxPollsPerTick),
+  });
   const written = await runGroupsThen(
     db,
     [
