@@ -27,6 +27,9 @@ export function isInternalIpv4(parts: number[]): boolean {
     (a === 172 && b >= 16 && b <= 31) || // private
     (a === 192 && b === 168) || // private
     (a === 192 && b === 0 && parts[2] === 0) || // IETF protocol assignments
+    (a === 192 && b === 0 && parts[2] === 2) || // documentation (TEST-NET-1)
+    (a === 198 && b === 51 && parts[2] === 100) || // documentation (TEST-NET-2)
+    (a === 203 && b === 0 && parts[2] === 113) || // documentation (TEST-NET-3)
     (a === 198 && (b === 18 || b === 19)) || // benchmarking
     a >= 224 // multicast, reserved, broadcast
   );
@@ -49,15 +52,20 @@ export function ipv6Groups(host: string): number[] | null {
   return [...head, ...new Array<number>(halves.length === 2 ? missing : 0).fill(0), ...rest];
 }
 
+const ipv4Of = (high: number, low: number) => [high >> 8, high & 0xff, low >> 8, low & 0xff];
+
 export function isInternalIpv6(groups: number[]): boolean {
-  const [g0 = 0, , , , , g5 = 0, g6 = 0, g7 = 0] = groups;
+  const [g0 = 0, g1 = 0, g2 = 0, , g4 = 0, g5 = 0, g6 = 0, g7 = 0] = groups;
   const allZeroUntil = (n: number) => groups.slice(0, n).every((g) => g === 0);
   if (allZeroUntil(7) && (g7 === 0 || g7 === 1)) return true; // :: and ::1
-  // IPv4-mapped (::ffff:a.b.c.d) and IPv4-compatible forms carry an IPv4 address: judge that one.
-  if (allZeroUntil(5) && (g5 === 0xffff || g5 === 0)) {
-    return isInternalIpv4([g6 >> 8, g6 & 0xff, g7 >> 8, g7 & 0xff]);
-  }
+  // Forms that carry an IPv4 address are judged by that address: IPv4-mapped (::ffff:a.b.c.d),
+  // IPv4-compatible (::a.b.c.d), IPv4-translated (::ffff:0:a.b.c.d) and 6to4 (2002:aabb:ccdd::).
+  if (allZeroUntil(5) && (g5 === 0xffff || g5 === 0)) return isInternalIpv4(ipv4Of(g6, g7));
+  if (allZeroUntil(4) && g4 === 0xffff && g5 === 0) return isInternalIpv4(ipv4Of(g6, g7));
+  if (g0 === 0x2002) return isInternalIpv4(ipv4Of(g1, g2));
   return (
+    (g0 === 0x2001 && g1 === 0) || // Teredo tunnels 2001::/32 hide the real address
+    (g0 === 0x0100 && groups.slice(1, 4).every((g) => g === 0)) || // discard 100::/64
     (g0 & 0xfe00) === 0xfc00 || // unique local fc00::/7
     (g0 & 0xffc0) === 0xfe80 || // link-local fe80::/10
     (g0 & 0xffc0) === 0xfec0 || // site-local (deprecated) fec0::/10

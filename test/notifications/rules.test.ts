@@ -305,6 +305,14 @@ describe("subscription URLs", () => {
     "https://[::ffff:127.0.0.1]/x",
     "https://[::ffff:10.0.0.1]/x",
     "https://[64:ff9b::a00:1]/x",
+    "https://[::ffff:0:169.254.169.254]/x",
+    "https://[2002:a9fe:a9fe::]/x",
+    "https://[2002:7f00:1::1]/x",
+    "https://[2001::1]/x",
+    "https://[100::1]/x",
+    "https://192.0.2.1/x",
+    "https://198.51.100.1/x",
+    "https://203.0.113.1/x",
     `https://hooks.example.com/${"a".repeat(2000)}`,
   ];
   it.each(refused)("refuses %s", (url) => {
@@ -317,6 +325,7 @@ describe("subscription URLs", () => {
     "https://8.8.8.8/x",
     "https://172.32.0.1/x",
     "https://[2606:4700:4700::1111]/x",
+    "https://[2002:808:808::1]/x",
     "https://receiver.test/hook",
   ];
   it.each(accepted)("accepts %s", (url) => {
