@@ -7,10 +7,11 @@ import { trackJob } from "../../monitor/track";
 import { requireRead, requireWrite } from "../auth";
 import { decodeCursor, encodeCursor } from "../cursor";
 import { ApiError } from "../errors";
+import { idInput, labelInput } from "../inputs";
 import { jsonContent, router } from "../openapi";
 import { errorSchema, jobSchema, presentJob, presentSnapshot, snapshotSchema } from "../shapes";
 
-const id = z.string().min(1).max(200);
+const id = idInput;
 const jobIdParam = z.object({
   job_id: id.openapi({ param: { name: "job_id", in: "path" }, example: "bjb-0f4c2e" }),
 });
@@ -26,7 +27,7 @@ const trackBody = z
     job_id: id,
     project_id: id.optional(),
     organization_id: id.optional(),
-    label: z.string().max(200).optional(),
+    label: labelInput.optional(),
   })
   .strict();
 

@@ -17,10 +17,11 @@ import { checkSubscriptionUrl } from "../../notifications/urls";
 import { requireWrite } from "../auth";
 import { decodeCursor, encodeCursor } from "../cursor";
 import { ApiError } from "../errors";
+import { idInput } from "../inputs";
 import { jsonContent, router } from "../openapi";
 import { errorSchema, iso } from "../shapes";
 
-const id = z.string().min(1).max(200);
+const id = idInput;
 const timestamp = z.string().openapi({ format: "date-time" });
 const errors = {
   400: jsonContent(errorSchema, "Invalid input"),

@@ -1,0 +1,27 @@
+/**
+ * The text a client may send us, shared by every route: ids and labels are at most 200 characters
+ * (CONTRACT.md "Errors") and must be text we can store, show and put into an upstream URL unchanged.
+ */
+import { z } from "@hono/zod-openapi";
+
+/** A lone UTF-16 surrogate cannot be stored or URL-encoded faithfully. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is refused.
+const CONTROL = /[\u0000-\u001F\u007F]/;
+
+const text = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .refine((s) => !LONE_SURROGATE.test(s), "must be valid Unicode text");
+
+/**
+ * An identifier: also a path segment upstream, so control characters and the dot segments "." and
+ * ".." (which URL parsing would resolve away) are refused.
+ */
+export const idInput = text(200)
+  .min(1)
+  .refine((s) => !CONTROL.test(s), "must not contain control characters")
+  .refine((s) => s !== "." && s !== "..", 'cannot be "." or ".."');
+
+export const labelInput = text(200);
