@@ -25,6 +25,12 @@ app.use(
   }),
 );
 
+// API answers are per-caller and may carry a secret once (a new subscription): never cache them.
+app.use("/api/*", async (c, next) => {
+  await next();
+  c.res.headers.set("Cache-Control", "no-store");
+});
+
 // The job routes that poll deliver the notifications their poll raised once they have answered.
 app.use("/api/jobs", deliverAfterPoll);
 app.use("/api/jobs/:job_id/poll", deliverAfterPoll);

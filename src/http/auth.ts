@@ -20,8 +20,9 @@ export async function secretsEqual(given: string, expected: string): Promise<boo
 /** The secret a request presents: a Bearer token, or the password of HTTP Basic auth (for browsers). */
 export function presentedSecret(header: string | undefined, allowBasic: boolean): string | null {
   if (!header) return null;
-  const [scheme, value] = header.trim().split(/\s+/, 2);
-  if (!scheme || !value) return null;
+  const parts = header.trim().split(/\s+/);
+  if (parts.length !== 2) return null;
+  const [scheme, value] = parts as [string, string];
   if (scheme.toLowerCase() === "bearer") return value;
   if (allowBasic && scheme.toLowerCase() === "basic") {
     try {

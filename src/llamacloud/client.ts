@@ -40,6 +40,7 @@ export type StatusAnswer = z.infer<typeof statusAnswerSchema>;
 export type StatusResult = { ok: true; answer: StatusAnswer } | { ok: false; failure: UpstreamFailure };
 
 export const REQUEST_TIMEOUT_MS = 10_000;
+const MAX_ANSWER_CHARS = 256 * 1024;
 
 export interface LlamaCloudTarget {
   baseUrl: string;
@@ -90,12 +91,23 @@ export async function fetchJobStatus(target: LlamaCloudTarget, job: JobRef): Pro
     };
   }
 
+  let text: string;
+  try {
+    text = await response.text();
+  } catch (error) {
+    return { ok: false, failure: classifyThrown(error, REQUEST_TIMEOUT_MS) };
+  }
+  // A status answer is a few hundred bytes; anything huge is not one, and is not worth storing.
+  if (text.length > MAX_ANSWER_CHARS) {
+    return {
+      ok: false,
+      failure: { kind: "malformed", message: "LlamaCloud's answer is too large to be a job status." },
+    };
+  }
   let body: unknown;
   try {
-    body = await response.json();
-  } catch (error) {
-    const failure = classifyThrown(error, REQUEST_TIMEOUT_MS);
-    if (failure.kind === "timeout") return { ok: false, failure };
+    body = JSON.parse(text);
+  } catch {
     return {
       ok: false,
       failure: { kind: "malformed", message: "LlamaCloud answered with a body that is not JSON." },

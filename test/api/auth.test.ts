@@ -25,6 +25,12 @@ const CREDENTIALS: { name: string; header?: string; reads: boolean; writes: bool
   { name: "admin basic", header: basic(ADMIN_TOKEN), reads: true, writes: false },
   { name: "wrong basic", header: basic("nope"), reads: false, writes: false },
   { name: "admin token with a suffix", header: `Bearer ${ADMIN_TOKEN}x`, reads: false, writes: false },
+  {
+    name: "admin token and trailing junk",
+    header: `Bearer ${ADMIN_TOKEN} extra`,
+    reads: false,
+    writes: false,
+  },
 ];
 
 describe.each(CREDENTIALS)("credentials: $name", (cred) => {

@@ -42,6 +42,7 @@ describe("POST /api/jobs", () => {
       json: { job_id: "bjb-t1", project_id: "proj-1", organization_id: "org-1", label: "Invoices Q3" },
     });
     expect(res.status).toBe(201);
+    expect(res.headers.get("cache-control")).toBe("no-store");
     const { job } = (await res.json()) as JobAnswer;
     expect(job).toMatchObject({
       id: "bjb-t1",
