@@ -91,17 +91,16 @@ export function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
 }
 
-const UPSTREAM_TEXT_FIELDS = [
+const UPSTREAM_TIME_FIELDS = [
   "completed_at",
   "created_at",
-  "directory_id",
   "effective_at",
-  "job_record_id",
   "started_at",
   "updated_at",
-  "workflow_id",
 ] as const;
+const UPSTREAM_TEXT_FIELDS = ["directory_id", "job_record_id", "workflow_id"] as const;
 const KNOWN_UPSTREAM_FIELDS = new Set<string>([
+  ...UPSTREAM_TIME_FIELDS,
   ...UPSTREAM_TEXT_FIELDS,
   "id",
   "job_type",
@@ -131,18 +130,31 @@ function textOrNull(value: unknown): string | null {
   return typeof value === "string" ? value : null;
 }
 
+/**
+ * An upstream timestamp as ISO-8601 UTC, like every timestamp batchwatch answers with. LlamaCloud's
+ * timestamps without a zone are UTC; a value that does not parse is passed through as sent.
+ */
+export function utc(value: unknown): string | null {
+  if (typeof value !== "string") return null;
+  const zoned = /(Z|[+-]\d{2}:?\d{2})$/i.test(value) ? value : `${value}Z`;
+  const ms = Date.parse(zoned);
+  return Number.isNaN(ms) ? value : new Date(ms).toISOString();
+}
+
 export function presentJob(row: JobRow): JobJson {
   const upstream = parseUpstream(row.upstreamJob);
   const extra = Object.fromEntries(
     Object.entries(upstream).filter(([key]) => !KNOWN_UPSTREAM_FIELDS.has(key)),
   );
-  const text = Object.fromEntries(
-    UPSTREAM_TEXT_FIELDS.map((key) => [key, textOrNull(upstream[key])]),
-  ) as Record<(typeof UPSTREAM_TEXT_FIELDS)[number], string | null>;
+  const text = Object.fromEntries([
+    ...UPSTREAM_TEXT_FIELDS.map((key) => [key, textOrNull(upstream[key])]),
+    ...UPSTREAM_TIME_FIELDS.map((key) => [key, utc(upstream[key])]),
+  ]) as Record<(typeof UPSTREAM_TEXT_FIELDS | typeof UPSTREAM_TIME_FIELDS)[number], string | null>;
   return {
     id: row.jobId,
     job_type: row.jobType,
-    project_id: row.projectId ?? textOrNull(upstream.project_id),
+    // LlamaCloud's own value once it has answered; until then, the one the job was tracked with.
+    project_id: textOrNull(upstream.project_id) ?? row.projectId,
     organization_id: row.organizationId,
     status: row.status,
     total_items: row.totalItems,
@@ -183,6 +195,6 @@ export function presentSnapshot(row: SnapshotRow): SnapshotJson {
     skipped_items: row.skippedItems,
     progress_percentage: row.progressPercentage,
     error_message: row.errorMessage,
-    upstream_updated_at: row.upstreamUpdatedAt,
+    upstream_updated_at: utc(row.upstreamUpdatedAt),
   };
 }

@@ -260,6 +260,24 @@ describe("tick", () => {
     expect((await history(w, "bjb-new-status"))[0]?.status).toBe("paused_for_review");
   });
 
+  it("answers upstream timestamps in UTC and LlamaCloud's own project id", async () => {
+    const w = world("utc");
+    const sim = upstream(w);
+    await sim.createJob({ id: "bjb-utc", total_items: 10, start_at: "running", project_id: "prj-real" });
+    await admin(w, "/api/jobs", { method: "POST", json: { job_id: "bjb-utc", project_id: "prj-typo" } });
+    await sim.patchJob("bjb-utc", {
+      processed_items: 3,
+      created_at: "2026-11-01T08:00:00.5",
+      updated_at: "2030-01-01T02:00:00.123456+02:00",
+    });
+    await tick(w, Date.now() + 2 * MINUTE);
+    const now = await job(w, "bjb-utc");
+    expect(now.created_at).toBe("2026-11-01T08:00:00.500Z");
+    expect(now.updated_at).toBe("2030-01-01T00:00:00.123Z");
+    expect((await history(w, "bjb-utc"))[0]?.upstream_updated_at).toBe("2030-01-01T00:00:00.123Z");
+    expect(now.project_id).toBe("prj-real");
+  });
+
   it("declares a job lost after three 404s in a row, then stops polling it", async () => {
     const w = world("lost");
     const sim = upstream(w);
