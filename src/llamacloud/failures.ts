@@ -23,8 +23,8 @@ export interface UpstreamFailure {
 
 /** Without a usable Retry-After, a 429 still pauses polling for this long. */
 export const DEFAULT_RATE_LIMIT_PAUSE_MS = 60_000;
-/** A Retry-After further away than this is treated as this: a bad header must not stop polling for days. */
-export const MAX_RATE_LIMIT_PAUSE_MS = 60 * 60_000;
+/** A Retry-After further away than this is treated as this: a bad header must not stop polling for good. */
+export const MAX_RATE_LIMIT_PAUSE_MS = 24 * 60 * 60_000;
 
 /** Parses both Retry-After forms (delta-seconds or HTTP-date) into an absolute time; null when unusable. */
 export function parseRetryAfter(value: string | null | undefined, now: number): number | null {

@@ -10,6 +10,8 @@ export const TERMINAL_STATUSES = new Set(["completed", "failed", "cancelled"]);
 export const QUIET_GROWTH = 1.5;
 export const MAX_QUIET_INTERVAL_SECONDS = 10 * 60;
 export const MAX_ERROR_BACKOFF_SECONDS = 30 * 60;
+/** How far in the future an upstream `updated_at` may be before it is not trusted for ordering. */
+export const MAX_CLOCK_SKEW_MS = 60 * 60_000;
 /** Upstream 404s in a row before a job is declared lost. */
 export const LOST_AFTER_NOT_FOUND = 3;
 
@@ -105,13 +107,19 @@ export function observationChanged(previous: Observation | null, next: Observati
 /**
  * An answer is stale when its `updated_at` is strictly older than the one already stored: callbacks
  * and caches can deliver old news, and old news must never move a job backwards. Unparseable or
- * missing timestamps are not evidence of staleness.
+ * missing timestamps are not evidence of staleness, and neither is a stored timestamp far in the
+ * future (a skewed upstream clock must not freeze a job for good).
  */
-export function isStale(storedUpdatedAt: string | null, answerUpdatedAt: string | null): boolean {
+export function isStale(
+  storedUpdatedAt: string | null,
+  answerUpdatedAt: string | null,
+  now: number,
+): boolean {
   if (!storedUpdatedAt || !answerUpdatedAt) return false;
   const stored = Date.parse(storedUpdatedAt);
   const answer = Date.parse(answerUpdatedAt);
   if (Number.isNaN(stored) || Number.isNaN(answer)) return false;
+  if (stored > now + MAX_CLOCK_SKEW_MS) return false;
   return answer < stored;
 }
 
@@ -157,7 +165,11 @@ export function decideOutcome(
 
   if (result.ok) {
     const observation = observationOf(result.answer);
-    if (isStale(job.upstreamUpdatedAt, observation.upstreamUpdatedAt)) {
+    // A terminal status is final, so it is applied even when it arrives looking older.
+    if (
+      !isTerminal(observation.status) &&
+      isStale(job.upstreamUpdatedAt, observation.upstreamUpdatedAt, now)
+    ) {
       // Old news: the poll succeeded, nothing it says is applied.
       return quietSuccess(job, now, settings, tracking);
     }

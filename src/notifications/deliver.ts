@@ -22,8 +22,11 @@ export const DELIVERY_CLAIM_MS = 2 * 60_000;
 export const DELIVERY_SEND_BUDGET_MS = 60_000;
 /** Attempts one tick makes at most (subrequests are shared with the polls; see MAX_POLLS_PER_TICK). */
 export const MAX_DELIVERIES_PER_TICK = 200;
-/** Attempts a route's first-attempt pass makes at most; anything left is the next tick's. */
-export const MAX_DELIVERIES_INLINE = 50;
+/**
+ * Attempts a route's first-attempt pass makes at most; anything left is the next tick's. With the
+ * route's own poll it stays inside the Free plan's 50 subrequests per invocation.
+ */
+export const MAX_DELIVERIES_INLINE = 40;
 
 const USER_AGENT = "batchwatch-webhooks/1";
 

@@ -99,14 +99,18 @@ describe("observationChanged", () => {
 
 describe("isStale", () => {
   it("is stale only when the answer is strictly older", () => {
-    expect(isStale("2026-11-28T12:00:00Z", "2026-11-28T11:00:00Z")).toBe(true);
-    expect(isStale("2026-11-28T12:00:00Z", "2026-11-28T12:00:00Z")).toBe(false);
-    expect(isStale("2026-11-28T12:00:00Z", "2026-11-28T13:00:00Z")).toBe(false);
+    expect(isStale("2026-11-28T12:00:00Z", "2026-11-28T11:00:00Z", now)).toBe(true);
+    expect(isStale("2026-11-28T12:00:00Z", "2026-11-28T12:00:00Z", now)).toBe(false);
+    expect(isStale("2026-11-28T12:00:00Z", "2026-11-28T13:00:00Z", now)).toBe(false);
+  });
+  it("does not trust a stored timestamp far in the future", () => {
+    expect(isStale("2027-01-01T00:00:00Z", "2026-11-28T11:59:00Z", now)).toBe(false);
+    expect(isStale("2026-11-28T12:30:00Z", "2026-11-28T11:59:00Z", now)).toBe(true);
   });
   it("does not call missing or unparseable timestamps stale", () => {
-    expect(isStale(null, "2026-11-28T11:00:00Z")).toBe(false);
-    expect(isStale("2026-11-28T12:00:00Z", null)).toBe(false);
-    expect(isStale("yesterday", "2026-11-28T11:00:00Z")).toBe(false);
+    expect(isStale(null, "2026-11-28T11:00:00Z", now)).toBe(false);
+    expect(isStale("2026-11-28T12:00:00Z", null, now)).toBe(false);
+    expect(isStale("yesterday", "2026-11-28T11:00:00Z", now)).toBe(false);
   });
 });
 
@@ -196,6 +200,18 @@ describe("decideOutcome", () => {
     expect(outcome.snapshot).toBeNull();
     expect(outcome.changes.upstream).toBeUndefined();
     expect(outcome.changes).toMatchObject({ state: "active", lastPolledAt: now, lastSuccessAt: now });
+  });
+
+  it("applies a terminal status even when it looks older", () => {
+    const job = tracked({ upstreamUpdatedAt: "2026-11-28T11:59:00Z" });
+    const outcome = decideOutcome(
+      job,
+      answer({ status: "completed", updated_at: "2026-11-28T11:00:00Z" }),
+      now,
+      settings,
+    );
+    expect(outcome.changes.state).toBe("finished");
+    expect(outcome.snapshot?.status).toBe("completed");
   });
 
   it("marks a quiet job stalled after the threshold, and clears it when it moves", () => {
