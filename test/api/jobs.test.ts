@@ -194,6 +194,39 @@ describe("changing jobs", () => {
     expect(history.snapshots.map((s) => s.source)).toEqual(["manual", "track"]);
   });
 
+  it.each([
+    ["server_error", { kind: "server_error", status: 500 }, 502, "upstream_error"],
+    ["malformed", { kind: "malformed" }, 502, "upstream_error"],
+    ["not_found", { kind: "not_found" }, 422, "upstream_not_found"],
+  ] as const)(
+    "answers a manual poll that hits %s with %i, and records it",
+    async (kind, fault, status, code) => {
+      const w = world(`manual-${kind}`);
+      await trackRunning(w, "bjb-mf");
+      await upstream(w).fault({ ...fault, times: 1 });
+      const res = await admin(w, "/api/jobs/bjb-mf/poll", { method: "POST" });
+      expect(res.status).toBe(status);
+      expect((await errorOf(res)).code).toBe(code);
+      const after = ((await (await admin(w, "/api/jobs/bjb-mf")).json()) as JobAnswer).job;
+      expect(after.tracking.last_error?.code).toBe(kind);
+      expect(after.tracking.consecutive_failures).toBe(1);
+    },
+  );
+
+  it("answers 503 not_configured to a manual poll without an API key", async () => {
+    const w = world("manual-no-key");
+    await trackRunning(w, "bjb-nk");
+    const res = await admin(
+      { ...w, env: { ...w.env, LLAMA_CLOUD_API_KEY: undefined } },
+      "/api/jobs/bjb-nk/poll",
+      {
+        method: "POST",
+      },
+    );
+    expect(res.status).toBe(503);
+    expect((await errorOf(res)).code).toBe("not_configured");
+  });
+
   it("answers 409 when the job is being polled by someone else right now", async () => {
     const w = world("busy");
     await trackRunning(w, "bjb-busy");

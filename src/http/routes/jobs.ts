@@ -157,9 +157,14 @@ export const jobRoutes = router()
       middleware: [requireWrite] as const,
       request: { params: jobIdParam },
       responses: {
-        200: jsonContent(jobAnswer, "The job after the poll (a failed poll shows in tracking.last_error)"),
+        200: jsonContent(jobAnswer, "The job after the poll"),
         404: jsonContent(errorSchema, "Not tracked"),
         409: jsonContent(errorSchema, "Another poll of this job is in flight"),
+        422: jsonContent(errorSchema, "LlamaCloud answered 404 (recorded in tracking.last_error)"),
+        502: jsonContent(
+          errorSchema,
+          "LlamaCloud failed or is rate limiting (recorded in tracking.last_error)",
+        ),
         ...errors,
       },
     }),
@@ -172,6 +177,14 @@ export const jobRoutes = router()
       if (result.kind === "not_found") notFound(job_id);
       if (result.kind === "busy") {
         throw new ApiError("conflict", "This job is being polled right now; try again in a few seconds.");
+      }
+      // The failure is already recorded on the job (tracking.last_error); the answer says so too.
+      const failure = result.outcome.failure;
+      if (failure !== null) {
+        const detail = result.row.lastErrorMessage ?? "LlamaCloud could not be polled.";
+        if (failure === "not_configured") throw new ApiError("not_configured", detail);
+        if (failure === "not_found") throw new ApiError("upstream_not_found", detail);
+        throw new ApiError("upstream_error", `The poll failed: ${detail}`);
       }
       return c.json({ job: presentJob(result.row) }, 200);
     },
