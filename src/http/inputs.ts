@@ -25,3 +25,11 @@ export const idInput = text(200)
   .refine((s) => s !== "." && s !== "..", 'cannot be "." or ".."');
 
 export const labelInput = text(200);
+
+/**
+ * A query parameter that may also be sent empty (`?status=&limit=` from a form or a URL template):
+ * empty means "not given", so the default or "no filter" applies.
+ */
+export function emptyAsMissing<T extends z.ZodType>(schema: T) {
+  return z.preprocess((value) => (value === "" ? undefined : value), schema);
+}

@@ -150,6 +150,16 @@ describe("reading jobs", () => {
     expect(completed.next_cursor).toBeNull();
   });
 
+  it("treats empty query values as not given", async () => {
+    const w = world("empty-query");
+    await trackRunning(w, "bjb-eq");
+    const res = await admin(w, "/api/jobs?status=&state=&limit=&cursor=");
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as JobPage).jobs.map((j) => j.id)).toEqual(["bjb-eq"]);
+    const history = await admin(w, "/api/jobs/bjb-eq/history?since=&until=&limit=");
+    expect(history.status).toBe(200);
+  });
+
   it("walks a job's history by pages and filters it by time", async () => {
     const w = world("history");
     await env.DB.prepare("insert into jobs (job_id, state, tracked_at) values ('bjb-h', 'active', 1)").run();

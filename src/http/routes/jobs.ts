@@ -7,7 +7,7 @@ import { trackJob } from "../../monitor/track";
 import { requireRead, requireWrite } from "../auth";
 import { decodeCursor, encodeCursor } from "../cursor";
 import { ApiError } from "../errors";
-import { idInput, labelInput } from "../inputs";
+import { emptyAsMissing, idInput, labelInput } from "../inputs";
 import { jsonContent, router } from "../openapi";
 import { errorSchema, jobSchema, presentJob, presentSnapshot, snapshotSchema } from "../shapes";
 
@@ -15,7 +15,7 @@ const id = idInput;
 const jobIdParam = z.object({
   job_id: id.openapi({ param: { name: "job_id", in: "path" }, example: "bjb-0f4c2e" }),
 });
-const limit = z.coerce.number().int().min(1).max(200).default(50);
+const limit = emptyAsMissing(z.coerce.number().int().min(1).max(200).default(50));
 const errors = {
   400: jsonContent(errorSchema, "Invalid input"),
   401: jsonContent(errorSchema, "Missing or wrong token"),
@@ -82,10 +82,14 @@ export const jobRoutes = router()
       middleware: [requireRead] as const,
       request: {
         query: z.object({
-          status: z.string().min(1).max(200).optional().openapi({ description: "LlamaCloud status" }),
-          state: z.enum(["active", "finished", "lost"]).optional().openapi({ description: "Tracking state" }),
+          status: emptyAsMissing(z.string().max(200).optional()).openapi({
+            description: "LlamaCloud status",
+          }),
+          state: emptyAsMissing(z.enum(["active", "finished", "lost"]).optional()).openapi({
+            description: "Tracking state",
+          }),
           limit,
-          cursor: z.string().max(1000).optional(),
+          cursor: emptyAsMissing(z.string().max(1000).optional()),
         }),
       },
       responses: {
@@ -198,16 +202,14 @@ export const jobRoutes = router()
       request: {
         params: jobIdParam,
         query: z.object({
-          since: z.iso
-            .datetime({ offset: true })
-            .optional()
-            .openapi({ description: "Inclusive lower bound" }),
-          until: z.iso
-            .datetime({ offset: true })
-            .optional()
-            .openapi({ description: "Inclusive upper bound" }),
+          since: emptyAsMissing(z.iso.datetime({ offset: true }).optional()).openapi({
+            description: "Inclusive lower bound",
+          }),
+          until: emptyAsMissing(z.iso.datetime({ offset: true }).optional()).openapi({
+            description: "Inclusive upper bound",
+          }),
           limit,
-          cursor: z.string().max(1000).optional(),
+          cursor: emptyAsMissing(z.string().max(1000).optional()),
         }),
       },
       responses: {
