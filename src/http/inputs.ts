@@ -33,3 +33,8 @@ export const labelInput = text(200);
 export function emptyAsMissing<T extends z.ZodType>(schema: T) {
   return z.preprocess((value) => (value === "" ? undefined : value), schema);
 }
+
+/** Every list's page size: 1–200, 50 when not given. */
+export const limitQuery = emptyAsMissing(z.coerce.number().int().min(1).max(200).default(50));
+/** Every list's opaque position (see ./cursor.ts). */
+export const cursorQuery = emptyAsMissing(z.string().max(1000).optional());

@@ -61,8 +61,26 @@ export async function createSubscription(
 }
 
 /** Every subscription, newest first (an operator's list: small, not paginated). */
-export function listSubscriptions(db: Database): Promise<SubscriptionRow[]> {
-  return db.select().from(subscriptions).orderBy(desc(subscriptions.createdAt), desc(subscriptions.id));
+export interface SubscriptionCursor {
+  createdAt: number;
+  id: string;
+}
+
+/** Subscriptions newest first, keyset-paginated on (created_at, id). */
+export async function listSubscriptions(
+  db: Database,
+  opts: { limit: number; after?: SubscriptionCursor },
+): Promise<{ rows: SubscriptionRow[]; next: SubscriptionCursor | null }> {
+  const after = opts.after;
+  const rows = await db
+    .select()
+    .from(subscriptions)
+    .where(
+      olderThan(subscriptions.createdAt, subscriptions.id, after && { time: after.createdAt, id: after.id }),
+    )
+    .orderBy(desc(subscriptions.createdAt), desc(subscriptions.id))
+    .limit(opts.limit + 1);
+  return toPage(rows, opts.limit, (row) => ({ createdAt: row.createdAt, id: row.id }));
 }
 
 export async function findSubscription(db: Database, id: string): Promise<SubscriptionRow | undefined> {

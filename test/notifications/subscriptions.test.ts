@@ -152,6 +152,28 @@ describe("subscription routes", () => {
     expect(await r.requests()).toHaveLength(1);
   });
 
+  it("pages through subscriptions newest first without gaps or duplicates", async () => {
+    const w = world("sub-pages");
+    const created: string[] = [];
+    for (let i = 0; i < 7; i++)
+      created.push((await subscribe(w, { url: `https://hooks.example.com/${i}` })).id);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const query: string = cursor ? `?limit=3&cursor=${encodeURIComponent(cursor)}` : "?limit=3";
+      const res = await admin(w, `/api/subscriptions${query}`);
+      const page = (await res.json()) as { subscriptions: { id: string }[]; next_cursor: string | null };
+      seen.push(...page.subscriptions.map((sub) => sub.id));
+      cursor = page.next_cursor;
+      pages++;
+    } while (cursor && pages < 10);
+    expect(pages).toBe(3);
+    expect(new Set(seen).size).toBe(7);
+    expect(seen.sort()).toEqual([...created].sort());
+    expect((await admin(w, "/api/subscriptions?limit=0")).status).toBe(400);
+  });
+
   it("pages through deliveries newest first without gaps or duplicates", async () => {
     const w = world("pages");
     const r = receiver("pages");

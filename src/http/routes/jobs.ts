@@ -7,7 +7,7 @@ import { trackJob } from "../../monitor/track";
 import { requireRead, requireWrite } from "../auth";
 import { decodeCursor, encodeCursor } from "../cursor";
 import { ApiError } from "../errors";
-import { emptyAsMissing, idInput, labelInput } from "../inputs";
+import { cursorQuery, emptyAsMissing, idInput, labelInput, limitQuery } from "../inputs";
 import { jsonContent, router } from "../openapi";
 import { errorSchema, jobSchema, presentJob, presentSnapshot, snapshotSchema } from "../shapes";
 
@@ -15,7 +15,6 @@ const id = idInput;
 const jobIdParam = z.object({
   job_id: id.openapi({ param: { name: "job_id", in: "path" }, example: "bjb-0f4c2e" }),
 });
-const limit = emptyAsMissing(z.coerce.number().int().min(1).max(200).default(50));
 const errors = {
   400: jsonContent(errorSchema, "Invalid input"),
   401: jsonContent(errorSchema, "Missing or wrong token"),
@@ -88,8 +87,8 @@ export const jobRoutes = router()
           state: emptyAsMissing(z.enum(["active", "finished", "lost"]).optional()).openapi({
             description: "Tracking state",
           }),
-          limit,
-          cursor: emptyAsMissing(z.string().max(1000).optional()),
+          limit: limitQuery,
+          cursor: cursorQuery,
         }),
       },
       responses: {
@@ -208,8 +207,8 @@ export const jobRoutes = router()
           until: emptyAsMissing(z.iso.datetime({ offset: true }).optional()).openapi({
             description: "Inclusive upper bound",
           }),
-          limit,
-          cursor: emptyAsMissing(z.string().max(1000).optional()),
+          limit: limitQuery,
+          cursor: cursorQuery,
         }),
       },
       responses: {

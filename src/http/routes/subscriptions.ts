@@ -17,7 +17,7 @@ import { checkSubscriptionUrl } from "../../notifications/urls";
 import { requireWrite } from "../auth";
 import { decodeCursor, encodeCursor } from "../cursor";
 import { ApiError } from "../errors";
-import { idInput } from "../inputs";
+import { cursorQuery, idInput, limitQuery } from "../inputs";
 import { jsonContent, router } from "../openapi";
 import { errorSchema, iso } from "../shapes";
 
@@ -126,6 +126,7 @@ const deliveryIdParam = z.object({
   id: id.openapi({ param: { name: "id", in: "path" }, example: "msg_6c0f5e3b2a1d4e9f8a7b6c5d4e3f2a1b" }),
 });
 const deliveryCursor = z.object({ t: z.number(), id: z.string() });
+const subscriptionCursor = z.object({ t: z.number(), id: z.string() });
 
 function subscriptionNotFound(subscriptionId: string): never {
   throw new ApiError("not_found", `No subscription has the id "${subscriptionId}".`);
@@ -161,16 +162,36 @@ export const subscriptionRoutes = router()
     createRoute({
       method: "get",
       path: "/api/subscriptions",
-      summary: "Every subscription, newest first (without secrets)",
+      summary: "Subscriptions, newest first (without secrets)",
       middleware: [requireWrite] as const,
+      request: {
+        query: z.object({
+          limit: limitQuery,
+          cursor: cursorQuery,
+        }),
+      },
       responses: {
-        200: jsonContent(z.object({ subscriptions: z.array(subscriptionSchema) }), "The subscriptions"),
+        200: jsonContent(
+          z.object({ subscriptions: z.array(subscriptionSchema), next_cursor: z.string().nullable() }),
+          "A page of subscriptions",
+        ),
         ...errors,
       },
     }),
     async (c) => {
-      const rows = await listSubscriptions(database(c.env.DB));
-      return c.json({ subscriptions: rows.map(presentSubscription) }, 200);
+      const query = c.req.valid("query");
+      const after = decodeCursor(query.cursor, subscriptionCursor);
+      const page = await listSubscriptions(database(c.env.DB), {
+        limit: query.limit,
+        after: after && { createdAt: after.t, id: after.id },
+      });
+      return c.json(
+        {
+          subscriptions: page.rows.map(presentSubscription),
+          next_cursor: page.next && encodeCursor({ t: page.next.createdAt, id: page.next.id }),
+        },
+        200,
+      );
     },
   )
   .openapi(
@@ -202,8 +223,8 @@ export const subscriptionRoutes = router()
       request: {
         params: subscriptionIdParam,
         query: z.object({
-          limit: z.coerce.number().int().min(1).max(200).default(50),
-          cursor: z.string().max(1000).optional(),
+          limit: limitQuery,
+          cursor: cursorQuery,
         }),
       },
       responses: {
