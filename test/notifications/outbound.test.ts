@@ -189,6 +189,8 @@ describe("outbound notifications", () => {
       expect((await admin(w, "/api/jobs/bjb-manual/poll", { method: "POST" })).status).toBe(200);
       expect(await receivedTypes(r, sub.secret)).toEqual(["job.progressed"]);
       await sim.advance("bjb-manual");
+      // A callback right after a poll only makes the job due; this one comes a minute later.
+      await env.DB.prepare("update jobs set last_polled_at = last_polled_at - 60000").run();
       const res = await admin(w, "/webhooks/llamacloud", {
         method: "POST",
         json: { event_id: "evt-manual-1", event_type: "batch.progress", data: { job_id: "bjb-manual" } },

@@ -34,7 +34,13 @@ async function simulatedCallback(
   return { body: sent.body, headers: sent.headers, eventId: sent.event_id };
 }
 
-function post(w: World, callback: { body: string; headers: Record<string, string> }) {
+/** Callbacks here arrive a while after each job's last poll, as they do in life (see CALLBACK_POLL_GAP_MS). */
+async function lastPolledAMinuteAgo() {
+  await env.DB.prepare("update jobs set last_polled_at = last_polled_at - 60000").run();
+}
+
+async function post(w: World, callback: { body: string; headers: Record<string, string> }) {
+  await lastPolledAMinuteAgo();
   return call(w, "/webhooks/llamacloud", { method: "POST", headers: callback.headers, body: callback.body });
 }
 
@@ -178,6 +184,50 @@ describe("inbound callbacks", () => {
     const bare = await post(w, { headers: { "x-webhook-event-id": "evt-bare" }, body: '{"data": {}}' });
     expect(bare.status).toBe(202);
     expect(await bare.json()).toMatchObject({ action: "all_due" });
+  });
+
+  it("only makes a job due when it was polled moments ago, so a burst of callbacks is one poll", async () => {
+    const w = world("burst");
+    await runningJob(w, "bjb-burst");
+    const before = (await upstream(w).statusRequests("bjb-burst")).length;
+    for (let i = 0; i < 5; i++) {
+      const res = await call(w, "/webhooks/llamacloud", {
+        method: "POST",
+        json: { event_id: `evt-burst-${i}`, event_type: "batch.progress", data: { job_id: "bjb-burst" } },
+      });
+      expect(res.status).toBe(202);
+      expect(await res.json()).toMatchObject({ action: "due" });
+    }
+    expect(await upstream(w).statusRequests("bjb-burst")).toHaveLength(before);
+    expect(Date.parse((await job(w, "bjb-burst")).tracking.next_poll_at ?? "")).toBeLessThanOrEqual(
+      Date.now(),
+    );
+    await tick(w, Date.now());
+    expect(await upstream(w).statusRequests("bjb-burst")).toHaveLength(before + 1);
+  });
+
+  it("with the secret set, takes the event id only from the signed body, not from a header", async () => {
+    const w = world("signed-id", { LLAMA_CLOUD_WEBHOOK_SECRET: SECRET });
+    // A correctly signed body without an event_id: the unsigned header must not be able to vary it.
+    const body = JSON.stringify({ event_type: "batch.progress", data: {} });
+    const key = await crypto.subtle.importKey(
+      "raw",
+      new TextEncoder().encode(SECRET),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["sign"],
+    );
+    const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(body)));
+    const signature = `sha256=${[...mac].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+    for (const id of ["replay-1", "replay-2"]) {
+      const res = await call(w, "/webhooks/llamacloud", {
+        method: "POST",
+        headers: { "content-type": "application/json", "lc-signature": signature, "x-webhook-event-id": id },
+        body,
+      });
+      expect(res.status).toBe(400);
+    }
+    expect(await countRows("inbound_events")).toBe(0);
   });
 
   it("finds the job in data.id when data.job_id is absent", async () => {

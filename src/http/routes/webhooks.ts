@@ -14,13 +14,19 @@ import { errorSchema } from "../shapes";
 const acceptedSchema = z.object({
   received: z.literal(true),
   duplicate: z.boolean(),
-  action: z.enum(["poll", "all_due", "none"]).openapi({
+  action: z.enum(["poll", "due", "all_due", "none"]).openapi({
     description:
-      "poll: the job named is polled now; all_due: every active job is due now; none: a repeated event_id.",
+      "poll: the job named is polled now; due: it was polled moments ago, so it is due at the next tick; " +
+      "all_due: every active job is due now; none: a repeated event_id.",
   }),
 });
 
 const SIGNATURE_CHALLENGE = 'LC-Signature realm="batchwatch"';
+/**
+ * A job polled this recently is not polled again for a callback, only made due: a busy job can send
+ * a callback per item, and one upstream poll per callback would soon meet LlamaCloud's rate limit.
+ */
+export const CALLBACK_POLL_GAP_MS = 5_000;
 
 /** Polls the job the callback named; if another invocation is polling it right now, makes it due. */
 async function pollNamedJob(db: Database, config: Config, jobId: string, now: number): Promise<void> {
@@ -66,8 +72,10 @@ export const webhookRoutes = router().openapi(
     } catch {
       throw new ApiError("validation_error", "The callback body is not valid JSON.");
     }
+    // The headers are not covered by the signature: with a secret, the event id must come from the body.
+    const signed = config.webhookSecret !== undefined;
     const callback = readCallback(body, {
-      eventId: c.req.header("x-webhook-event-id"),
+      eventId: signed ? null : c.req.header("x-webhook-event-id"),
       eventType: c.req.header("x-webhook-event-type"),
     });
     if (!callback) {
@@ -80,14 +88,19 @@ export const webhookRoutes = router().openapi(
     const [inserted, named] = await db.batch([
       recordInboundStatement(db, { ...callback, now }),
       db
-        .select({ jobId: jobs.jobId })
+        .select({ jobId: jobs.jobId, lastPolledAt: jobs.lastPolledAt })
         .from(jobs)
         .where(eq(jobs.jobId, callback.jobId ?? "")),
     ]);
     if (inserted.length === 0) {
       return c.json({ received: true as const, duplicate: true, action: "none" as const }, 200);
     }
-    if (callback.jobId !== null && named.length > 0) {
+    const [job] = named;
+    if (callback.jobId !== null && job) {
+      if (job.lastPolledAt !== null && now - job.lastPolledAt < CALLBACK_POLL_GAP_MS) {
+        await makeDueStatement(db, now, callback.jobId);
+        return c.json({ received: true as const, duplicate: false, action: "due" as const }, 202);
+      }
       inBackground(c, pollNamedJob(db, config, callback.jobId, now));
       return c.json({ received: true as const, duplicate: false, action: "poll" as const }, 202);
     }
