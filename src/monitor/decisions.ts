@@ -156,13 +156,6 @@ export function decideOutcome(
   settings: MonitorSettings,
 ): PollOutcome {
   const base = settings.pollIntervalSeconds;
-  const tracking = {
-    lastPolledAt: now,
-    lastErrorCode: null,
-    lastErrorMessage: null,
-    lastErrorAt: null,
-  };
-
   if (result.ok) {
     const observation = observationOf(result.answer);
     // A terminal status is final, so it is applied even when it arrives looking older.
@@ -171,24 +164,18 @@ export function decideOutcome(
       isStale(job.upstreamUpdatedAt, observation.upstreamUpdatedAt, now)
     ) {
       // Old news: the poll succeeded, nothing it says is applied.
-      return quietSuccess(job, now, settings, tracking);
+      return {
+        changes: afterSuccess(job, job.status, false, now, settings),
+        snapshot: null,
+        pauseUntil: null,
+        failure: null,
+      };
     }
     const changed = observationChanged(job, observation);
-    const terminal = isTerminal(observation.status);
-    const lastChangeAt = changed ? now : (job.lastChangeAt ?? now);
-    const interval = changed ? base : nextQuietInterval(job.pollIntervalSeconds, base);
     const { id: _id, ...rest } = result.answer.job;
     return {
       changes: {
-        ...tracking,
-        state: terminal ? "finished" : "active",
-        nextPollAt: terminal ? null : now + interval * 1000,
-        pollIntervalSeconds: interval,
-        consecutiveFailures: 0,
-        consecutiveNotFound: 0,
-        lastSuccessAt: now,
-        lastChangeAt,
-        stalledSince: terminal ? null : stalledSince(lastChangeAt, now, settings.stallAfterMinutes),
+        ...afterSuccess(job, observation.status, changed, now, settings),
         upstream: {
           observation,
           jobType: result.answer.job.job_type ?? null,
@@ -205,13 +192,17 @@ export function decideOutcome(
   }
 
   const failure = result.failure;
-  const error = { lastErrorCode: failure.kind, lastErrorMessage: failure.message, lastErrorAt: now };
+  const error = {
+    lastPolledAt: now,
+    lastErrorCode: failure.kind,
+    lastErrorMessage: failure.message,
+    lastErrorAt: now,
+  };
   if (failure.kind === "rate_limited") {
     // Not the job's fault: it keeps its failure count and simply waits for the pause to end.
     const retryAt = failure.retryAt ?? now + base * 1000;
     return {
       changes: {
-        ...tracking,
         ...error,
         state: job.state,
         nextPollAt: job.state === "active" ? retryAt : null,
@@ -232,7 +223,6 @@ export function decideOutcome(
   const keepsPolling = !lost && job.state !== "finished";
   return {
     changes: {
-      ...tracking,
       ...error,
       state: lost ? "lost" : job.state === "lost" ? "active" : job.state,
       nextPollAt: keepsPolling ? now + errorBackoffSeconds(failures, base) * 1000 : null,
@@ -247,29 +237,33 @@ export function decideOutcome(
   };
 }
 
-function quietSuccess(
+/**
+ * The tracking side of any successful poll: `status` decides whether polling goes on, a change
+ * resets the interval (and the stall clock), no change lets the interval grow.
+ */
+function afterSuccess(
   job: TrackedJob,
+  status: string | null,
+  changed: boolean,
   now: number,
   settings: MonitorSettings,
-  tracking: Pick<JobChanges, "lastPolledAt" | "lastErrorCode" | "lastErrorMessage" | "lastErrorAt">,
-): PollOutcome {
-  const terminal = isTerminal(job.status);
-  const interval = nextQuietInterval(job.pollIntervalSeconds, settings.pollIntervalSeconds);
-  const lastChangeAt = job.lastChangeAt ?? now;
+): JobChanges {
+  const terminal = isTerminal(status);
+  const base = settings.pollIntervalSeconds;
+  const interval = changed ? base : nextQuietInterval(job.pollIntervalSeconds, base);
+  const lastChangeAt = changed ? now : (job.lastChangeAt ?? now);
   return {
-    changes: {
-      ...tracking,
-      state: terminal ? "finished" : "active",
-      nextPollAt: terminal ? null : now + interval * 1000,
-      pollIntervalSeconds: interval,
-      consecutiveFailures: 0,
-      consecutiveNotFound: 0,
-      lastSuccessAt: now,
-      lastChangeAt,
-      stalledSince: terminal ? null : stalledSince(lastChangeAt, now, settings.stallAfterMinutes),
-    },
-    snapshot: null,
-    pauseUntil: null,
-    failure: null,
+    lastPolledAt: now,
+    lastErrorCode: null,
+    lastErrorMessage: null,
+    lastErrorAt: null,
+    state: terminal ? "finished" : "active",
+    nextPollAt: terminal ? null : now + interval * 1000,
+    pollIntervalSeconds: interval,
+    consecutiveFailures: 0,
+    consecutiveNotFound: 0,
+    lastSuccessAt: now,
+    lastChangeAt,
+    stalledSince: terminal ? null : stalledSince(lastChangeAt, now, settings.stallAfterMinutes),
   };
 }
