@@ -29,7 +29,9 @@ export interface BadgeModel {
 }
 
 export function badgeModel(status: string | null, percent: number | null): BadgeModel {
-  const name = status ?? "not polled";
+  // XML 1.0 cannot carry control characters at all, escaped or not: an odd upstream status loses them.
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point.
+  const name = (status ?? "not polled").replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, "");
   const shown = name.length > 24 ? `${name.slice(0, 23)}…` : name;
   return {
     label: "batch",

@@ -261,6 +261,8 @@ describe("badge", () => {
       percent: 42.4,
     });
     expect(badgeModel(null, null).message).toBe("not polled");
+    // Control characters cannot appear in an SVG (XML 1.0) even escaped.
+    expect(badgeModel("run\u0001ning\u001b", null).message).toBe("running");
     expect(badgeModel("x".repeat(60), null).message).toHaveLength(24);
   });
 
