@@ -40,7 +40,7 @@ border:1px solid transparent}
 .tone-neutral{color:var(--neutral-fg);background:var(--neutral-bg)}
 .markers{display:inline-flex;flex-wrap:wrap;gap:.3rem;vertical-align:middle}
 .marker{display:inline-block;padding:0 .45rem;border-radius:4px;font-size:.75rem;font-weight:600;border:1px solid currentColor}
-.marker-stalled,.marker-failing{color:var(--warn-fg);background:var(--warn-bg)}
+.marker-stalled,.marker-failing,.marker-rate_limited{color:var(--warn-fg);background:var(--warn-bg)}
 .marker-lost,.marker-error{color:var(--bad-fg);background:var(--bad-bg)}
 .bar{display:flex;align-items:center;gap:.5rem;min-width:9rem}
 progress{flex:1;width:100%;min-width:5rem;height:.6rem;appearance:none;border:0;border-radius:999px;background:var(--muted-bg);overflow:hidden}

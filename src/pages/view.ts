@@ -132,7 +132,7 @@ export function formatUtc(ms: number): string {
   return `${new Date(ms).toISOString().slice(0, 19).replace("T", " ")} UTC`;
 }
 
-export type MarkerKind = "stalled" | "failing" | "lost" | "error";
+export type MarkerKind = "stalled" | "failing" | "rate_limited" | "lost" | "error";
 
 export interface Marker {
   kind: MarkerKind;
@@ -172,6 +172,15 @@ export function jobMarkers(
       kind: "failing",
       text: n === 1 ? "1 failed poll" : `${n} failed polls`,
       title: `The last ${n === 1 ? "poll" : `${n} polls`} failed: ${reason}`,
+    });
+  }
+  // A 429 is not counted against the job, but the operator should still see that it is waiting.
+  if (job.state === "active" && job.consecutiveFailures === 0 && job.lastErrorCode === "rate_limited") {
+    markers.push({
+      kind: "rate_limited",
+      text: "rate limited",
+      title:
+        job.lastErrorMessage ?? "LlamaCloud asked batchwatch to slow down; polling resumes after the pause.",
     });
   }
   if (job.errorMessage) {

@@ -131,6 +131,13 @@ describe("markers", () => {
     ]);
   });
 
+  it("marks a job waiting out a rate limit, which does not count as a failed poll", () => {
+    const limited = { ...quiet, lastErrorCode: "rate_limited", lastErrorMessage: "paused until 12:00" };
+    expect(jobMarkers(limited, NOW)).toEqual([
+      expect.objectContaining({ kind: "rate_limited", text: "rate limited", title: "paused until 12:00" }),
+    ]);
+  });
+
   it("does not call a finished job stalled", () => {
     expect(jobMarkers({ ...quiet, state: "finished", stalledSince: NOW - MIN }, NOW)).toEqual([]);
   });
