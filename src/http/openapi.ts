@@ -20,3 +20,8 @@ export const jsonContent = <T>(schema: T, description: string) => ({
   content: { "application/json": { schema } },
   description,
 });
+
+/** How the OpenAPI document says a route is authorised (the schemes are registered in app.ts). */
+export const WRITE_SECURITY: Record<string, string[]>[] = [{ bearer: [] }];
+/** Reads: the read or admin token, as a Bearer token or a Basic password; open when PUBLIC_READ="true". */
+export const READ_SECURITY: Record<string, string[]>[] = [{ bearer: [] }, { basic: [] }, {}];

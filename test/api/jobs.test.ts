@@ -275,9 +275,12 @@ describe("service routes", () => {
     const w = world("openapi");
     const doc = (await (await call(w, "/openapi.json")).json()) as {
       openapi: string;
-      paths: Record<string, object>;
+      paths: Record<string, Record<string, { security?: unknown }>>;
     };
     expect(doc.openapi).toBe("3.1.0");
+    // Auth is part of the document: writes need the bearer token; reads take bearer, basic or (PUBLIC_READ) nothing.
+    expect(doc.paths["/api/jobs"]?.post?.security).toEqual([{ bearer: [] }]);
+    expect(doc.paths["/api/jobs"]?.get?.security).toEqual([{ bearer: [] }, { basic: [] }, {}]);
     expect(Object.keys(doc.paths).sort()).toEqual(
       expect.arrayContaining([
         "/api/jobs",

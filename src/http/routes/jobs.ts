@@ -8,7 +8,7 @@ import { requireRead, requireWrite } from "../auth";
 import { decodeCursor, encodeCursor } from "../cursor";
 import { ApiError } from "../errors";
 import { cursorQuery, emptyAsMissing, idInput, labelInput, limitQuery } from "../inputs";
-import { jsonContent, router } from "../openapi";
+import { jsonContent, READ_SECURITY, router, WRITE_SECURITY } from "../openapi";
 import { errorSchema, jobSchema, presentJob, presentSnapshot, snapshotSchema } from "../shapes";
 
 const id = idInput;
@@ -46,6 +46,7 @@ export const jobRoutes = router()
       path: "/api/jobs",
       summary: "Track a LlamaCloud batch job (polls it once inline)",
       middleware: [requireWrite] as const,
+      security: WRITE_SECURITY,
       request: { body: { content: { "application/json": { schema: trackBody } }, required: true } },
       responses: {
         201: jsonContent(jobAnswer, "Now tracked"),
@@ -79,6 +80,7 @@ export const jobRoutes = router()
       path: "/api/jobs",
       summary: "List tracked jobs, newest first",
       middleware: [requireRead] as const,
+      security: READ_SECURITY,
       request: {
         query: z.object({
           status: emptyAsMissing(z.string().max(200).optional()).openapi({
@@ -123,6 +125,7 @@ export const jobRoutes = router()
       path: "/api/jobs/{job_id}",
       summary: "One tracked job",
       middleware: [requireRead] as const,
+      security: READ_SECURITY,
       request: { params: jobIdParam },
       responses: {
         200: jsonContent(jobAnswer, "The job"),
@@ -143,6 +146,7 @@ export const jobRoutes = router()
       path: "/api/jobs/{job_id}",
       summary: "Stop tracking a job and delete its history",
       middleware: [requireWrite] as const,
+      security: WRITE_SECURITY,
       request: { params: jobIdParam },
       responses: { 204: { description: "Deleted" }, 404: jsonContent(errorSchema, "Not tracked"), ...errors },
     }),
@@ -158,6 +162,7 @@ export const jobRoutes = router()
       path: "/api/jobs/{job_id}/poll",
       summary: "Poll a job now",
       middleware: [requireWrite] as const,
+      security: WRITE_SECURITY,
       request: { params: jobIdParam },
       responses: {
         200: jsonContent(jobAnswer, "The job after the poll"),
@@ -198,6 +203,7 @@ export const jobRoutes = router()
       path: "/api/jobs/{job_id}/history",
       summary: "A job's snapshots, newest first",
       middleware: [requireRead] as const,
+      security: READ_SECURITY,
       request: {
         params: jobIdParam,
         query: z.object({

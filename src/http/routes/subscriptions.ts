@@ -18,7 +18,7 @@ import { requireWrite } from "../auth";
 import { decodeCursor, encodeCursor } from "../cursor";
 import { ApiError } from "../errors";
 import { cursorQuery, idInput, limitQuery } from "../inputs";
-import { jsonContent, router } from "../openapi";
+import { jsonContent, router, WRITE_SECURITY } from "../openapi";
 import { errorSchema, iso } from "../shapes";
 
 const id = idInput;
@@ -139,6 +139,7 @@ export const subscriptionRoutes = router()
       path: "/api/subscriptions",
       summary: "Subscribe a URL to job notifications (the signing secret is shown once)",
       middleware: [requireWrite] as const,
+      security: WRITE_SECURITY,
       request: { body: { content: { "application/json": { schema: createBody } }, required: true } },
       responses: {
         201: jsonContent(z.object({ subscription: createdSubscriptionSchema }), "Subscribed"),
@@ -164,6 +165,7 @@ export const subscriptionRoutes = router()
       path: "/api/subscriptions",
       summary: "Subscriptions, newest first (without secrets)",
       middleware: [requireWrite] as const,
+      security: WRITE_SECURITY,
       request: {
         query: z.object({
           limit: limitQuery,
@@ -200,6 +202,7 @@ export const subscriptionRoutes = router()
       path: "/api/subscriptions/{id}",
       summary: "Unsubscribe (pending deliveries are dropped)",
       middleware: [requireWrite] as const,
+      security: WRITE_SECURITY,
       request: { params: subscriptionIdParam },
       responses: {
         204: { description: "Deleted" },
@@ -220,6 +223,7 @@ export const subscriptionRoutes = router()
       path: "/api/subscriptions/{id}/deliveries",
       summary: "A subscription's deliveries, newest first",
       middleware: [requireWrite] as const,
+      security: WRITE_SECURITY,
       request: {
         params: subscriptionIdParam,
         query: z.object({
@@ -262,6 +266,7 @@ export const subscriptionRoutes = router()
       path: "/api/deliveries/{id}/retry",
       summary: "Try a failed delivery again",
       middleware: [requireWrite] as const,
+      security: WRITE_SECURITY,
       request: { params: deliveryIdParam },
       responses: {
         202: jsonContent(z.object({ delivery: deliverySchema }), "Queued; the attempt starts right away"),
