@@ -60,8 +60,8 @@ th{white-space:nowrap;font-size:.8rem;text-transform:uppercase;letter-spacing:.0
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .table-wrap{overflow-x:auto;border:1px solid var(--border);border-radius:8px}
 .table-wrap table{border:0}
-.snapshots{min-width:46rem}
-.snapshots td.error{max-width:18rem;overflow-wrap:anywhere}
+.snapshots{min-width:56rem}
+.snapshots td.error{min-width:14rem;max-width:22rem;overflow-wrap:anywhere}
 td.progress-cell .bar{min-width:10rem}
 .job-id{display:block;color:var(--muted);font-size:.8rem}
 .job-cell .markers{margin-top:.2rem}
