@@ -97,13 +97,22 @@ export function sampledHistory(db: Database, jobId: string, intervals: number) {
  * before (`status_changed`, set when written), so this reads only the changes, through a partial
  * index, however long the history is. The literal `= 1` is what lets SQLite use that index.
  */
-export function statusChangesQuery(db: Database, jobId: string, limit = MAX_STATUS_CHANGES) {
+export function statusChangesQuery(db: Database, jobId: string, limit = MAX_STATUS_CHANGES + 1) {
   return db
     .select({ id: snapshots.id, observedAt: snapshots.observedAt, status: snapshots.status })
     .from(snapshots)
     .where(and(eq(snapshots.jobId, jobId), sql`${snapshots.statusChanged} = 1`))
     .orderBy(snapshots.observedAt, snapshots.id)
     .limit(limit);
+}
+
+/**
+ * Retention may have pruned the snapshot that marked the job's earliest status still on record; the
+ * oldest surviving snapshot stands in for it, so the timeline never starts empty or late.
+ */
+function withFirst(first: ChartRow | undefined, changes: StatusChangeRow[]): StatusChangeRow[] {
+  if (!first || changes[0]?.id === first.id) return changes;
+  return [{ id: first.id, observedAt: first.observedAt, status: first.status }, ...changes];
 }
 
 type RawChartRow = {
@@ -137,7 +146,7 @@ export async function jobHistory(
   jobId: string,
   opts: { maxPoints: number; recent: number; rateSince: number },
 ): Promise<JobHistory> {
-  const [firstPoints, recent, counted, reference, firstSnapshot, changes] = await db.batch([
+  const [firstPoints, recent, counted, reference, changes] = await db.batch([
     // Small histories are drawn whole: one more row than fits tells us to sample instead.
     db
       .select(chartColumns)
@@ -158,12 +167,6 @@ export async function jobHistory(
       .where(and(eq(snapshots.jobId, jobId), lte(snapshots.observedAt, opts.rateSince)))
       .orderBy(desc(snapshots.observedAt), desc(snapshots.id))
       .limit(1),
-    db
-      .select(chartColumns)
-      .from(snapshots)
-      .where(eq(snapshots.jobId, jobId))
-      .orderBy(snapshots.observedAt, snapshots.id)
-      .limit(1),
     statusChangesQuery(db, jobId),
   ]);
 
@@ -178,7 +181,7 @@ export async function jobHistory(
     sampled,
     snapshotCount: counted[0]?.n ?? 0,
     recent,
-    statusChanges: changes,
-    rateReference: reference[0] ?? firstSnapshot[0] ?? null,
+    statusChanges: withFirst(firstPoints[0], changes),
+    rateReference: reference[0] ?? firstPoints[0] ?? null,
   };
 }

@@ -185,10 +185,11 @@ function Health(props: { job: JobRow; now: number }) {
 }
 
 function Timeline(props: { history: JobHistory; now: number }) {
+  // statusChanges() also merges a pruned-history stand-in with an equal first change (see withFirst).
   const all = buildTimeline(statusChanges(props.history.statusChanges), props.now);
-  // When the walk stopped at its limit, the last entry's end is unknown: leave it out.
-  const truncated = props.history.statusChanges.length >= MAX_STATUS_CHANGES;
-  const entries = truncated ? all.slice(0, -1) : all;
+  // One change more than shown is read, so the last shown status has a known end.
+  const truncated = props.history.statusChanges.length > MAX_STATUS_CHANGES;
+  const entries = truncated ? all.slice(0, MAX_STATUS_CHANGES) : all;
   if (entries.length === 0) return <p class="muted">No status seen yet.</p>;
   return (
     <>

@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 /**
  * A job with 100,000 snapshots: the chart stays within its point budget because SQL downsamples,
  * and the page stays small.
@@ -106,14 +107,31 @@ describe("uneven and flapping histories", () => {
       })),
     );
     const changes = await statusChangesQuery(db, "bjb-flap");
-    expect(changes).toHaveLength(MAX_STATUS_CHANGES);
+    expect(changes).toHaveLength(MAX_STATUS_CHANGES + 1);
     expect(changes.slice(0, 3).map((c) => c.status)).toEqual(["dispatched", "running", "dispatched"]);
 
     await insertJob({ jobId: "bjb-flap" });
     const html = await (await get("/jobs/bjb-flap")).text();
     expect(html).toContain("changed status very often");
-    // The last change found has no known end, so it is left out rather than shown as current.
-    expect(await select(html, "ol.timeline li")).toHaveLength(MAX_STATUS_CHANGES - 1);
+    // One change more than shown is read, so every shown status has a known end and none is current.
+    expect(await select(html, "ol.timeline li")).toHaveLength(MAX_STATUS_CHANGES);
     expect(await select(html, "ol.timeline li.current")).toEqual([]);
+  });
+
+  it("starts the timeline at the oldest surviving snapshot once retention pruned the first change", async () => {
+    await insertSnapshots("bjb-pruned", [
+      { observedAt: now - 30 * MIN, status: "running", processedItems: 10 },
+      { observedAt: now - 20 * MIN, status: "running", processedItems: 20 },
+      { observedAt: now - 10 * MIN, status: "completed", processedItems: 30 },
+    ]);
+    // As if the snapshots before these (pending → running) had been pruned: the oldest is no longer a change.
+    await db.run(
+      sql`update snapshots set status_changed = 0 where job_id = 'bjb-pruned' and status = 'running'`,
+    );
+    await insertJob({ jobId: "bjb-pruned", state: "finished", status: "completed" });
+    const history = await jobHistory(db, "bjb-pruned", { maxPoints: 499, recent: 20, rateSince: now });
+    expect(history.statusChanges.map((c) => c.status)).toEqual(["running", "completed"]);
+    const html = await (await get("/jobs/bjb-pruned")).text();
+    expect(await select(html, "ol.timeline li")).toHaveLength(2);
   });
 });
