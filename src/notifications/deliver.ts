@@ -3,7 +3,7 @@
  * with a conditional UPDATE (a token and an expiry, like the jobs' lease) so that two invocations —
  * overlapping ticks, or a tick and a route's first attempt — never send the same attempt twice.
  */
-import { and, asc, eq, exists, gte, inArray, isNull, lte, or, type SQL } from "drizzle-orm";
+import { and, asc, eq, exists, gte, inArray, isNull, lte, or, type SQL, sql } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
 import type { Database, Statement } from "../db/client";
 import { deliveries, events, subscriptions } from "../db/schema";
@@ -162,13 +162,19 @@ export function resultStatements(
   opts: { now: number; token: string },
 ): Statement[] {
   const next = afterAttempt(delivery.attempts, result, opts.now);
+  // An attempt still in flight when another one got 410 must not put its delivery back to pending:
+  // the subscription is disabled, so nothing would ever send or fail it.
+  const disabled = sql`exists (select 1 from ${subscriptions} where ${subscriptions.id} = ${delivery.subscriptionId} and ${subscriptions.disabledAt} is not null)`;
+  const stillSendable = next.status === "pending";
   const statements: Statement[] = [
     db
       .update(deliveries)
       .set({
-        status: next.status,
+        status: stillSendable ? sql`case when ${disabled} then 'failed' else 'pending' end` : next.status,
         attempts: next.attempts,
-        nextAttemptAt: next.nextAttemptAt,
+        nextAttemptAt: stillSendable
+          ? sql`case when ${disabled} then null else ${next.nextAttemptAt} end`
+          : next.nextAttemptAt,
         lastAttemptAt: opts.now,
         lastStatusCode: result.statusCode,
         lastError:
