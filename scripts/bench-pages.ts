@@ -37,9 +37,10 @@ function seedSql(now: number): string {
          'active', ${t0}, ${now}, ${now}, ${now - MINUTE}, ${now + MINUTE}, 60);`,
       `with recursive seq(i) as (select 0 union all select i + 1 from seq where i < ${count - 1})
        insert into snapshots (job_id, observed_at, source, status, total_items, processed_items, failed_items,
-         skipped_items, progress_percentage)
+         skipped_items, progress_percentage, status_changed)
        select '${id}', ${t0} + i * ${MINUTE}, 'poll', case when i < 3 then 'pending' else 'running' end,
-         ${total + 300}, i * 3 - i / 50 - i / 100, i / 50, i / 100, round(100.0 * i * 3 / ${total + 300}, 2)
+         ${total + 300}, i * 3 - i / 50 - i / 100, i / 50, i / 100, round(100.0 * i * 3 / ${total + 300}, 2),
+         i in (0, 3)
        from seq;`,
     );
   }
