@@ -70,6 +70,7 @@ export function readConfig(env: Bindings): Config {
     pollIntervalSeconds: positiveNumber(env.POLL_INTERVAL_SECONDS, 60),
     stallAfterMinutes: positiveNumber(env.STALL_AFTER_MINUTES, 30),
     historyRetentionDays: positiveNumber(env.HISTORY_RETENTION_DAYS, 90),
-    maxPollsPerTick: Math.floor(positiveNumber(env.MAX_POLLS_PER_TICK, 500)),
+    // Floored before the check: "0.5" must fall back to the default, not stop every poll.
+    maxPollsPerTick: positiveNumber(String(Math.floor(Number(env.MAX_POLLS_PER_TICK))), 500),
   };
 }

@@ -219,13 +219,14 @@ export function decideOutcome(
 
   const failures = job.consecutiveFailures + 1;
   const notFound = failure.kind === "not_found" ? job.consecutiveNotFound + 1 : 0;
-  const lost = notFound >= LOST_AFTER_NOT_FOUND;
-  const keepsPolling = !lost && job.state !== "finished";
+  // Only an answer brings a lost job back; a failed poll leaves finished and lost jobs where they are.
+  const state = notFound >= LOST_AFTER_NOT_FOUND ? "lost" : job.state;
+  const lost = state === "lost";
   return {
     changes: {
       ...error,
-      state: lost ? "lost" : job.state === "lost" ? "active" : job.state,
-      nextPollAt: keepsPolling ? now + errorBackoffSeconds(failures, base) * 1000 : null,
+      state,
+      nextPollAt: state === "active" ? now + errorBackoffSeconds(failures, base) * 1000 : null,
       pollIntervalSeconds: job.pollIntervalSeconds,
       consecutiveFailures: failures,
       consecutiveNotFound: notFound,

@@ -278,6 +278,16 @@ describe("decideOutcome", () => {
     });
   });
 
+  it("leaves a lost job lost when a poll fails for another reason", () => {
+    const outcome = decideOutcome(
+      tracked({ state: "lost", consecutiveNotFound: 3 }),
+      failure("timeout"),
+      now,
+      settings,
+    );
+    expect(outcome.changes).toMatchObject({ state: "lost", nextPollAt: null });
+  });
+
   it("brings a lost job back when it answers again", () => {
     const outcome = decideOutcome(
       tracked({ state: "lost", consecutiveNotFound: 3 }),
