@@ -6,7 +6,6 @@ import { healthRoutes } from "./http/routes/health";
 import { jobRoutes } from "./http/routes/jobs";
 import { subscriptionRoutes } from "./http/routes/subscriptions";
 import { webhookRoutes } from "./http/routes/webhooks";
-import { deliverAfterPoll } from "./notifications/background";
 import { pageRoutes } from "./pages/routes";
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -30,10 +29,6 @@ app.use("/api/*", async (c, next) => {
   await next();
   c.res.headers.set("Cache-Control", "no-store");
 });
-
-// The job routes that poll deliver the notifications their poll raised once they have answered.
-app.use("/api/jobs", deliverAfterPoll);
-app.use("/api/jobs/:job_id/poll", deliverAfterPoll);
 
 const routes = app
   .route("/", healthRoutes)

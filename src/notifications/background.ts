@@ -1,4 +1,4 @@
-import type { Context, MiddlewareHandler } from "hono";
+import type { Context } from "hono";
 import type { Bindings } from "../config";
 import { type Database, database } from "../db/client";
 import { deliverQuietly, MAX_DELIVERIES_INLINE, ofJobSince, onlyDelivery } from "./deliver";
@@ -36,26 +36,3 @@ export function retryNow(c: Context<{ Bindings: Bindings }>, deliveryId: string)
     deliverQuietly(database(c.env.DB), { now: Date.now(), limit: 1, filter: onlyDelivery(deliveryId) }),
   );
 }
-
-/**
- * For the job routes that poll (track, manual poll): once they answered successfully, the events
- * their poll wrote are delivered right away. The outbox rows are already committed, so if this
- * invocation dies first, the next tick delivers them.
- */
-export const deliverAfterPoll: MiddlewareHandler<{ Bindings: Bindings }> = async (c, next) => {
-  const since = Date.now();
-  await next();
-  if (c.req.method !== "POST" || c.res.status >= 300) return;
-  const isPoll = /\/poll\/?$/.test(c.req.path);
-  // Tracking a job that was already tracked (200) polled nothing and raised nothing.
-  if (!isPoll && c.res.status !== 201) return;
-  // The job's id as the answer gives it (the route has already validated and decoded it).
-  let jobId: string | undefined;
-  try {
-    const body = (await c.res.clone().json()) as { job?: { id?: unknown } };
-    if (typeof body.job?.id === "string") jobId = body.job.id;
-  } catch {
-    return;
-  }
-  if (jobId !== undefined) firstAttempts(c, jobId, since);
-};

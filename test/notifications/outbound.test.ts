@@ -179,6 +179,21 @@ describe("outbound notifications", () => {
       expect(await jobsOf(jobA)).toEqual(["bjb-filter-a job.progressed", "bjb-filter-a job.tracked"]);
     });
 
+    it("a manual poll that fails still sends the job.poll_failing it raised right away", async () => {
+      const w = world("manual-failing");
+      const { r, sub } = await subscribeReceiver(w, "manual-failing", { events: ["job.poll_failing"] });
+      await runningJob(w, "bjb-manual-failing");
+      await track(w, "bjb-manual-failing");
+      await env.DB.prepare(
+        "update jobs set consecutive_failures = 4 where job_id = 'bjb-manual-failing'",
+      ).run();
+      await upstream(w).fault({ kind: "server_error", job_id: "bjb-manual-failing", times: 1 });
+      const res = await admin(w, "/api/jobs/bjb-manual-failing/poll", { method: "POST" });
+      expect(res.status).toBe(502);
+      // No tick ran: the route's own first attempt delivered it.
+      expect(await receivedTypes(r, sub.secret)).toEqual(["job.poll_failing"]);
+    });
+
     it("a manual poll and a callback-triggered poll notify too", async () => {
       const w = world("manual");
       const sim = upstream(w);

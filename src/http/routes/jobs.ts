@@ -4,6 +4,7 @@ import { database } from "../../db/client";
 import { deleteJob, findJob, listJobs, listSnapshots } from "../../db/jobs";
 import { pollOne } from "../../monitor/poll";
 import { trackJob } from "../../monitor/track";
+import { firstAttempts } from "../../notifications/background";
 import { requireRead, requireWrite } from "../auth";
 import { decodeCursor, encodeCursor } from "../cursor";
 import { ApiError } from "../errors";
@@ -57,6 +58,7 @@ export const jobRoutes = router()
     }),
     async (c) => {
       const body = c.req.valid("json");
+      const now = Date.now();
       const result = await trackJob(
         database(c.env.DB),
         readConfig(c.env),
@@ -66,12 +68,13 @@ export const jobRoutes = router()
           organizationId: body.organization_id ?? null,
           label: body.label ?? null,
         },
-        Date.now(),
+        now,
       );
       if (result.kind === "upstream_not_found") throw new ApiError("upstream_not_found", result.message);
-      return result.kind === "created"
-        ? c.json({ job: presentJob(result.row) }, 201)
-        : c.json({ job: presentJob(result.row) }, 200);
+      if (result.kind === "existing") return c.json({ job: presentJob(result.row) }, 200);
+      // The tracking poll's events (job.tracked at least) get their first attempt after the answer.
+      firstAttempts(c, body.job_id, now);
+      return c.json({ job: presentJob(result.row) }, 201);
     },
   )
   .openapi(
@@ -178,14 +181,14 @@ export const jobRoutes = router()
     }),
     async (c) => {
       const { job_id } = c.req.valid("param");
-      const result = await pollOne(database(c.env.DB), readConfig(c.env), job_id, {
-        source: "manual",
-        now: Date.now(),
-      });
+      const now = Date.now();
+      const result = await pollOne(database(c.env.DB), readConfig(c.env), job_id, { source: "manual", now });
       if (result.kind === "not_found") notFound(job_id);
       if (result.kind === "busy") {
         throw new ApiError("conflict", "This job is being polled right now; try again in a few seconds.");
       }
+      // Whatever the poll raised (a failed poll can raise job.poll_failing) is sent after the answer.
+      firstAttempts(c, job_id, now);
       // The failure is already recorded on the job (tracking.last_error); the answer says so too.
       const failure = result.outcome.failure;
       if (failure !== null) {
