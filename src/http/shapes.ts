@@ -1,5 +1,5 @@
 /**
- * The public JSON shapes (CONTRACT.md "JSON API"), as zod schemas so the OpenAPI document is derived
+ * The public JSON shapes (the contract's "JSON API"), as zod schemas so the OpenAPI document is derived
  * from the same definitions the handlers are typed against, plus the functions that map rows to them.
  */
 import { z } from "@hono/zod-openapi";

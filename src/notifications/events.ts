@@ -97,7 +97,7 @@ export interface EventBody {
   data: { job: JobJson; previous: PreviousJson | null };
 }
 
-/** The body every delivery of an event sends (CONTRACT.md "Outbound notifications"). */
+/** The body every delivery of an event sends (the contract's "Outbound notifications"). */
 export function eventBody(
   type: EventType,
   previous: JobRow,

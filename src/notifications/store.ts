@@ -60,7 +60,6 @@ export async function createSubscription(
   return row;
 }
 
-/** Every subscription, newest first (an operator's list: small, not paginated). */
 export interface SubscriptionCursor {
   createdAt: number;
   id: string;

@@ -1,5 +1,5 @@
 /**
- * The HTML pages (CONTRACT.md "HTML"): the dashboard, a job's page and its badge. Handlers only
+ * The HTML pages (the contract's "HTML"): the dashboard, a job's page and its badge. Handlers only
  * read, then hand rows to the views; every rule about what is shown lives in ./view.ts and ./chart.ts.
  */
 import type { Context } from "hono";
@@ -17,12 +17,13 @@ import { canRead } from "../http/auth";
 import { decodeCursor, encodeCursor } from "../http/cursor";
 import { ApiError, ERROR_STATUS } from "../http/errors";
 import type { AppEnv } from "../http/openapi";
+import { isTerminal } from "../monitor/decisions";
 import { Badge, badgeModel } from "./badge";
 import { MAX_CHART_POINTS } from "./chart";
 import { Dashboard, dashboardQuery, TRACKING_STATES } from "./dashboard";
 import { ErrorPage } from "./error-page";
 import { JobPage } from "./job";
-import { ETA_WINDOW_MS, isTerminalStatus, progressPercent } from "./view";
+import { ETA_WINDOW_MS, progressPercent } from "./view";
 
 type PageEnv = AppEnv;
 type PageContext = Context<PageEnv>;
@@ -62,7 +63,7 @@ function htmlPage(c: PageContext, status: ContentfulStatusCode, title: string, m
   return c.html(<ErrorPage title={title} message={message} nonce={nonceOf(c)} />, status);
 }
 
-/** Reads need what the JSON API's reads need (CONTRACT.md "Auth"); a 401 makes browsers ask. */
+/** Reads need what the JSON API's reads need (the contract's "Auth"); a 401 makes browsers ask. */
 const requirePageRead = createMiddleware<PageEnv>(async (c, next) => {
   const allowed = await canRead(c);
   if (allowed === "not_configured") {
@@ -156,7 +157,7 @@ pageRoutes.get("/jobs/:job_id/badge.svg", badgeHeaders, requirePageRead, etag(),
     : (<Badge label="batch" message="not tracked" tone="muted" percent={null} />).toString();
   const { publicRead } = readConfig(c.env);
   // Short while the job moves, longer once it is final; private unless anyone may read anyway.
-  const maxAge = job && (job.state !== "active" || isTerminalStatus(job.status)) ? 3600 : 60;
+  const maxAge = job && (job.state !== "active" || isTerminal(job.status)) ? 3600 : 60;
   c.header("Cache-Control", `${publicRead ? "public" : "private"}, max-age=${maxAge}`);
   if (!publicRead) c.header("Vary", "Authorization");
   return c.body(await svg, job ? 200 : 404, { "Content-Type": "image/svg+xml; charset=utf-8" });

@@ -3,6 +3,7 @@
  * timeline. Nothing here touches D1 or the request, so every rule is unit-tested on its own.
  */
 import type { JobRow } from "../db/schema";
+import { isTerminal } from "../monitor/decisions";
 
 export const KNOWN_STATUSES = [
   "pending",
@@ -12,7 +13,6 @@ export const KNOWN_STATUSES = [
   "failed",
   "cancelled",
 ] as const;
-const TERMINAL = new Set(["completed", "failed", "cancelled"]);
 
 /** How often a page showing an active job reloads itself (a `<meta http-equiv="refresh">`). */
 export const REFRESH_SECONDS = 30;
@@ -45,10 +45,6 @@ export function statusTone(status: string | null): Tone {
   }
 }
 
-export function isTerminalStatus(status: string | null): boolean {
-  return status !== null && TERMINAL.has(status);
-}
-
 /** The text shown for a status; a job not yet answered by LlamaCloud has none. */
 export function statusText(status: string | null): string {
   return status ?? "not polled yet";
@@ -59,15 +55,6 @@ const integer = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
 /** "12,345", or an en dash for a count LlamaCloud did not report. */
 export function formatCount(n: number | null | undefined): string {
   return n === null || n === undefined || !Number.isFinite(n) ? "–" : integer.format(n);
-}
-
-/** Axis-friendly numbers: 950, 1.2k, 45k, 1.5M. */
-export function formatCompact(n: number): string {
-  const abs = Math.abs(n);
-  const trim = (x: number) => String(Number(x.toFixed(x < 10 ? 1 : 0)));
-  if (abs >= 1_000_000) return `${trim(n / 1_000_000)}M`;
-  if (abs >= 1_000) return `${trim(n / 1_000)}k`;
-  return String(Math.round(n));
 }
 
 /**
@@ -228,7 +215,7 @@ export interface RateReference {
  * to the items left. A zero rate is "stalled"; a job not being polled any more has no ETA.
  */
 export function estimateCompletion(job: EtaInput, reference: RateReference | null): Eta {
-  if (job.state !== "active" || isTerminalStatus(job.status)) return { kind: "none" };
+  if (job.state !== "active" || isTerminal(job.status)) return { kind: "none" };
   const done = doneItems(job);
   if (job.totalItems === null) return { kind: "unknown", reason: "LlamaCloud has not reported a total yet" };
   if (job.totalItems > 0 && done >= job.totalItems) return { kind: "finishing" };
@@ -293,7 +280,7 @@ export function buildTimeline(changes: readonly StatusPoint[], now: number): Tim
       status: change.status,
       from: change.observedAt,
       to: null,
-      durationMs: isTerminalStatus(change.status) ? null : Math.max(0, now - change.observedAt),
+      durationMs: isTerminal(change.status) ? null : Math.max(0, now - change.observedAt),
     };
   });
 }
