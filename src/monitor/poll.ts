@@ -1,4 +1,5 @@
 import type { Config } from "../config";
+import { runGroups } from "../db/batch";
 import type { Database, Statement } from "../db/client";
 import {
   applyChangesStatement,
@@ -19,8 +20,6 @@ import { decideOutcome, type PollOutcome } from "./decisions";
 export const MAX_IN_FLIGHT = 6;
 /** How long a claim protects a job; longer than any one poll (10 s timeout) plus the write. */
 export const LEASE_MS = 2 * 60_000;
-/** D1 batches are kept to this many statements; one job's statements always stay in one batch. */
-const MAX_STATEMENTS_PER_BATCH = 200;
 
 export interface PolledJob {
   row: JobRow;
@@ -114,37 +113,6 @@ export async function pollClaimed(
   });
   if (pauseUntil !== null) round.groups.push([pauseStatement(db, pauseUntil, opts.now)]);
   return round;
-}
-
-/** Runs statement groups in as few D1 batches as the batch size allows. */
-export async function runGroups(db: Database, groups: Statement[][]): Promise<number> {
-  return (await runGroupsThen(db, groups, [])).batches;
-}
-
-/**
- * `runGroups`, with `tail` run at the end of the last batch (one more round trip saved) and its
- * statements' results returned.
- */
-export async function runGroupsThen(
-  db: Database,
-  groups: Statement[][],
-  tail: Statement[],
-): Promise<{ batches: number; tail: unknown[] }> {
-  let batches = 0;
-  let current: Statement[] = [];
-  let results: unknown[] = [];
-  const flush = async () => {
-    if (current.length === 0) return;
-    results = await db.batch(current as [Statement, ...Statement[]]);
-    batches++;
-    current = [];
-  };
-  for (const group of [...groups, tail]) {
-    if (current.length + group.length > MAX_STATEMENTS_PER_BATCH) await flush();
-    current.push(...group);
-  }
-  await flush();
-  return { batches, tail: tail.length === 0 ? [] : results.slice(results.length - tail.length) };
 }
 
 export type PollOneResult =

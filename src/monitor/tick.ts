@@ -1,9 +1,10 @@
 import { type Bindings, type Config, readConfig } from "../config";
+import { runGroupsThen } from "../db/batch";
 import { database } from "../db/client";
 import { claimDueJobs, pruneStatements, type TickRecord, tickStatement } from "../db/jobs";
 import { claimDeliveries, MAX_DELIVERIES_PER_TICK, sendClaimed } from "../notifications/deliver";
 import { notificationPruneStatements } from "../notifications/store";
-import { LEASE_MS, pollClaimed, runGroupsThen } from "./poll";
+import { LEASE_MS, pollClaimed } from "./poll";
 
 /**
  * Stop starting polls after this much of a tick: the next tick starts a minute after this one, and

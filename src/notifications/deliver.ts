@@ -5,9 +5,10 @@
  */
 import { and, asc, eq, exists, gte, inArray, isNull, lte, or, type SQL, sql } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
+import { runGroups } from "../db/batch";
 import type { Database, Statement } from "../db/client";
 import { deliveries, events, subscriptions } from "../db/schema";
-import { MAX_IN_FLIGHT, runGroups } from "../monitor/poll";
+import { MAX_IN_FLIGHT } from "../monitor/poll";
 import {
   type AttemptResult,
   afterAttempt,

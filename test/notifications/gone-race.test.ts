@@ -4,9 +4,9 @@
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { beforeEach, describe, expect, it } from "vitest";
+import { runGroups } from "../../src/db/batch";
 import { database } from "../../src/db/client";
 import { deliveries, events, subscriptions } from "../../src/db/schema";
-import { runGroups } from "../../src/monitor/poll";
 import { resultStatements } from "../../src/notifications/deliver";
 import { resetDatabase } from "../helpers";
 

@@ -1,0 +1,35 @@
+import type { Database, Statement } from "./client";
+
+/** D1 batches are kept to this many statements; one group's statements always stay in one batch. */
+const MAX_STATEMENTS_PER_BATCH = 200;
+
+/** Runs statement groups in as few D1 batches as the batch size allows. */
+export async function runGroups(db: Database, groups: Statement[][]): Promise<number> {
+  return (await runGroupsThen(db, groups, [])).batches;
+}
+
+/**
+ * `runGroups`, with `tail` run at the end of the last batch (one more round trip saved) and its
+ * statements' results returned.
+ */
+export async function runGroupsThen(
+  db: Database,
+  groups: Statement[][],
+  tail: Statement[],
+): Promise<{ batches: number; tail: unknown[] }> {
+  let batches = 0;
+  let current: Statement[] = [];
+  let results: unknown[] = [];
+  const flush = async () => {
+    if (current.length === 0) return;
+    results = await db.batch(current as [Statement, ...Statement[]]);
+    batches++;
+    current = [];
+  };
+  for (const group of [...groups, tail]) {
+    if (current.length + group.length > MAX_STATEMENTS_PER_BATCH) await flush();
+    current.push(...group);
+  }
+  await flush();
+  return { batches, tail: tail.length === 0 ? [] : results.slice(results.length - tail.length) };
+}
