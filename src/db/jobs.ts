@@ -45,27 +45,46 @@ export async function claimDueJobs(
 }
 
 /**
- * Claims one job whatever its schedule (a manual or webhook poll). Null with `exists` telling
- * whether the job is unknown or merely being polled by someone else right now.
+ * Claims one job whatever its schedule (a manual or webhook poll), in one round trip that also reads
+ * the job as it stands (so a job held by another poll can be reported busy) and the rate-limit pause.
  */
 export async function claimJob(
   db: Database,
   opts: { jobId: string; now: number; token: string; leaseUntil: number },
-): Promise<{ row: JobRow | null; exists: boolean }> {
-  const [row] = await db
-    .update(jobs)
-    .set({ leaseToken: opts.token, leaseUntil: opts.leaseUntil })
-    .where(and(eq(jobs.jobId, opts.jobId), leaseFree(opts.now)))
-    .returning();
-  if (row) return { row, exists: true };
-  const existing = await db.select({ jobId: jobs.jobId }).from(jobs).where(eq(jobs.jobId, opts.jobId));
-  return { row: null, exists: existing.length > 0 };
+): Promise<{ claimed: JobRow | null; current: JobRow | null; pausedUntil: number | null }> {
+  const [claimed, current, pause] = await db.batch([
+    db
+      .update(jobs)
+      .set({ leaseToken: opts.token, leaseUntil: opts.leaseUntil })
+      .where(and(eq(jobs.jobId, opts.jobId), leaseFree(opts.now)))
+      .returning(),
+    db.select().from(jobs).where(eq(jobs.jobId, opts.jobId)),
+    pauseQuery(db),
+  ]);
+  return {
+    claimed: claimed[0] ?? null,
+    current: current[0] ?? null,
+    pausedUntil: pauseFrom(pause, opts.now),
+  };
 }
 
-export async function rateLimitedUntil(db: Database, now: number): Promise<number | null> {
-  const [row] = await db.select().from(monitorState).where(eq(monitorState.key, RATE_LIMIT_KEY));
-  const until = row ? Number(row.value) : Number.NaN;
+function pauseQuery(db: Database) {
+  return db.select().from(monitorState).where(eq(monitorState.key, RATE_LIMIT_KEY));
+}
+
+function pauseFrom(rows: { value: string }[], now: number): number | null {
+  const until = rows[0] ? Number(rows[0].value) : Number.NaN;
   return Number.isFinite(until) && until > now ? until : null;
+}
+
+/** A job as it stands and the rate-limit pause, in one round trip (what tracking needs to decide). */
+export async function jobAndPause(
+  db: Database,
+  jobId: string,
+  now: number,
+): Promise<{ row: JobRow | null; pausedUntil: number | null }> {
+  const [row, pause] = await db.batch([db.select().from(jobs).where(eq(jobs.jobId, jobId)), pauseQuery(db)]);
+  return { row: row[0] ?? null, pausedUntil: pauseFrom(pause, now) };
 }
 
 /** Extends (never shortens) the monitor-wide pause that a 429 imposes. */
@@ -191,6 +210,11 @@ export function insertJobStatement(
       leaseUntil: opts.now + TRACK_LEASE_MS,
     })
     .onConflictDoNothing();
+}
+
+/** The job's row, as a statement to run at the end of a write batch. */
+export function findJobStatement(db: Database, jobId: string) {
+  return db.select().from(jobs).where(eq(jobs.jobId, jobId));
 }
 
 export async function findJob(db: Database, jobId: string): Promise<JobRow | undefined> {

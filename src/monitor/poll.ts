@@ -1,12 +1,11 @@
 import type { Config } from "../config";
-import { runGroups } from "../db/batch";
+import { runGroupsThen } from "../db/batch";
 import type { Database, Statement } from "../db/client";
 import {
   applyChangesStatement,
   claimJob,
-  findJob,
+  findJobStatement,
   pauseStatement,
-  rateLimitedUntil,
   releaseStatement,
   type SnapshotSource,
   snapshotStatement,
@@ -132,22 +131,17 @@ export async function pollOne(
 ): Promise<PollOneResult> {
   const token = crypto.randomUUID();
   const claim = await claimJob(db, { jobId, now: opts.now, token, leaseUntil: opts.now + LEASE_MS });
-  if (!claim.row) {
-    if (!claim.exists) return { kind: "not_found" };
-    const row = await findJob(db, jobId);
-    return row ? { kind: "busy", row } : { kind: "not_found" };
-  }
-  const row = claim.row;
-  const pausedUntil = await rateLimitedUntil(db, opts.now);
-  const result = pausedUntil
-    ? rateLimitedResult(pausedUntil)
+  if (!claim.claimed) return claim.current ? { kind: "busy", row: claim.current } : { kind: "not_found" };
+  const row = claim.claimed;
+  const result = claim.pausedUntil
+    ? rateLimitedResult(claim.pausedUntil)
     : await fetchJobStatus({ baseUrl: config.llamaCloudBaseUrl, apiKey: config.llamaCloudApiKey }, row);
   const polled = { row, outcome: decideOutcome(row, result, opts.now, config) };
   const statements = outcomeStatements(db, polled, { ...opts, token });
-  if (polled.outcome.pauseUntil !== null && !pausedUntil) {
+  if (polled.outcome.pauseUntil !== null)
     statements.push(pauseStatement(db, polled.outcome.pauseUntil, opts.now));
-  }
-  await runGroups(db, [statements]);
-  const updated = await findJob(db, jobId);
+  // The job as written comes back from the same batch.
+  const written = await runGroupsThen(db, [statements], [findJobStatement(db, jobId)]);
+  const [updated] = written.tail[0] as JobRow[];
   return updated ? { kind: "polled", row: updated, outcome: polled.outcome } : { kind: "not_found" };
 }

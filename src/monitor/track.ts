@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import type { Config } from "../config";
 import type { Database } from "../db/client";
-import { findJob, insertJobStatement, type NewJob, pauseStatement, rateLimitedUntil } from "../db/jobs";
+import { insertJobStatement, jobAndPause, type NewJob, pauseStatement } from "../db/jobs";
 import { type JobRow, jobs } from "../db/schema";
 import { fetchJobStatus } from "../llamacloud/client";
 import type { TrackedJob } from "./decisions";
@@ -62,10 +62,9 @@ export async function trackJob(
   input: NewJob,
   now: number,
 ): Promise<TrackResult> {
-  const existing = await findJob(db, input.jobId);
+  const { row: existing, pausedUntil } = await jobAndPause(db, input.jobId, now);
   if (existing) return { kind: "existing", row: existing };
 
-  const pausedUntil = await rateLimitedUntil(db, now);
   const result = pausedUntil
     ? rateLimitedResult(pausedUntil)
     : await fetchJobStatus({ baseUrl: config.llamaCloudBaseUrl, apiKey: config.llamaCloudApiKey }, input);
@@ -88,7 +87,7 @@ export async function trackJob(
     { row: newJobRow(input, now, config.pollIntervalSeconds), outcome },
     { source: "track", now, token, tracked: true },
   );
-  if (outcome.pauseUntil !== null && !pausedUntil) writes.push(pauseStatement(db, outcome.pauseUntil, now));
+  if (outcome.pauseUntil !== null) writes.push(pauseStatement(db, outcome.pauseUntil, now));
   // One batch: the insert, the first poll's outcome (guarded by the lease the insert took) and the read.
   const results = await db.batch([
     insert.returning({ jobId: jobs.jobId }),

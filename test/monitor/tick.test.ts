@@ -1,7 +1,11 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it, vi } from "vitest";
+import { readConfig } from "../../src/config";
+import { database } from "../../src/db/client";
 import type { JobJson, SnapshotJson } from "../../src/http/shapes";
+import { pollOne } from "../../src/monitor/poll";
 import { runTick } from "../../src/monitor/tick";
+import { trackJob } from "../../src/monitor/track";
 import { admin, countingD1, MINUTE, resetDatabase, tick, upstream, type World, world } from "../helpers";
 
 // The real scheduled handler against a real local D1, with LlamaCloud answered by the simulator.
@@ -390,5 +394,29 @@ describe("retention", () => {
     ]);
     const ticks = await env.DB.prepare("select started_at from ticks").all<{ started_at: number }>();
     expect(ticks.results.every((t) => t.started_at > now - 7 * day)).toBe(true);
+  });
+});
+
+describe("single-job cost", () => {
+  beforeEach(resetDatabase);
+
+  it("tracks a job and polls it on request in two D1 round trips each", async () => {
+    const w = world("one-job-cost");
+    await upstream(w).createJob({ id: "bjb-one", start_at: "running", total_items: 5 });
+    const counted = countingD1(env.DB);
+    const db = database(counted.db);
+    const config = readConfig(w.env);
+    const tracked = await trackJob(
+      db,
+      config,
+      { jobId: "bjb-one", projectId: null, organizationId: null, label: null },
+      Date.now(),
+    );
+    expect(tracked.kind).toBe("created");
+    expect(counted.trips()).toBe(2);
+    await upstream(w).advance("bjb-one");
+    const polled = await pollOne(db, config, "bjb-one", { source: "manual", now: Date.now() + 1000 });
+    expect(polled.kind).toBe("polled");
+    expect(counted.trips()).toBe(4);
   });
 });
