@@ -4,7 +4,6 @@ import type { Database } from "../db/client";
 import { insertJobStatement, jobAndPause, type NewJob, pauseStatement } from "../db/jobs";
 import { type JobRow, jobs } from "../db/schema";
 import { fetchJobStatus } from "../llamacloud/client";
-import type { TrackedJob } from "./decisions";
 import { decideOutcome, type PollOutcome } from "./decisions";
 import { outcomeStatements, rateLimitedResult } from "./poll";
 
@@ -13,10 +12,17 @@ export type TrackResult =
   | { kind: "existing"; row: JobRow }
   | { kind: "upstream_not_found"; message: string };
 
-/** A job as it stands before its first poll. */
-function untracked(now: number, pollIntervalSeconds: number): TrackedJob {
+/** The row `insertJobStatement` writes: the job as it stands before its first poll. */
+function newJobRow(input: NewJob, now: number, pollIntervalSeconds: number): JobRow {
   return {
+    ...input,
     state: "active",
+    trackedAt: now,
+    pollIntervalSeconds,
+    nextPollAt: now,
+    consecutiveFailures: 0,
+    consecutiveNotFound: 0,
+    jobType: null,
     status: null,
     totalItems: null,
     processedItems: null,
@@ -25,28 +31,14 @@ function untracked(now: number, pollIntervalSeconds: number): TrackedJob {
     progressPercentage: null,
     errorMessage: null,
     upstreamUpdatedAt: null,
-    pollIntervalSeconds,
-    consecutiveFailures: 0,
-    consecutiveNotFound: 0,
-    lastChangeAt: null,
-    stalledSince: null,
-    trackedAt: now,
-  };
-}
-
-/** The row `insertJobStatement` writes, as the "before" of the first poll's outcome. */
-function newJobRow(input: NewJob, now: number, pollIntervalSeconds: number): JobRow {
-  return {
-    ...untracked(now, pollIntervalSeconds),
-    ...input,
-    jobType: null,
     upstreamJob: null,
     lastPolledAt: null,
     lastSuccessAt: null,
-    nextPollAt: now,
+    lastChangeAt: null,
     lastErrorCode: null,
     lastErrorMessage: null,
     lastErrorAt: null,
+    stalledSince: null,
     leaseToken: null,
     leaseUntil: null,
   };
@@ -76,7 +68,8 @@ export async function trackJob(
   }
 
   const token = crypto.randomUUID();
-  const outcome = decideOutcome(untracked(now, config.pollIntervalSeconds), result, now, config);
+  const before = newJobRow(input, now, config.pollIntervalSeconds);
+  const outcome = decideOutcome(before, result, now, config);
   const insert = insertJobStatement(db, input, {
     now,
     token,
@@ -84,7 +77,7 @@ export async function trackJob(
   });
   const writes = outcomeStatements(
     db,
-    { row: newJobRow(input, now, config.pollIntervalSeconds), outcome },
+    { row: before, outcome },
     { source: "track", now, token, tracked: true },
   );
   if (outcome.pauseUntil !== null) writes.push(pauseStatement(db, outcome.pauseUntil, now));
