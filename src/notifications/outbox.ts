@@ -8,10 +8,7 @@ import type { Database, Statement } from "../db/client";
 import { deliveries, events, type JobRow, jobs, subscriptions } from "../db/schema";
 import type { PollOutcome } from "../monitor/decisions";
 import { type EventType, eventBody, jobAfter, raisedEvents } from "./events";
-
-export function newEventId(): string {
-  return `evt_${crypto.randomUUID().replaceAll("-", "")}`;
-}
+import { randomId } from "./store";
 
 /**
  * Records one event, but only while `token` holds the job's lease. The statement must run before
@@ -91,7 +88,7 @@ export function notificationStatements(
   const after = jobAfter(previous, outcome.changes);
   const statements: Statement[] = [];
   for (const type of types) {
-    const id = newEventId();
+    const id = randomId("evt");
     const payload = JSON.stringify(eventBody(type, previous, after, opts.now, opts.tracked));
     statements.push(
       eventStatement(db, { id, type, jobId: previous.jobId, createdAt: opts.now, payload }, opts.token),
