@@ -1,7 +1,7 @@
 import { and, desc, eq, gte, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
 import type { JobChanges, Observation } from "../monitor/decisions";
 import type { Database, Statement } from "./client";
-import { olderThan, toPage } from "./keyset";
+import { olderThan, type Position, toPage } from "./keyset";
 import { type JobRow, jobs, monitorState, type SnapshotRow, snapshots, ticks } from "./schema";
 
 export type SnapshotSource = SnapshotRow["source"];
@@ -222,16 +222,11 @@ export async function findJob(db: Database, jobId: string): Promise<JobRow | und
   return row;
 }
 
-export interface JobCursor {
-  trackedAt: number;
-  jobId: string;
-}
-
 /** Newest tracked first, keyset-paginated on (tracked_at, job_id). */
 export async function listJobs(
   db: Database,
-  opts: { status?: string; state?: string; limit: number; after?: JobCursor },
-): Promise<{ rows: JobRow[]; next: JobCursor | null }> {
+  opts: { status?: string; state?: string; limit: number; after?: Position },
+): Promise<{ rows: JobRow[]; next: Position | null }> {
   const after = opts.after;
   const rows = await db
     .select()
@@ -240,12 +235,12 @@ export async function listJobs(
       and(
         opts.status ? eq(jobs.status, opts.status) : undefined,
         opts.state ? eq(jobs.state, opts.state as JobRow["state"]) : undefined,
-        olderThan(jobs.trackedAt, jobs.jobId, after && { time: after.trackedAt, id: after.jobId }),
+        olderThan(jobs.trackedAt, jobs.jobId, after),
       ),
     )
     .orderBy(desc(jobs.trackedAt), desc(jobs.jobId))
     .limit(opts.limit + 1);
-  return toPage(rows, opts.limit, (row) => ({ trackedAt: row.trackedAt, jobId: row.jobId }));
+  return toPage(rows, opts.limit, (row) => ({ time: row.trackedAt, id: row.jobId }));
 }
 
 /** Stops tracking: the job and all its history go in one batch. */
@@ -257,16 +252,11 @@ export async function deleteJob(db: Database, jobId: string): Promise<boolean> {
   return deleted.length > 0;
 }
 
-export interface SnapshotCursor {
-  observedAt: number;
-  id: number;
-}
-
 /** A job's history, newest first, keyset-paginated on (observed_at, id). */
 export async function listSnapshots(
   db: Database,
-  opts: { jobId: string; since?: number; until?: number; limit: number; after?: SnapshotCursor },
-): Promise<{ rows: SnapshotRow[]; next: SnapshotCursor | null }> {
+  opts: { jobId: string; since?: number; until?: number; limit: number; after?: Position<number> },
+): Promise<{ rows: SnapshotRow[]; next: Position<number> | null }> {
   const after = opts.after;
   const rows = await db
     .select()
@@ -276,12 +266,12 @@ export async function listSnapshots(
         eq(snapshots.jobId, opts.jobId),
         opts.since === undefined ? undefined : gte(snapshots.observedAt, opts.since),
         opts.until === undefined ? undefined : lte(snapshots.observedAt, opts.until),
-        olderThan(snapshots.observedAt, snapshots.id, after && { time: after.observedAt, id: after.id }),
+        olderThan(snapshots.observedAt, snapshots.id, after),
       ),
     )
     .orderBy(desc(snapshots.observedAt), desc(snapshots.id))
     .limit(opts.limit + 1);
-  return toPage(rows, opts.limit, (row) => ({ observedAt: row.observedAt, id: row.id }));
+  return toPage(rows, opts.limit, (row) => ({ time: row.observedAt, id: row.id }));
 }
 
 export interface TickRecord {

@@ -1,7 +1,7 @@
 /** Subscriptions, deliveries and inbound callbacks in D1: the queries the routes and the tick run. */
 import { and, desc, eq, inArray, isNull, lt, notExists, or, sql } from "drizzle-orm";
 import type { Database, Statement } from "../db/client";
-import { olderThan, toPage } from "../db/keyset";
+import { olderThan, type Position, toPage } from "../db/keyset";
 import {
   type DeliveryRow,
   deliveries,
@@ -60,26 +60,19 @@ export async function createSubscription(
   return row;
 }
 
-export interface SubscriptionCursor {
-  createdAt: number;
-  id: string;
-}
-
 /** Subscriptions newest first, keyset-paginated on (created_at, id). */
 export async function listSubscriptions(
   db: Database,
-  opts: { limit: number; after?: SubscriptionCursor },
-): Promise<{ rows: SubscriptionRow[]; next: SubscriptionCursor | null }> {
+  opts: { limit: number; after?: Position },
+): Promise<{ rows: SubscriptionRow[]; next: Position | null }> {
   const after = opts.after;
   const rows = await db
     .select()
     .from(subscriptions)
-    .where(
-      olderThan(subscriptions.createdAt, subscriptions.id, after && { time: after.createdAt, id: after.id }),
-    )
+    .where(olderThan(subscriptions.createdAt, subscriptions.id, after))
     .orderBy(desc(subscriptions.createdAt), desc(subscriptions.id))
     .limit(opts.limit + 1);
-  return toPage(rows, opts.limit, (row) => ({ createdAt: row.createdAt, id: row.id }));
+  return toPage(rows, opts.limit, (row) => ({ time: row.createdAt, id: row.id }));
 }
 
 export async function findSubscription(db: Database, id: string): Promise<SubscriptionRow | undefined> {
@@ -98,16 +91,11 @@ export async function deleteSubscription(db: Database, id: string): Promise<bool
 
 export type DeliveryListRow = DeliveryRow & { eventType: string };
 
-export interface DeliveryCursor {
-  createdAt: number;
-  id: string;
-}
-
 /** A subscription's deliveries, newest first, keyset-paginated on (created_at, id). */
 export async function listDeliveries(
   db: Database,
-  opts: { subscriptionId: string; limit: number; after?: DeliveryCursor },
-): Promise<{ rows: DeliveryListRow[]; next: DeliveryCursor | null }> {
+  opts: { subscriptionId: string; limit: number; after?: Position },
+): Promise<{ rows: DeliveryListRow[]; next: Position | null }> {
   const after = opts.after;
   const rows = await db
     .select({ delivery: deliveries, eventType: events.type })
@@ -116,13 +104,13 @@ export async function listDeliveries(
     .where(
       and(
         eq(deliveries.subscriptionId, opts.subscriptionId),
-        olderThan(deliveries.createdAt, deliveries.id, after && { time: after.createdAt, id: after.id }),
+        olderThan(deliveries.createdAt, deliveries.id, after),
       ),
     )
     .orderBy(desc(deliveries.createdAt), desc(deliveries.id))
     .limit(opts.limit + 1);
   const flat = rows.map((r) => ({ ...r.delivery, eventType: r.eventType }));
-  return toPage(flat, opts.limit, (row) => ({ createdAt: row.createdAt, id: row.id }));
+  return toPage(flat, opts.limit, (row) => ({ time: row.createdAt, id: row.id }));
 }
 
 export type RetryResult =

@@ -92,7 +92,6 @@ const dashboardQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(200).optional(),
   cursor: z.string().max(1000).optional(),
 });
-const jobCursor = z.object({ t: z.number(), id: z.string() });
 
 export const pageRoutes = new Hono<PageEnv>();
 
@@ -112,14 +111,14 @@ pageRoutes.get("/", htmlHeaders, requirePageRead, async (c) => {
     return htmlPage(c, 400, "Bad filter", "The status, tracking or limit in the address is not valid.");
   }
   const { cursor, ...filters } = parsed.data;
-  const after = decodeCursor(cursor, jobCursor);
+  const after = decodeCursor(cursor);
   const page = await listJobs(database(c.env.DB), {
     status: filters.status,
     state: filters.state,
     limit: filters.limit ?? 50,
-    after: after && { trackedAt: after.t, jobId: after.id },
+    after,
   });
-  const next = page.next && encodeCursor({ t: page.next.trackedAt, id: page.next.jobId });
+  const next = page.next && encodeCursor(page.next);
   c.header("Cache-Control", "no-store");
   return c.html(
     <Dashboard

@@ -6,7 +6,7 @@ import { pollOne } from "../../monitor/poll";
 import { trackJob } from "../../monitor/track";
 import { firstAttempts } from "../../notifications/background";
 import { requireRead, requireWrite } from "../auth";
-import { decodeCursor, encodeCursor } from "../cursor";
+import { decodeCursor, decodeNumberCursor, encodeCursor } from "../cursor";
 import { ApiError } from "../errors";
 import { cursorQuery, emptyAsMissing, idInput, labelInput, limitQuery } from "../inputs";
 import { jsonContent, READ_SECURITY, router, WRITE_SECURITY } from "../openapi";
@@ -30,9 +30,6 @@ const trackBody = z
     label: labelInput.optional(),
   })
   .strict();
-
-const jobCursor = z.object({ t: z.number(), id: z.string() });
-const snapshotCursor = z.object({ t: z.number(), id: z.number() });
 
 function notFound(jobId: string): never {
   throw new ApiError("not_found", `No tracked job has the id "${jobId}".`);
@@ -106,17 +103,17 @@ export const jobRoutes = router()
     }),
     async (c) => {
       const query = c.req.valid("query");
-      const after = decodeCursor(query.cursor, jobCursor);
+      const after = decodeCursor(query.cursor);
       const page = await listJobs(database(c.env.DB), {
         status: query.status,
         state: query.state,
         limit: query.limit,
-        after: after && { trackedAt: after.t, jobId: after.id },
+        after,
       });
       return c.json(
         {
           jobs: page.rows.map(presentJob),
-          next_cursor: page.next && encodeCursor({ t: page.next.trackedAt, id: page.next.jobId }),
+          next_cursor: page.next && encodeCursor(page.next),
         },
         200,
       );
@@ -232,7 +229,7 @@ export const jobRoutes = router()
     async (c) => {
       const { job_id } = c.req.valid("param");
       const query = c.req.valid("query");
-      const after = decodeCursor(query.cursor, snapshotCursor);
+      const after = decodeNumberCursor(query.cursor);
       const db = database(c.env.DB);
       if (!(await findJob(db, job_id))) notFound(job_id);
       const page = await listSnapshots(db, {
@@ -240,12 +237,12 @@ export const jobRoutes = router()
         since: query.since === undefined ? undefined : Date.parse(query.since),
         until: query.until === undefined ? undefined : Date.parse(query.until),
         limit: query.limit,
-        after: after && { observedAt: after.t, id: after.id },
+        after,
       });
       return c.json(
         {
           snapshots: page.rows.map(presentSnapshot),
-          next_cursor: page.next && encodeCursor({ t: page.next.observedAt, id: page.next.id }),
+          next_cursor: page.next && encodeCursor(page.next),
         },
         200,
       );

@@ -125,8 +125,6 @@ const subscriptionIdParam = z.object({
 const deliveryIdParam = z.object({
   id: id.openapi({ param: { name: "id", in: "path" }, example: "msg_6c0f5e3b2a1d4e9f8a7b6c5d4e3f2a1b" }),
 });
-const deliveryCursor = z.object({ t: z.number(), id: z.string() });
-const subscriptionCursor = z.object({ t: z.number(), id: z.string() });
 
 function subscriptionNotFound(subscriptionId: string): never {
   throw new ApiError("not_found", `No subscription has the id "${subscriptionId}".`);
@@ -182,15 +180,15 @@ export const subscriptionRoutes = router()
     }),
     async (c) => {
       const query = c.req.valid("query");
-      const after = decodeCursor(query.cursor, subscriptionCursor);
+      const after = decodeCursor(query.cursor);
       const page = await listSubscriptions(database(c.env.DB), {
         limit: query.limit,
-        after: after && { createdAt: after.t, id: after.id },
+        after,
       });
       return c.json(
         {
           subscriptions: page.rows.map(presentSubscription),
-          next_cursor: page.next && encodeCursor({ t: page.next.createdAt, id: page.next.id }),
+          next_cursor: page.next && encodeCursor(page.next),
         },
         200,
       );
@@ -243,18 +241,18 @@ export const subscriptionRoutes = router()
     async (c) => {
       const { id: subscriptionId } = c.req.valid("param");
       const query = c.req.valid("query");
-      const after = decodeCursor(query.cursor, deliveryCursor);
+      const after = decodeCursor(query.cursor);
       const db = database(c.env.DB);
       if (!(await findSubscription(db, subscriptionId))) subscriptionNotFound(subscriptionId);
       const page = await listDeliveries(db, {
         subscriptionId,
         limit: query.limit,
-        after: after && { createdAt: after.t, id: after.id },
+        after,
       });
       return c.json(
         {
           deliveries: page.rows.map(presentDelivery),
-          next_cursor: page.next && encodeCursor({ t: page.next.createdAt, id: page.next.id }),
+          next_cursor: page.next && encodeCursor(page.next),
         },
         200,
       );
