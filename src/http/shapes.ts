@@ -4,6 +4,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import type { JobRow, SnapshotRow } from "../db/schema";
+import type { Observation } from "../monitor/decisions";
 
 const timestamp = z.string().openapi({ format: "date-time", example: "2026-11-28T12:00:00.000Z" });
 const nullableTimestamp = timestamp.nullable();
@@ -156,13 +157,7 @@ export function presentJob(row: JobRow): JobJson {
     // LlamaCloud's own value once it has answered; until then, the one the job was tracked with.
     project_id: textOrNull(upstream.project_id) ?? row.projectId,
     organization_id: row.organizationId,
-    status: row.status,
-    total_items: row.totalItems,
-    processed_items: row.processedItems,
-    failed_items: row.failedItems,
-    skipped_items: row.skippedItems,
-    progress_percentage: row.progressPercentage,
-    error_message: row.errorMessage,
+    ...observationJson(row),
     ...text,
     label: row.label,
     extra,
@@ -182,12 +177,9 @@ export function presentJob(row: JobRow): JobJson {
   };
 }
 
-export function presentSnapshot(row: SnapshotRow): SnapshotJson {
+/** What a snapshot records, as every JSON shape names it (the job, a snapshot, an event's `previous`). */
+export function observationJson(row: Observation) {
   return {
-    id: row.id,
-    job_id: row.jobId,
-    observed_at: iso(row.observedAt),
-    source: row.source,
     status: row.status,
     total_items: row.totalItems,
     processed_items: row.processedItems,
@@ -195,6 +187,16 @@ export function presentSnapshot(row: SnapshotRow): SnapshotJson {
     skipped_items: row.skippedItems,
     progress_percentage: row.progressPercentage,
     error_message: row.errorMessage,
+  };
+}
+
+export function presentSnapshot(row: SnapshotRow): SnapshotJson {
+  return {
+    id: row.id,
+    job_id: row.jobId,
+    observed_at: iso(row.observedAt),
+    source: row.source,
+    ...observationJson(row),
     upstream_updated_at: utc(row.upstreamUpdatedAt),
   };
 }

@@ -4,7 +4,7 @@
  */
 import { changeColumns } from "../db/jobs";
 import type { JobRow } from "../db/schema";
-import { iso, type JobJson, presentJob } from "../http/shapes";
+import { iso, type JobJson, observationJson, presentJob, utc } from "../http/shapes";
 import type { JobChanges, PollOutcome } from "../monitor/decisions";
 
 export const EVENT_TYPES = [
@@ -77,14 +77,8 @@ export interface PreviousJson {
 
 export function presentPrevious(row: JobRow): PreviousJson {
   return {
-    status: row.status,
-    total_items: row.totalItems,
-    processed_items: row.processedItems,
-    failed_items: row.failedItems,
-    skipped_items: row.skippedItems,
-    progress_percentage: row.progressPercentage,
-    error_message: row.errorMessage,
-    updated_at: row.upstreamUpdatedAt,
+    ...observationJson(row),
+    updated_at: utc(row.upstreamUpdatedAt),
     state: row.state,
     consecutive_failures: row.consecutiveFailures,
     stalled_since: iso(row.stalledSince),
