@@ -1,14 +1,16 @@
 // The local stack: the LlamaCloud simulator and `wrangler dev` against a migrated local D1, wired to
 // each other. `npm start` runs it for people; the end-to-end tests run it for themselves.
 
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { BIN, type Child, freePort, run, startChild, waitForHttp } from "./processes";
 
 export interface StackOptions {
-  /** Extra wrangler vars and secrets (as `--var NAME:VALUE`). */
+  /** Extra wrangler vars and secrets; they override wrangler.toml and `envFiles`. */
   vars?: Record<string, string>;
+  /** Dotenv files (such as `.dev.vars`) whose settings apply beneath `vars`. */
+  envFiles?: string[];
   /** Arguments for sim/server.ts. */
   simArgs?: string[];
   /** Where local D1 lives; a fresh temporary folder (deleted on stop) when omitted. */
@@ -40,8 +42,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const children: Child[] = [];
   const temporary = opts.persistTo === undefined;
   const persistTo = opts.persistTo ?? mkdtempSync(path.join(tmpdir(), "batchwatch-"));
+  // Tokens and keys reach wrangler through a private file, not its command line, where any local
+  // user could read them with `ps`.
+  const secretsDir = mkdtempSync(path.join(tmpdir(), "batchwatch-secrets-"));
   const stop = async () => {
     await Promise.all(children.map((c) => c.stop()));
+    rmSync(secretsDir, { recursive: true, force: true });
     if (temporary) rmSync(persistTo, { recursive: true, force: true });
   };
   try {
@@ -110,7 +116,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         persistTo,
         "--test-scheduled",
         "--show-interactive-dev-session=false",
-        ...Object.entries(vars).flatMap(([name, value]) => ["--var", `${name}:${value}`]),
+        // With --env-file wrangler reads only the files named, so a developer's .dev.vars never
+        // leaks into a test stack; later files win.
+        ...[...(opts.envFiles ?? []), writeEnvFile(secretsDir, vars)].flatMap((file) => ["--env-file", file]),
       ],
       { echo: opts.echo },
     );
@@ -135,4 +143,16 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     await stop();
     throw error;
   }
+}
+
+function writeEnvFile(dir: string, vars: Record<string, string>): string {
+  const lines = Object.entries(vars).map(([name, value]) => {
+    // Single-quoted dotenv values are taken literally; refuse what would break out of the quotes.
+    if (/['\r\n]/.test(value))
+      throw new Error(`${name} cannot be passed to wrangler dev: it holds a quote or newline`);
+    return `${name}='${value}'`;
+  });
+  const file = path.join(dir, "stack.env");
+  writeFileSync(file, `${lines.join("\n")}\n`, { mode: 0o600 });
+  return file;
 }

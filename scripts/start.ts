@@ -80,6 +80,7 @@ async function main() {
   const stack = await startStack({
     port: Number(flags.port),
     persistTo: path.join(ROOT, ".wrangler", "state"),
+    envFiles: [DEV_VARS],
     echo: flags.verbose,
     ...(real
       ? {
