@@ -112,6 +112,26 @@ export function Timestamp(props: { at: number }) {
   return <time datetime={new Date(props.at).toISOString()}>{formatUtc(props.at)}</time>;
 }
 
+/** The four item-count column headers every job table shows, in the same order everywhere. */
+export function CountHeaders() {
+  return (
+    <>
+      <th scope="col" class="num">
+        Processed
+      </th>
+      <th scope="col" class="num">
+        Failed
+      </th>
+      <th scope="col" class="num">
+        Skipped
+      </th>
+      <th scope="col" class="num">
+        Total
+      </th>
+    </>
+  );
+}
+
 export function jobHref(jobId: string): string {
   return `/jobs/${encodeURIComponent(jobId)}`;
 }

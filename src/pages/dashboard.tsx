@@ -1,5 +1,5 @@
 import type { JobRow } from "../db/schema";
-import { jobHref, Layout, Markers, ProgressBar, StatusBadge, TimeAgo } from "./components";
+import { CountHeaders, jobHref, Layout, Markers, ProgressBar, StatusBadge, TimeAgo } from "./components";
 import {
   formatCount,
   jobMarkers,
@@ -154,18 +154,7 @@ export function Dashboard(props: DashboardProps) {
                 <th scope="col">Job and type</th>
                 <th scope="col">Status</th>
                 <th scope="col">Progress</th>
-                <th scope="col" class="num">
-                  Processed
-                </th>
-                <th scope="col" class="num">
-                  Failed
-                </th>
-                <th scope="col" class="num">
-                  Skipped
-                </th>
-                <th scope="col" class="num">
-                  Total
-                </th>
+                <CountHeaders />
                 <th scope="col">Last poll</th>
               </tr>
             </thead>

@@ -3,7 +3,7 @@ import type { JobRow, SnapshotRow } from "../db/schema";
 import { presentJob } from "../http/shapes";
 import type { ChartPoint } from "./chart";
 import { ProgressChart } from "./chart-view";
-import { Layout, Markers, ProgressBar, StatusBadge, TimeAgo, Timestamp } from "./components";
+import { CountHeaders, Layout, Markers, ProgressBar, StatusBadge, TimeAgo, Timestamp } from "./components";
 import {
   buildTimeline,
   type Eta,
@@ -228,18 +228,7 @@ function RecentSnapshots(props: { rows: SnapshotRow[]; now: number; total: numbe
               <th scope="col">Observed</th>
               <th scope="col">Source</th>
               <th scope="col">Status</th>
-              <th scope="col" class="num">
-                Processed
-              </th>
-              <th scope="col" class="num">
-                Failed
-              </th>
-              <th scope="col" class="num">
-                Skipped
-              </th>
-              <th scope="col" class="num">
-                Total
-              </th>
+              <CountHeaders />
               <th scope="col" class="num">
                 Progress
               </th>
