@@ -26,15 +26,30 @@ export const DEFAULT_RATE_LIMIT_PAUSE_MS = 60_000;
 /** A Retry-After further away than this is treated as this: a bad header must not stop polling for good. */
 export const MAX_RATE_LIMIT_PAUSE_MS = 24 * 60 * 60_000;
 
+const DAY = "(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)";
+const LONG_DAY = "(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)";
+const MONTH = "(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)";
+const TIME = "\\d{2}:\\d{2}:\\d{2}";
+/**
+ * The three HTTP-date forms (RFC 9110 §5.6.7), and nothing else: `Date.parse` alone reads almost any
+ * text with a year in it ("May 2099") as a date, and a misread header could pause every poll for a day.
+ */
+const HTTP_DATE = [
+  new RegExp(`^${DAY}, \\d{2} ${MONTH} \\d{4} ${TIME} GMT$`), // IMF-fixdate
+  new RegExp(`^${LONG_DAY}, \\d{2}-${MONTH}-\\d{2} ${TIME} GMT$`), // RFC 850
+];
+const ASCTIME = new RegExp(`^${DAY} ${MONTH} (?: \\d|\\d{2}) ${TIME} \\d{4}$`);
+
 /** Parses both Retry-After forms (delta-seconds or HTTP-date) into an absolute time; null when unusable. */
 export function parseRetryAfter(value: string | null | undefined, now: number): number | null {
   if (value == null) return null;
   const trimmed = value.trim();
   if (trimmed === "") return null;
   if (/^\d+(\.\d+)?$/.test(trimmed)) return now + Math.ceil(Number(trimmed) * 1000);
-  // Anything else must look like an HTTP-date ("Wed, 21 Oct 2015 07:28:00 GMT"), not a stray number.
-  if (!/[a-z]/i.test(trimmed)) return null;
-  const date = Date.parse(trimmed);
+  let date = Number.NaN;
+  if (HTTP_DATE.some((form) => form.test(trimmed))) date = Date.parse(trimmed);
+  // asctime carries no zone; HTTP says it is GMT, Date.parse would take it as local time.
+  else if (ASCTIME.test(trimmed)) date = Date.parse(`${trimmed} GMT`);
   if (Number.isNaN(date)) return null;
   return Math.max(date, now);
 }

@@ -16,6 +16,8 @@ describe("parseRetryAfter", () => {
     [" 2 ", now + 2_000],
     ["1.5", now + 1_500],
     ["Sat, 28 Nov 2026 12:05:00 GMT", now + 5 * 60_000],
+    ["Saturday, 28-Nov-26 12:05:00 GMT", now + 5 * 60_000],
+    ["Sat Nov 28 12:05:00 2026", now + 5 * 60_000],
   ])("reads %j", (value, expected) => {
     expect(parseRetryAfter(value, now)).toBe(expected);
   });
@@ -24,7 +26,19 @@ describe("parseRetryAfter", () => {
     expect(parseRetryAfter("Sat, 28 Nov 2026 11:00:00 GMT", now)).toBe(now);
   });
 
-  it.each([null, undefined, "", "soon", "-5"])("rejects %j", (value) => {
+  it.each([
+    null,
+    undefined,
+    "",
+    "soon",
+    "-5",
+    // Date.parse would read each of these as some date; none is an HTTP-date.
+    "May 2099",
+    "foo 2030",
+    "x 1",
+    "2026-11-28T12:05:00Z",
+    "Sat, 28 Nov 2026 12:05:00",
+  ])("rejects %j", (value) => {
     expect(parseRetryAfter(value, now)).toBeNull();
   });
 });
