@@ -123,6 +123,25 @@ export function isStale(
   return answer < stored;
 }
 
+/**
+ * Whether accepting an answer would move the job backwards. A terminal status is final, so it is
+ * applied even when it arrives looking older; leaving one takes proof: an `updated_at` strictly newer
+ * than the stored one (a missing or unparseable timestamp proves nothing, so the job stays finished).
+ */
+export function movesBackwards(
+  stored: { status: string | null; upstreamUpdatedAt: string | null },
+  answer: { status: string | null; upstreamUpdatedAt: string | null },
+  now: number,
+): boolean {
+  if (isTerminal(answer.status)) return false;
+  if (isTerminal(stored.status)) {
+    const before = Date.parse(stored.upstreamUpdatedAt ?? "");
+    const after = Date.parse(answer.upstreamUpdatedAt ?? "");
+    return !(after > before);
+  }
+  return isStale(stored.upstreamUpdatedAt, answer.upstreamUpdatedAt, now);
+}
+
 /** The next interval while a job is quiet: grows from the base, never past ten minutes. */
 export function nextQuietInterval(currentSeconds: number, baseSeconds: number): number {
   const from = Math.max(currentSeconds, baseSeconds);
@@ -158,11 +177,7 @@ export function decideOutcome(
   const base = settings.pollIntervalSeconds;
   if (result.ok) {
     const observation = observationOf(result.answer);
-    // A terminal status is final, so it is applied even when it arrives looking older.
-    if (
-      !isTerminal(observation.status) &&
-      isStale(job.upstreamUpdatedAt, observation.upstreamUpdatedAt, now)
-    ) {
+    if (movesBackwards(job, observation, now)) {
       // Old news: the poll succeeded, nothing it says is applied.
       return {
         changes: afterSuccess(job, job.status, false, now, settings),

@@ -7,6 +7,7 @@ import {
   isTerminal,
   MAX_ERROR_BACKOFF_SECONDS,
   MAX_QUIET_INTERVAL_SECONDS,
+  movesBackwards,
   nextQuietInterval,
   type Observation,
   observationChanged,
@@ -94,6 +95,27 @@ describe("observationChanged", () => {
     ["error", { errorMessage: "boom" }],
   ])("is true when %s changes", (_, change) => {
     expect(observationChanged(running, { ...running, ...change })).toBe(true);
+  });
+});
+
+describe("movesBackwards", () => {
+  const at = (status: string | null, upstreamUpdatedAt: string | null) => ({ status, upstreamUpdatedAt });
+  it("never calls a terminal answer backwards", () => {
+    expect(
+      movesBackwards(at("running", "2026-11-28T12:00:00Z"), at("failed", "2026-11-28T11:00:00Z"), now),
+    ).toBe(false);
+  });
+  it("leaves a terminal status only for a strictly newer, parseable updated_at", () => {
+    const done = at("completed", "2026-11-28T12:00:00Z");
+    expect(movesBackwards(done, at("running", "2026-11-28T12:00:01Z"), now)).toBe(false);
+    expect(movesBackwards(done, at("running", "2026-11-28T12:00:00Z"), now)).toBe(true);
+    expect(movesBackwards(done, at("running", null), now)).toBe(true);
+    expect(movesBackwards(at("completed", null), at("running", "2026-11-28T12:00:01Z"), now)).toBe(true);
+  });
+  it("otherwise follows the stale rule", () => {
+    const live = at("running", "2026-11-28T12:00:00Z");
+    expect(movesBackwards(live, at("pending", "2026-11-28T11:00:00Z"), now)).toBe(true);
+    expect(movesBackwards(live, at("pending", null), now)).toBe(false);
   });
 });
 
@@ -212,6 +234,35 @@ describe("decideOutcome", () => {
     );
     expect(outcome.changes.state).toBe("finished");
     expect(outcome.snapshot?.status).toBe("completed");
+  });
+
+  it.each([
+    ["no updated_at", { updated_at: null }],
+    ["an unparseable updated_at", { updated_at: "soon" }],
+    ["the same updated_at", { updated_at: "2026-11-28T11:59:00Z" }],
+  ])("keeps a finished job finished when a non-terminal answer has %s", (_, fields) => {
+    const job = tracked({
+      status: "completed",
+      state: "finished",
+      upstreamUpdatedAt: "2026-11-28T11:59:00Z",
+    });
+    const outcome = decideOutcome(job, answer({ status: "running", ...fields }), now, settings);
+    expect(outcome.snapshot).toBeNull();
+    expect(outcome.changes.upstream).toBeUndefined();
+    expect(outcome.changes.state).toBe("finished");
+    expect(outcome.changes.nextPollAt).toBeNull();
+  });
+
+  it("reopens a finished job only on a strictly newer updated_at", () => {
+    const job = tracked({ status: "failed", state: "finished", upstreamUpdatedAt: "2026-11-28T11:59:00Z" });
+    const outcome = decideOutcome(
+      job,
+      answer({ status: "running", updated_at: "2026-11-28T11:59:30Z" }),
+      now,
+      settings,
+    );
+    expect(outcome.changes.state).toBe("active");
+    expect(outcome.snapshot?.status).toBe("running");
   });
 
   it("marks a quiet job stalled after the threshold, and clears it when it moves", () => {
