@@ -291,7 +291,10 @@ export function tickStatement(db: Database, tick: TickRecord): Statement {
 /** Bounded clean-up run with every tick: old snapshots (never a job's newest) and old tick records. */
 export function pruneStatements(db: Database, opts: { now: number; retentionDays: number }): Statement[] {
   const cutoff = opts.now - opts.retentionDays * 86_400_000;
-  const newestOfJob = sql`(select max(s2.id) from ${snapshots} s2 where s2.job_id = ${snapshots.jobId})`;
+  // Ordered like the job's index (job_id, observed_at, id), so finding the newest is one seek rather
+  // than a walk through the job's whole history.
+  const newestOfJob = sql`(select s2.id from ${snapshots} s2 where s2.job_id = ${snapshots.jobId}
+    order by s2.observed_at desc, s2.id desc limit 1)`;
   const prunable = db
     .select({ id: snapshots.id })
     .from(snapshots)

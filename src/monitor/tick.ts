@@ -1,6 +1,6 @@
 import { type Bindings, type Config, readConfig } from "../config";
-import { runGroupsThen } from "../db/batch";
-import { database } from "../db/client";
+import { runGroups, runGroupsThen } from "../db/batch";
+import { type Database, database } from "../db/client";
 import { claimDueJobs, pruneStatements, type TickRecord, tickStatement } from "../db/jobs";
 import { claimDeliveries, MAX_DELIVERIES_PER_TICK, sendClaimed } from "../notifications/deliver";
 import { notificationPruneStatements } from "../notifications/store";
@@ -20,9 +20,8 @@ export interface TickResult extends TickRecord {
 }
 
 /**
- * One cron tick: claim the due jobs, poll them, write every outcome (with the events it raises), the
- * tick record and the retention clean-up in as few D1 batches as possible, then send the due
- * notification deliveries.
+ * One cron tick: claim the due jobs, poll them, write every outcome (with the events it raises) and
+ * the tick record in as few D1 batches as possible, send the due notification deliveries, then prune.
  */
 export async function runTick(env: Bindings, scheduledTime: number): Promise<TickResult> {
   const config: Config = readConfig(env);
@@ -61,18 +60,30 @@ export async function runTick(env: Bindings, scheduledTime: number): Promise<Tic
     now,
     limit: Math.min(MAX_DELIVERIES_PER_TICK, config.maxPollsPerTick),
   });
-  const written = await runGroupsThen(
-    db,
-    [
-      ...round.groups,
+  const written = await runGroupsThen(db, [...round.groups, [tickStatement(db, record)]], claim.statements);
+  const sent = await sendClaimed(db, claim.read(written.tail), { now, token: claim.token });
+  const pruned = await prune(db, now, config);
+  return {
+    ...record,
+    roundTrips: 1 + written.batches + sent.roundTrips + pruned,
+    deliveries: sent.attempted,
+  };
+}
+
+/**
+ * The retention clean-up, in a batch of its own: should it ever fail (or outgrow D1's time limit),
+ * it must not take the tick's polls and notifications down with it. Returns the round trips made.
+ */
+async function prune(db: Database, now: number, config: Config): Promise<number> {
+  try {
+    return await runGroups(db, [
       [
-        tickStatement(db, record),
         ...pruneStatements(db, { now, retentionDays: config.historyRetentionDays }),
         ...notificationPruneStatements(db, { now, historyRetentionDays: config.historyRetentionDays }),
       ],
-    ],
-    claim.statements,
-  );
-  const sent = await sendClaimed(db, claim.read(written.tail), { now, token: claim.token });
-  return { ...record, roundTrips: 1 + written.batches + sent.roundTrips, deliveries: sent.attempted };
+    ]);
+  } catch (error) {
+    console.error(JSON.stringify({ event: "prune_error", message: String(error) }));
+    return 1;
+  }
 }
