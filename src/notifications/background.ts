@@ -1,7 +1,13 @@
 import type { Context } from "hono";
 import type { Bindings } from "../config";
 import { type Database, database } from "../db/client";
-import { deliverQuietly, MAX_DELIVERIES_INLINE, ofJobSince, onlyDelivery } from "./deliver";
+import {
+  DELIVERY_INLINE_BUDGET_MS,
+  deliverQuietly,
+  MAX_DELIVERIES_INLINE,
+  ofJobSince,
+  onlyDelivery,
+} from "./deliver";
 
 /**
  * Hands work to `waitUntil` so the answer is not held up by it. Without an execution context (a bare
@@ -20,6 +26,7 @@ export function deliverJobEvents(db: Database, jobId: string, since: number) {
   return deliverQuietly(db, {
     now: Date.now(),
     limit: MAX_DELIVERIES_INLINE,
+    budgetMs: DELIVERY_INLINE_BUDGET_MS,
     filter: ofJobSince(db, jobId, since),
   });
 }
@@ -33,6 +40,11 @@ export function firstAttempts(c: Context<{ Bindings: Bindings }>, jobId: string,
 export function retryNow(c: Context<{ Bindings: Bindings }>, deliveryId: string): void {
   inBackground(
     c,
-    deliverQuietly(database(c.env.DB), { now: Date.now(), limit: 1, filter: onlyDelivery(deliveryId) }),
+    deliverQuietly(database(c.env.DB), {
+      now: Date.now(),
+      limit: 1,
+      budgetMs: DELIVERY_INLINE_BUDGET_MS,
+      filter: onlyDelivery(deliveryId),
+    }),
   );
 }

@@ -28,6 +28,11 @@ export const MAX_DELIVERIES_PER_TICK = 200;
  * route's own poll it stays inside the Free plan's 50 subrequests per invocation.
  */
 export const MAX_DELIVERIES_INLINE = 40;
+/**
+ * A route's first attempts run in `waitUntil`, which gets about 30 s after the answer: none starts
+ * later than this, so the last one's timeout and the write of every result still fit.
+ */
+export const DELIVERY_INLINE_BUDGET_MS = 10_000;
 
 const USER_AGENT = "batchwatch-webhooks/1";
 
@@ -74,6 +79,8 @@ export interface DeliverOptions {
   limit: number;
   /** Narrows what is claimed; every due delivery when omitted (the tick). */
   filter?: SQL;
+  /** No attempt starts later than this after the claim (DELIVERY_SEND_BUDGET_MS when omitted). */
+  budgetMs?: number;
 }
 
 /**
@@ -234,12 +241,12 @@ export function claimDeliveries(db: Database, opts: DeliverOptions): DeliveryCla
 export async function sendClaimed(
   db: Database,
   claimed: Claimed[],
-  opts: { now: number; token: string },
+  opts: { now: number; token: string; budgetMs?: number },
 ): Promise<DeliveryRun> {
   const run: DeliveryRun = { claimed: claimed.length, attempted: 0, delivered: 0, failed: 0, roundTrips: 0 };
   if (claimed.length === 0) return run;
   const { token } = opts;
-  const deadline = Date.now() + DELIVERY_SEND_BUDGET_MS;
+  const deadline = Date.now() + (opts.budgetMs ?? DELIVERY_SEND_BUDGET_MS);
   const groups: Statement[][] = [];
   // Receivers that answered 410 in this run get nothing more (their pending rows are failed in bulk).
   const gone = new Set<string>();
@@ -276,7 +283,7 @@ export async function sendClaimed(
 export async function deliverDue(db: Database, opts: DeliverOptions): Promise<DeliveryRun> {
   const claim = claimDeliveries(db, opts);
   const claimed = claim.read(await db.batch(claim.statements));
-  const run = await sendClaimed(db, claimed, { now: opts.now, token: claim.token });
+  const run = await sendClaimed(db, claimed, { now: opts.now, token: claim.token, budgetMs: opts.budgetMs });
   return { ...run, roundTrips: run.roundTrips + 1 };
 }
 
