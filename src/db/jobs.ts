@@ -155,17 +155,32 @@ export function changeColumns(changes: JobChanges) {
   };
 }
 
-/** Applies a poll's outcome and releases the lease, only if `token` still holds it. */
+/**
+ * Applies a poll's outcome and releases the lease, only if `token` still holds it. `claimedNextPollAt`
+ * is the job's `next_poll_at` when it was claimed: if a callback has moved it since (see
+ * `makeDueStatement`), the news may postdate this poll's answer, so the earlier time is kept.
+ */
 export function applyChangesStatement(
   db: Database,
   jobId: string,
   changes: JobChanges,
-  token: string,
+  opts: { token: string; claimedNextPollAt: number | null },
 ): Statement {
+  const next = changes.nextPollAt;
   return db
     .update(jobs)
-    .set({ ...changeColumns(changes), leaseToken: null, leaseUntil: null })
-    .where(and(eq(jobs.jobId, jobId), eq(jobs.leaseToken, token)));
+    .set({
+      ...changeColumns(changes),
+      ...(next === null
+        ? {}
+        : {
+            nextPollAt: sql`case when ${jobs.nextPollAt} is ${opts.claimedNextPollAt} then ${next}
+              else min(${next}, coalesce(${jobs.nextPollAt}, ${next})) end`,
+          }),
+      leaseToken: null,
+      leaseUntil: null,
+    })
+    .where(and(eq(jobs.jobId, jobId), eq(jobs.leaseToken, opts.token)));
 }
 
 /** Gives back a claimed job that was not polled (tick out of time, or paused by a 429). */

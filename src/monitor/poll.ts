@@ -65,7 +65,12 @@ export function outcomeStatements(
     );
   }
   statements.push(...notificationStatements(db, row, outcome, opts));
-  statements.push(applyChangesStatement(db, row.jobId, outcome.changes, opts.token));
+  statements.push(
+    applyChangesStatement(db, row.jobId, outcome.changes, {
+      token: opts.token,
+      claimedNextPollAt: row.nextPollAt,
+    }),
+  );
   return statements;
 }
 

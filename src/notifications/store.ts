@@ -186,7 +186,13 @@ export function makeDueStatement(db: Database, now: number, jobId?: string): Sta
       and(
         eq(jobs.state, "active"),
         jobId === undefined ? undefined : eq(jobs.jobId, jobId),
-        or(isNull(jobs.nextPollAt), sql`${jobs.nextPollAt} > ${now}`),
+        or(
+          isNull(jobs.nextPollAt),
+          sql`${jobs.nextPollAt} > ${now}`,
+          // A poll in flight may have asked upstream before the news: marking its job keeps it due
+          // once that poll's outcome is written (applyChangesStatement).
+          sql`${jobs.leaseUntil} > ${now}`,
+        ),
       ),
     );
 }

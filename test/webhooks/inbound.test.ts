@@ -1,8 +1,10 @@
 // LlamaCloud → batchwatch: POST /webhooks/llamacloud through the real app, real local D1, callbacks
 // built and signed by the simulator, LlamaCloud's status API answered by the simulator.
+import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
-import { beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it, vi } from "vitest";
 import { simControl } from "../../sim/control";
+import { app } from "../../src/app";
 import type { JobJson, SnapshotJson } from "../../src/http/shapes";
 import { admin, call, errorOf, MINUTE, resetDatabase, tick, upstream, type World, world } from "../helpers";
 import { countRows } from "../notifications/helpers";
@@ -34,13 +36,7 @@ async function simulatedCallback(
   return { body: sent.body, headers: sent.headers, eventId: sent.event_id };
 }
 
-/** Callbacks here arrive a while after each job's last poll, as they do in life (see CALLBACK_POLL_GAP_MS). */
-async function lastPolledAMinuteAgo() {
-  await env.DB.prepare("update jobs set last_polled_at = last_polled_at - 60000").run();
-}
-
 async function post(w: World, callback: { body: string; headers: Record<string, string> }) {
-  await lastPolledAMinuteAgo();
   return call(w, "/webhooks/llamacloud", { method: "POST", headers: callback.headers, body: callback.body });
 }
 
@@ -186,24 +182,52 @@ describe("inbound callbacks", () => {
     expect(await bare.json()).toMatchObject({ action: "all_due" });
   });
 
-  it("only makes a job due when it was polled moments ago, so a burst of callbacks is one poll", async () => {
-    const w = world("burst");
-    await runningJob(w, "bjb-burst");
-    const before = (await upstream(w).statusRequests("bjb-burst")).length;
-    for (let i = 0; i < 5; i++) {
-      const res = await call(w, "/webhooks/llamacloud", {
+  it("polls at once for a callback right after tracking, and has the snapshot on record by the 202", async () => {
+    const w = world("right-away");
+    await runningJob(w, "bjb-right-away");
+    await upstream(w).advance("bjb-right-away");
+    // The answer itself is awaited here, not the background work: the poll must precede it.
+    const res = await app.request(
+      "http://batchwatch.test/webhooks/llamacloud",
+      {
         method: "POST",
-        json: { event_id: `evt-burst-${i}`, event_type: "batch.progress", data: { job_id: "bjb-burst" } },
-      });
-      expect(res.status).toBe(202);
-      expect(await res.json()).toMatchObject({ action: "due" });
-    }
-    expect(await upstream(w).statusRequests("bjb-burst")).toHaveLength(before);
-    expect(Date.parse((await job(w, "bjb-burst")).tracking.next_poll_at ?? "")).toBeLessThanOrEqual(
-      Date.now(),
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ event_id: "evt-right-away", data: { job_id: "bjb-right-away" } }),
+      },
+      w.env,
+      createExecutionContext(),
     );
-    await tick(w, Date.now());
-    expect(await upstream(w).statusRequests("bjb-burst")).toHaveLength(before + 1);
+    expect(res.status).toBe(202);
+    expect(await res.json()).toMatchObject({ action: "poll" });
+    expect((await history(w, "bjb-right-away")).map((s) => s.source)).toEqual(["webhook", "track"]);
+  });
+
+  it("keeps a job due when its callback arrives while another invocation is polling it", async () => {
+    const w = world("mid-poll");
+    await runningJob(w, "bjb-mid-poll");
+    await upstream(w).advance("bjb-mid-poll");
+    await upstream(w).fault({ kind: "latency", delay_ms: 1_500, job_id: "bjb-mid-poll" });
+    // A tick polls the job; its upstream answer is slow, so the callback lands while it holds the lease.
+    const inFlight = tick(w, Date.now() + 10 * MINUTE);
+    await vi.waitFor(
+      async () => {
+        const row = await env.DB.prepare("select lease_until from jobs where job_id = ?")
+          .bind("bjb-mid-poll")
+          .first<{ lease_until: number | null }>();
+        expect(row?.lease_until).not.toBeNull();
+      },
+      { timeout: 1_000, interval: 20 },
+    );
+    const res = await post(w, {
+      headers: { "x-webhook-event-id": "evt-mid-poll" },
+      body: '{"data": {"job_id": "bjb-mid-poll"}}',
+    });
+    expect(await res.json()).toMatchObject({ action: "due" });
+    await inFlight;
+    // The tick's outcome was written after the callback: the job stays due rather than waiting an interval.
+    const after = await job(w, "bjb-mid-poll");
+    expect(after.tracking.last_polled_at).not.toBeNull();
+    expect(Date.parse(after.tracking.next_poll_at ?? "")).toBeLessThanOrEqual(Date.now());
   });
 
   it("with the secret set, takes the event id only from the signed body, not from a header", async () => {

@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
+import type { Context } from "hono";
 import { type Config, readConfig } from "../../config";
 import { type Database, database } from "../../db/client";
 import { jobs } from "../../db/schema";
@@ -16,27 +17,36 @@ const acceptedSchema = z.object({
   duplicate: z.boolean(),
   action: z.enum(["poll", "due", "all_due", "none"]).openapi({
     description:
-      "poll: the job named is polled now; due: it was polled moments ago, so it is due at the next tick; " +
-      "all_due: every active job is due now; none: a repeated event_id.",
+      "poll: the job named was polled before this answer; due: another invocation was polling it, so it " +
+      "is due at the next tick; all_due: every active job is due now; none: a repeated event_id.",
   }),
 });
 
 const SIGNATURE_CHALLENGE = 'LC-Signature realm="batchwatch"';
-/**
- * A job polled this recently is not polled again for a callback, only made due: a busy job can send
- * a callback per item, and one upstream poll per callback would soon meet LlamaCloud's rate limit.
- */
-export const CALLBACK_POLL_GAP_MS = 5_000;
 
-/** Polls the job the callback named; if another invocation is polling it right now, makes it due. */
-async function pollNamedJob(db: Database, config: Config, jobId: string, now: number): Promise<void> {
+/**
+ * Polls the job the callback named before answering, so the snapshot it brings is on record when
+ * LlamaCloud (or anyone watching) sees the 202. Bursts need no limit of their own: the lease makes
+ * concurrent callbacks for one job a single poll, and a 429 pauses callback polls like every other.
+ * The poll's notifications go out after the answer.
+ */
+async function pollNamedJob(
+  c: Context,
+  db: Database,
+  config: Config,
+  jobId: string,
+  now: number,
+): Promise<"poll" | "due"> {
   try {
     const result = await pollOne(db, config, jobId, { source: "webhook", now });
-    if (result.kind === "busy") await makeDueStatement(db, Date.now(), jobId);
-    if (result.kind === "polled") await deliverJobEvents(db, jobId, now);
+    if (result.kind === "polled") inBackground(c, deliverJobEvents(db, jobId, now));
+    if (result.kind !== "busy") return "poll";
   } catch (error) {
     console.error(JSON.stringify({ event: "callback_poll_error", job_id: jobId, message: String(error) }));
   }
+  // Someone else holds the job, or the poll itself broke: the next tick polls it instead.
+  await makeDueStatement(db, Date.now(), jobId);
+  return "due";
 }
 
 export const webhookRoutes = router().openapi(
@@ -88,21 +98,16 @@ export const webhookRoutes = router().openapi(
     const [inserted, named] = await db.batch([
       recordInboundStatement(db, { ...callback, now }),
       db
-        .select({ jobId: jobs.jobId, lastPolledAt: jobs.lastPolledAt })
+        .select({ jobId: jobs.jobId })
         .from(jobs)
         .where(eq(jobs.jobId, callback.jobId ?? "")),
     ]);
     if (inserted.length === 0) {
       return c.json({ received: true as const, duplicate: true, action: "none" as const }, 200);
     }
-    const [job] = named;
-    if (callback.jobId !== null && job) {
-      if (job.lastPolledAt !== null && now - job.lastPolledAt < CALLBACK_POLL_GAP_MS) {
-        await makeDueStatement(db, now, callback.jobId);
-        return c.json({ received: true as const, duplicate: false, action: "due" as const }, 202);
-      }
-      inBackground(c, pollNamedJob(db, config, callback.jobId, now));
-      return c.json({ received: true as const, duplicate: false, action: "poll" as const }, 202);
+    if (callback.jobId !== null && named.length > 0) {
+      const action = await pollNamedJob(c, db, config, callback.jobId, now);
+      return c.json({ received: true as const, duplicate: false, action }, 202);
     }
     await makeDueStatement(db, now);
     return c.json({ received: true as const, duplicate: false, action: "all_due" as const }, 202);
