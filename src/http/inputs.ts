@@ -27,6 +27,17 @@ export const idInput = text(200)
 export const labelInput = text(200);
 
 /**
+ * An optional body field that may also be sent as `null`, as many JSON clients write a field they
+ * have no value for: null means "not given".
+ */
+export function optionalInput<T extends z.ZodType>(schema: T) {
+  return schema
+    .nullish()
+    .transform((value) => value ?? undefined)
+    .openapi({ description: "May be omitted or null." });
+}
+
+/**
  * A query parameter that may also be sent empty (`?status=&limit=` from a form or a URL template):
  * empty means "not given", so the default or "no filter" applies.
  */

@@ -43,7 +43,7 @@ export type Receiver = ReturnType<typeof receiver>;
 
 export async function subscribe(
   w: World,
-  body: { url: string; events?: string[]; job_id?: string },
+  body: { url: string; events?: string[] | null; job_id?: string | null },
 ): Promise<Subscription> {
   const res = await admin(w, "/api/subscriptions", { method: "POST", json: body });
   expect(res.status, await res.clone().text()).toBe(201);

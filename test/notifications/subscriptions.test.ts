@@ -28,6 +28,9 @@ describe("subscription routes", () => {
 
     const all = await subscribe(w, { url: "https://hooks.example.com/all" });
     expect(all).toMatchObject({ events: null, job_id: null });
+    // null is "not given", as many JSON clients write an empty optional field.
+    const nulls = await subscribe(w, { url: "https://hooks.example.com/nulls", events: null, job_id: null });
+    expect(nulls).toMatchObject({ events: null, job_id: null });
     expect(all.secret).not.toBe(created.secret);
 
     const res = await admin(w, "/api/subscriptions");
@@ -36,7 +39,7 @@ describe("subscription routes", () => {
     expect(text).not.toContain("whsec_");
     expect(text).not.toContain(created.secret.slice(6));
     const { subscriptions } = JSON.parse(text) as { subscriptions: Record<string, unknown>[] };
-    expect(subscriptions.map((s) => s.id)).toEqual([all.id, created.id]);
+    expect(subscriptions.map((s) => s.id)).toEqual([nulls.id, all.id, created.id]);
     expect(subscriptions.every((s) => !("secret" in s))).toBe(true);
   });
 

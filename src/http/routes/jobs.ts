@@ -8,7 +8,7 @@ import { firstAttempts } from "../../notifications/background";
 import { requireRead, requireWrite } from "../auth";
 import { decodeCursor, decodeNumberCursor, encodeCursor } from "../cursor";
 import { ApiError } from "../errors";
-import { cursorQuery, emptyAsMissing, idInput, labelInput, limitQuery } from "../inputs";
+import { cursorQuery, emptyAsMissing, idInput, labelInput, limitQuery, optionalInput } from "../inputs";
 import { jsonContent, READ_SECURITY, router, WRITE_SECURITY } from "../openapi";
 import { errorSchema, jobSchema, presentJob, presentSnapshot, snapshotSchema } from "../shapes";
 
@@ -25,9 +25,9 @@ const errors = {
 const trackBody = z
   .object({
     job_id: id,
-    project_id: id.optional(),
-    organization_id: id.optional(),
-    label: labelInput.optional(),
+    project_id: optionalInput(id),
+    organization_id: optionalInput(id),
+    label: optionalInput(labelInput),
   })
   .strict();
 

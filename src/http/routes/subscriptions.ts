@@ -17,7 +17,7 @@ import { checkSubscriptionUrl } from "../../notifications/urls";
 import { requireWrite } from "../auth";
 import { decodeCursor, encodeCursor } from "../cursor";
 import { ApiError } from "../errors";
-import { cursorQuery, idInput, limitQuery } from "../inputs";
+import { cursorQuery, idInput, limitQuery, optionalInput } from "../inputs";
 import { jsonContent, router, WRITE_SECURITY } from "../openapi";
 import { errorSchema, iso } from "../shapes";
 
@@ -109,13 +109,12 @@ export function presentDelivery(row: DeliveryListRow): z.infer<typeof deliverySc
 const createBody = z
   .object({
     url: z.string().min(1).max(2000).openapi({ example: "https://hooks.example.com/batchwatch" }),
-    events: z
-      .array(z.enum(EVENT_TYPES))
-      .min(1)
-      .max(20)
-      .optional()
-      .openapi({ description: "Only these event types; omit for every event." }),
-    job_id: id.optional().openapi({ description: "Only this job's events; omit for every job." }),
+    events: optionalInput(z.array(z.enum(EVENT_TYPES)).min(1).max(20)).openapi({
+      description: "Only these event types; omit (or null) for every event.",
+    }),
+    job_id: optionalInput(id).openapi({
+      description: "Only this job's events; omit (or null) for every job.",
+    }),
   })
   .strict();
 
