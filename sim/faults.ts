@@ -11,6 +11,7 @@ export const FAULT_KINDS = [
   "unknown_status",
   "not_found",
   "unauthorized",
+  "bad_request",
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -31,7 +32,7 @@ export interface FaultSpec {
   retry_after?: number | null;
   /** rate_limit: `seconds` (default) or `http-date` form of Retry-After. */
   retry_after_format?: "seconds" | "http-date";
-  /** server_error: 500 (default), 502, 503, 504…; unauthorized: 401 (default) or 403. */
+  /** server_error: 500 (default), 502, 503, 504…; unauthorized: 401 (default) or 403; bad_request: 422 (default) or 400. */
   status?: number;
   /** latency: delay in ms before the normal answer (default 1000). */
   delay_ms?: number;
@@ -117,6 +118,25 @@ export function faultResponse(fault: Fault, nowMs: number): Response | null {
       return detail(404, "Batch job not found");
     case "unauthorized":
       return detail(spec.status ?? 401, "Invalid API key");
+    case "bad_request": {
+      // The API's framework rejects a malformed query parameter (a project_id that is not a UUID)
+      // with 422 and a list of what failed validation.
+      const status = spec.status ?? 422;
+      const body =
+        status === 422
+          ? {
+              detail: [
+                {
+                  type: "uuid_parsing",
+                  loc: ["query", "project_id"],
+                  msg: "Input should be a valid UUID",
+                  input: "not-a-uuid",
+                },
+              ],
+            }
+          : { detail: "Bad request" };
+      return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+    }
     default:
       return null;
   }

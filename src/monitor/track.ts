@@ -45,8 +45,9 @@ function newJobRow(input: NewJob, now: number, pollIntervalSeconds: number): Job
 }
 
 /**
- * Starts tracking a job with one inline poll. An upstream 404 stores nothing (the id is wrong);
- * any other failure still tracks the job, with the error recorded and the next poll scheduled.
+ * Starts tracking a job with one inline poll. An upstream 404 or other refusal of the request
+ * (400, 422) stores nothing (the id is wrong); any other failure still tracks the job, with the error
+ * recorded and the next poll scheduled.
  */
 export async function trackJob(
   db: Database,
@@ -64,6 +65,14 @@ export async function trackJob(
     return {
       kind: "upstream_not_found",
       message: `LlamaCloud has no batch job "${input.jobId}" in this project.`,
+    };
+  }
+  // LlamaCloud refusing the lookup itself (400, 422: an id or project_id it cannot parse) is bad input
+  // that no later poll would fix, so it is refused like an unknown job rather than tracked.
+  if (!result.ok && (result.failure.httpStatus === 400 || result.failure.httpStatus === 422)) {
+    return {
+      kind: "upstream_not_found",
+      message: `LlamaCloud refused to look up batch job "${input.jobId}" (HTTP ${result.failure.httpStatus}); check the job id and project_id.`,
     };
   }
 

@@ -93,6 +93,38 @@ describe("POST /api/jobs", () => {
     expect(await stored()).toEqual({ jobs: 0, snapshots: 0 });
   });
 
+  it.each([422, 400])(
+    "answers 422 upstream_not_found and stores nothing when LlamaCloud refuses the lookup with %i",
+    async (status) => {
+      const w = world(`track-refused-${status}`);
+      await upstream(w).createJob({ id: "bjb-refused", start_at: "running" });
+      await upstream(w).fault({ kind: "bad_request", status, times: 1 });
+      const res = await admin(w, "/api/jobs", {
+        method: "POST",
+        json: { job_id: "bjb-refused", project_id: "not-a-uuid" },
+      });
+      expect(res.status).toBe(422);
+      const error = await errorOf(res);
+      expect(error.code).toBe("upstream_not_found");
+      expect(error.message).toContain(`HTTP ${status}`);
+      expect(await stored()).toEqual({ jobs: 0, snapshots: 0 });
+    },
+  );
+
+  it("takes null for an optional field as not given", async () => {
+    const w = world("track-nulls");
+    await upstream(w).createJob({ id: "bjb-nulls", start_at: "running" });
+    const res = await admin(w, "/api/jobs", {
+      method: "POST",
+      json: { job_id: "bjb-nulls", project_id: null, organization_id: null, label: null },
+    });
+    expect(res.status).toBe(201);
+    const { job } = (await res.json()) as JobAnswer;
+    expect(job).toMatchObject({ id: "bjb-nulls", label: null, organization_id: null });
+    const [request] = await upstream(w).statusRequests("bjb-nulls");
+    expect(request?.query).not.toHaveProperty("project_id");
+  });
+
   it.each([
     ["server_error", { kind: "server_error", status: 500 }],
     ["rate_limited", { kind: "rate_limit", retry_after: 30 }],
