@@ -155,6 +155,15 @@ export function errorBackoffSeconds(failures: number, baseSeconds: number): numb
 }
 
 /**
+ * When to try again after a failed poll. A missing API key asked nothing of LlamaCloud, so there is
+ * nothing to back off from: the jobs are retried at the base interval and pick up a key set later
+ * within a minute, not after the 30-minute backoff ceiling.
+ */
+export function retryAfterFailureSeconds(kind: FailureKind, failures: number, baseSeconds: number): number {
+  return kind === "not_configured" ? baseSeconds : errorBackoffSeconds(failures, baseSeconds);
+}
+
+/**
  * A job is stalled once nothing it reports has changed for `stallAfterMinutes`. Returns the time it
  * has been stuck since (its last change), or null when it is moving.
  */
@@ -241,7 +250,8 @@ export function decideOutcome(
     changes: {
       ...error,
       state,
-      nextPollAt: state === "active" ? now + errorBackoffSeconds(failures, base) * 1000 : null,
+      nextPollAt:
+        state === "active" ? now + retryAfterFailureSeconds(failure.kind, failures, base) * 1000 : null,
       pollIntervalSeconds: job.pollIntervalSeconds,
       consecutiveFailures: failures,
       consecutiveNotFound: notFound,

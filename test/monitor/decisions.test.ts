@@ -11,6 +11,7 @@ import {
   nextQuietInterval,
   type Observation,
   observationChanged,
+  retryAfterFailureSeconds,
   stalledSince,
   type TrackedJob,
 } from "../../src/monitor/decisions";
@@ -152,6 +153,17 @@ describe("intervals", () => {
     expect([1, 2, 3, 4, 5].map((n) => errorBackoffSeconds(n, 60))).toEqual([60, 120, 240, 480, 960]);
     expect(errorBackoffSeconds(6, 60)).toBe(MAX_ERROR_BACKOFF_SECONDS);
     expect(errorBackoffSeconds(500, 60)).toBe(MAX_ERROR_BACKOFF_SECONDS);
+  });
+  it("retries a missing API key at the base interval, however often it failed", () => {
+    expect(retryAfterFailureSeconds("not_configured", 12, 60)).toBe(60);
+    expect(retryAfterFailureSeconds("server_error", 12, 60)).toBe(MAX_ERROR_BACKOFF_SECONDS);
+    const outcome = decideOutcome(
+      tracked({ consecutiveFailures: 9 }),
+      { ok: false, failure: { kind: "not_configured", message: "no key" } },
+      now,
+      settings,
+    );
+    expect(outcome.changes).toMatchObject({ consecutiveFailures: 10, nextPollAt: now + 60_000 });
   });
 });
 
