@@ -61,7 +61,11 @@ export async function runTick(env: Bindings, scheduledTime: number): Promise<Tic
     limit: Math.min(MAX_DELIVERIES_PER_TICK, config.maxPollsPerTick),
   });
   const written = await runGroupsThen(db, [...round.groups, [tickStatement(db, record)]], claim.statements);
-  const sent = await sendClaimed(db, claim.read(written.tail), { now, token: claim.token });
+  const sent = await sendClaimed(db, claim.read(written.tail), {
+    now,
+    token: claim.token,
+    allowHttp: config.allowHttpWebhooks,
+  });
   const pruned = await prune(db, now, config);
   return {
     ...record,

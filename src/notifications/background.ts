@@ -1,6 +1,6 @@
 import type { Context } from "hono";
-import type { Bindings } from "../config";
-import { type Database, database } from "../db/client";
+import { type Bindings, readConfig } from "../config";
+import { database } from "../db/client";
 import {
   DELIVERY_INLINE_BUDGET_MS,
   deliverQuietly,
@@ -21,19 +21,19 @@ export function inBackground(c: Context, work: Promise<unknown>): void {
   }
 }
 
-/** The first attempt of the deliveries that a job's events written since `since` created. */
-export function deliverJobEvents(db: Database, jobId: string, since: number) {
-  return deliverQuietly(db, {
-    now: Date.now(),
-    limit: MAX_DELIVERIES_INLINE,
-    budgetMs: DELIVERY_INLINE_BUDGET_MS,
-    filter: ofJobSince(db, jobId, since),
-  });
-}
-
-/** `deliverJobEvents` after the answer is sent. */
+/** The first attempt of the deliveries that a job's events written since `since` created, after the answer. */
 export function firstAttempts(c: Context<{ Bindings: Bindings }>, jobId: string, since: number): void {
-  inBackground(c, deliverJobEvents(database(c.env.DB), jobId, since));
+  const db = database(c.env.DB);
+  inBackground(
+    c,
+    deliverQuietly(db, {
+      now: Date.now(),
+      limit: MAX_DELIVERIES_INLINE,
+      budgetMs: DELIVERY_INLINE_BUDGET_MS,
+      allowHttp: readConfig(c.env).allowHttpWebhooks,
+      filter: ofJobSince(db, jobId, since),
+    }),
+  );
 }
 
 /** A manual retry's attempt, right after the answer. */
@@ -44,6 +44,7 @@ export function retryNow(c: Context<{ Bindings: Bindings }>, deliveryId: string)
       now: Date.now(),
       limit: 1,
       budgetMs: DELIVERY_INLINE_BUDGET_MS,
+      allowHttp: readConfig(c.env).allowHttpWebhooks,
       filter: onlyDelivery(deliveryId),
     }),
   );

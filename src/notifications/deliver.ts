@@ -16,6 +16,7 @@ import {
   classifyThrown,
   DELIVERY_TIMEOUT_MS,
 } from "./schedule";
+import { checkSubscriptionUrl } from "./urls";
 
 /** How long a claim protects a delivery: longer than the last attempt a sender may start plus its timeout. */
 export const DELIVERY_CLAIM_MS = 2 * 60_000;
@@ -74,20 +75,25 @@ export function onlyDelivery(id: string): SQL {
   return eq(deliveries.id, id);
 }
 
-export interface DeliverOptions {
+export interface ClaimOptions {
   now: number;
   limit: number;
   /** Narrows what is claimed; every due delivery when omitted (the tick). */
   filter?: SQL;
+}
+
+export interface DeliverOptions extends ClaimOptions {
   /** No attempt starts later than this after the claim (DELIVERY_SEND_BUDGET_MS when omitted). */
   budgetMs?: number;
+  /** ALLOW_HTTP_WEBHOOKS as it is now: every URL is checked again before it is sent to. */
+  allowHttp: boolean;
 }
 
 /**
  * Claims due pending deliveries and reads what to send, in one batch: the UPDATE marks them with
  * `token`, the SELECT reads them back by that token (with the event's payload and the receiver).
  */
-function claimStatements(db: Database, opts: DeliverOptions & { token: string }) {
+function claimStatements(db: Database, opts: ClaimOptions & { token: string }) {
   const claimable = and(
     eq(deliveries.status, "pending"),
     lte(deliveries.nextAttemptAt, opts.now),
@@ -228,7 +234,7 @@ export interface DeliveryClaim {
  * Prepares a claim of due deliveries. It may run at the end of a batch of other writes (the tick
  * appends it to its last one): the claimed rows are then only those committed by that batch.
  */
-export function claimDeliveries(db: Database, opts: DeliverOptions): DeliveryClaim {
+export function claimDeliveries(db: Database, opts: ClaimOptions): DeliveryClaim {
   const token = crypto.randomUUID();
   const [claim, read] = claimStatements(db, { ...opts, token });
   return { token, statements: [claim, read], read: (results) => (results[1] ?? []) as Claimed[] };
@@ -241,7 +247,7 @@ export function claimDeliveries(db: Database, opts: DeliverOptions): DeliveryCla
 export async function sendClaimed(
   db: Database,
   claimed: Claimed[],
-  opts: { now: number; token: string; budgetMs?: number },
+  opts: { now: number; token: string; allowHttp: boolean; budgetMs?: number },
 ): Promise<DeliveryRun> {
   const run: DeliveryRun = { claimed: claimed.length, attempted: 0, delivered: 0, failed: 0, roundTrips: 0 };
   if (claimed.length === 0) return run;
@@ -255,7 +261,12 @@ export async function sendClaimed(
     while (next < claimed.length && Date.now() < deadline) {
       const delivery = claimed[next++] as Claimed;
       if (gone.has(delivery.subscriptionId)) continue;
-      const result = await attemptDelivery(delivery);
+      // Checked again at every attempt: a subscription made while ALLOW_HTTP_WEBHOOKS was "true"
+      // (local development) must not keep receiving once the deployment says otherwise.
+      const allowed = checkSubscriptionUrl(delivery.url, opts.allowHttp);
+      const result: AttemptResult = allowed.ok
+        ? await attemptDelivery(delivery)
+        : { kind: "failed", statusCode: null, error: `Not sent: the subscription's ${allowed.reason}` };
       run.attempted++;
       if (result.kind === "delivered") run.delivered++;
       else run.failed++;
@@ -283,7 +294,7 @@ export async function sendClaimed(
 export async function deliverDue(db: Database, opts: DeliverOptions): Promise<DeliveryRun> {
   const claim = claimDeliveries(db, opts);
   const claimed = claim.read(await db.batch(claim.statements));
-  const run = await sendClaimed(db, claimed, { now: opts.now, token: claim.token, budgetMs: opts.budgetMs });
+  const run = await sendClaimed(db, claimed, { ...opts, token: claim.token });
   return { ...run, roundTrips: run.roundTrips + 1 };
 }
 

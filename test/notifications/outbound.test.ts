@@ -350,6 +350,25 @@ describe("outbound notifications", () => {
     expect(retry.status).toBe(409);
   });
 
+  it("checks the URL again before every attempt: an http:// subscription stops once ALLOW_HTTP_WEBHOOKS is off", async () => {
+    const dev = world("recheck", { ALLOW_HTTP_WEBHOOKS: "true" });
+    const r = receiver("recheck");
+    const sub = await subscribe(dev, { url: r.url().replace("https://", "http://") });
+    expect(sub.url).toMatch(/^http:\/\//);
+    // The same deployment, its setting back to the default.
+    const prod: World = { ...dev, env: { ...dev.env, ALLOW_HTTP_WEBHOOKS: "false" } };
+    await runningJob(prod, "bjb-recheck");
+    await track(prod, "bjb-recheck");
+    const held = await onlyDelivery(prod, sub.id);
+    expect(held).toMatchObject({ status: "pending", attempts: 1, last_status_code: null });
+    expect(held.last_error).toMatch(/^Not sent: .*https:\/\//);
+    expect(await r.requests()).toHaveLength(0);
+    // Allowed again, the next attempt goes out.
+    await tick(dev, Date.parse(held.next_attempt_at ?? ""));
+    expect(await onlyDelivery(dev, sub.id)).toMatchObject({ status: "delivered", attempts: 2 });
+    expect(await r.requests()).toHaveLength(1);
+  });
+
   it("does not follow a redirect: it is a failed attempt", async () => {
     const w = world("redirect");
     const { r, sub } = await subscribeReceiver(w, "redirect");

@@ -1,11 +1,11 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import type { Context } from "hono";
-import { type Config, readConfig } from "../../config";
+import { type Bindings, type Config, readConfig } from "../../config";
 import { type Database, database } from "../../db/client";
 import { jobs } from "../../db/schema";
 import { pollOne } from "../../monitor/poll";
-import { deliverJobEvents, inBackground } from "../../notifications/background";
+import { firstAttempts } from "../../notifications/background";
 import { readCallback, verifyLlamaCloudSignature } from "../../notifications/inbound";
 import { makeDueStatement, recordInboundStatement } from "../../notifications/store";
 import { ApiError } from "../errors";
@@ -31,7 +31,7 @@ const SIGNATURE_CHALLENGE = 'LC-Signature realm="batchwatch"';
  * The poll's notifications go out after the answer.
  */
 async function pollNamedJob(
-  c: Context,
+  c: Context<{ Bindings: Bindings }>,
   db: Database,
   config: Config,
   jobId: string,
@@ -39,7 +39,7 @@ async function pollNamedJob(
 ): Promise<"poll" | "due"> {
   try {
     const result = await pollOne(db, config, jobId, { source: "webhook", now });
-    if (result.kind === "polled") inBackground(c, deliverJobEvents(db, jobId, now));
+    if (result.kind === "polled") firstAttempts(c, jobId, now);
     if (result.kind !== "busy") return "poll";
   } catch (error) {
     console.error(JSON.stringify({ event: "callback_poll_error", job_id: jobId, message: String(error) }));
