@@ -15,7 +15,7 @@ export const FAULT_KINDS = [
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
-export const MALFORMED_VARIANTS = ["truncated", "not_json", "wrong_shape", "empty"] as const;
+export const MALFORMED_VARIANTS = ["truncated", "not_json", "wrong_shape", "empty", "oversized"] as const;
 export type MalformedVariant = (typeof MALFORMED_VARIANTS)[number];
 
 export interface FaultSpec {
@@ -169,6 +169,18 @@ export async function alterResponse(fault: Fault, response: Response): Promise<R
       return new Response(JSON.stringify({ data: safeParse(text), detail: null }), { ...init, status: 200 });
     case "empty":
       return new Response("", { ...init, status: 200 });
+    case "oversized": {
+      // A well-formed answer carrying a runaway field (300 KiB), sent without a Content-Length.
+      const padded = JSON.stringify({ ...(safeParse(text) as object), debug_trace: "x".repeat(300 * 1024) });
+      const bytes = new TextEncoder().encode(padded);
+      const stream = new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (let i = 0; i < bytes.length; i += 16 * 1024) controller.enqueue(bytes.slice(i, i + 16 * 1024));
+          controller.close();
+        },
+      });
+      return new Response(stream, { ...init, status: 200 });
+    }
   }
 }
 

@@ -40,7 +40,8 @@ export type StatusAnswer = z.infer<typeof statusAnswerSchema>;
 export type StatusResult = { ok: true; answer: StatusAnswer } | { ok: false; failure: UpstreamFailure };
 
 export const REQUEST_TIMEOUT_MS = 10_000;
-const MAX_ANSWER_CHARS = 256 * 1024;
+/** A status answer is a few hundred bytes; anything this big is not one, and is not worth storing. */
+const MAX_ANSWER_BYTES = 256 * 1024;
 
 export interface LlamaCloudTarget {
   baseUrl: string;
@@ -91,14 +92,13 @@ export async function fetchJobStatus(target: LlamaCloudTarget, job: JobRef): Pro
     };
   }
 
-  let text: string;
+  let text: string | null;
   try {
-    text = await response.text();
+    text = await readAtMost(response, MAX_ANSWER_BYTES);
   } catch (error) {
     return { ok: false, failure: classifyThrown(error, REQUEST_TIMEOUT_MS) };
   }
-  // A status answer is a few hundred bytes; anything huge is not one, and is not worth storing.
-  if (text.length > MAX_ANSWER_CHARS) {
+  if (text === null) {
     return {
       ok: false,
       failure: { kind: "malformed", message: "LlamaCloud's answer is too large to be a job status." },
@@ -132,4 +132,36 @@ export async function fetchJobStatus(target: LlamaCloudTarget, job: JobRef): Pro
     };
   }
   return { ok: true, answer: parsed.data };
+}
+
+/**
+ * The body as text, or null once it passes `maxBytes`: read chunk by chunk and abandoned there, so a
+ * runaway answer never fills the isolate's memory (six polls may be reading at once).
+ */
+async function readAtMost(response: Response, maxBytes: number): Promise<string | null> {
+  if (Number(response.headers.get("content-length") ?? 0) > maxBytes) {
+    await response.body?.cancel().catch(() => {});
+    return null;
+  }
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      await reader.cancel().catch(() => {});
+      return null;
+    }
+    chunks.push(value);
+  }
+  const whole = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    whole.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(whole);
 }

@@ -110,6 +110,19 @@ describe("tick", () => {
     expect(await sim.statusRequests("bjb-terminal")).toHaveLength(before);
   });
 
+  it("refuses an answer too large to be a job status, keeping nothing of it", async () => {
+    const w = world("oversized");
+    const sim = upstream(w);
+    await startRunning(w, "bjb-oversized");
+    await sim.advance("bjb-oversized");
+    await sim.fault({ kind: "malformed", variant: "oversized", job_id: "bjb-oversized" });
+    await tick(w, Date.now() + 2 * MINUTE);
+    const now = await job(w, "bjb-oversized");
+    expect(now.tracking.last_error?.code).toBe("malformed");
+    expect(now.tracking.last_error?.message).toMatch(/too large/);
+    expect(JSON.stringify(now)).not.toContain("debug_trace");
+  });
+
   it.each([
     ["server_error", { kind: "server_error", status: 503 }],
     ["malformed", { kind: "malformed" }],
