@@ -116,18 +116,11 @@ export function Timestamp(props: { at: number }) {
 export function CountHeaders() {
   return (
     <>
-      <th scope="col" class="num">
-        Processed
-      </th>
-      <th scope="col" class="num">
-        Failed
-      </th>
-      <th scope="col" class="num">
-        Skipped
-      </th>
-      <th scope="col" class="num">
-        Total
-      </th>
+      {["Processed", "Failed", "Skipped", "Total"].map((name) => (
+        <th scope="col" class="num">
+          {name}
+        </th>
+      ))}
     </>
   );
 }
