@@ -5,6 +5,7 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { simControl } from "../../sim/control";
 import { app } from "../../src/app";
+import { CALLBACK_POLLS_PER_MINUTE } from "../../src/http/routes/webhooks";
 import type { JobJson, SnapshotJson } from "../../src/http/shapes";
 import { admin, call, errorOf, MINUTE, resetDatabase, tick, upstream, type World, world } from "../helpers";
 import { countRows } from "../notifications/helpers";
@@ -200,6 +201,40 @@ describe("inbound callbacks", () => {
     expect(res.status).toBe(202);
     expect(await res.json()).toMatchObject({ action: "poll" });
     expect((await history(w, "bjb-right-away")).map((s) => s.source)).toEqual(["webhook", "track"]);
+  });
+
+  it("past CALLBACK_POLLS_PER_MINUTE callbacks a minute, only makes the job due: a flood is not a flood of polls", async () => {
+    const w = world("flood");
+    await runningJob(w, "bjb-flood");
+    const before = (await upstream(w).statusRequests("bjb-flood")).length;
+    const now = Date.now();
+    await env.DB.batch(
+      Array.from({ length: CALLBACK_POLLS_PER_MINUTE }, (_, i) =>
+        env.DB.prepare("insert into inbound_events (event_id, received_at) values (?, ?)").bind(
+          `evt-flood-${i}`,
+          now,
+        ),
+      ),
+    );
+    const flooded = await call(w, "/webhooks/llamacloud", {
+      method: "POST",
+      json: { event_id: "evt-flood-last", data: { job_id: "bjb-flood" } },
+    });
+    expect(flooded.status).toBe(202);
+    expect(await flooded.json()).toMatchObject({ action: "due" });
+    expect(await upstream(w).statusRequests("bjb-flood")).toHaveLength(before);
+    expect(Date.parse((await job(w, "bjb-flood")).tracking.next_poll_at ?? "")).toBeLessThanOrEqual(
+      Date.now(),
+    );
+
+    // A minute on, the window is clear again and a callback polls at once.
+    await env.DB.prepare("update inbound_events set received_at = received_at - 61000").run();
+    const calm = await call(w, "/webhooks/llamacloud", {
+      method: "POST",
+      json: { event_id: "evt-calm", data: { job_id: "bjb-flood" } },
+    });
+    expect(await calm.json()).toMatchObject({ action: "poll" });
+    expect(await upstream(w).statusRequests("bjb-flood")).toHaveLength(before + 1);
   });
 
   it("keeps a job due when its callback arrives while another invocation is polling it", async () => {

@@ -1,9 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { eq } from "drizzle-orm";
+import { count, eq, gt } from "drizzle-orm";
 import type { Context } from "hono";
 import { type Bindings, type Config, readConfig } from "../../config";
 import { type Database, database } from "../../db/client";
-import { jobs } from "../../db/schema";
+import { inboundEvents, jobs } from "../../db/schema";
 import { pollOne } from "../../monitor/poll";
 import { firstAttempts } from "../../notifications/background";
 import { readCallback, verifyLlamaCloudSignature } from "../../notifications/inbound";
@@ -17,12 +17,19 @@ const acceptedSchema = z.object({
   duplicate: z.boolean(),
   action: z.enum(["poll", "due", "all_due", "none"]).openapi({
     description:
-      "poll: the job named was polled before this answer; due: another invocation was polling it, so it " +
-      "is due at the next tick; all_due: every active job is due now; none: a repeated event_id.",
+      "poll: the job named was polled before this answer; due: it is due at the next tick instead (another " +
+      "invocation was polling it, or callbacks are arriving faster than polls are made for them); " +
+      "all_due: every active job is due now; none: a repeated event_id.",
   }),
 });
 
 const SIGNATURE_CHALLENGE = 'LC-Signature realm="batchwatch"';
+/**
+ * Callbacks poll at once only while fewer than this many arrived in the last minute; past that the
+ * job is made due for the next tick. A flood of callbacks (or forged ones, without a signing secret)
+ * must not turn into a flood of upstream requests and a 429 that pauses every job.
+ */
+export const CALLBACK_POLLS_PER_MINUTE = 60;
 
 /**
  * Polls the job the callback named before answering, so the snapshot it brings is on record when
@@ -94,18 +101,27 @@ export const webhookRoutes = router().openapi(
 
     const now = Date.now();
     const db = database(c.env.DB);
-    // One round trip: remember the event id (the dedupe) and look up the job it names.
-    const [inserted, named] = await db.batch([
+    // One round trip: remember the event id (the dedupe), look up the job it names and count the
+    // callbacks of the last minute (this one included).
+    const [inserted, named, recent] = await db.batch([
       recordInboundStatement(db, { ...callback, now }),
       db
         .select({ jobId: jobs.jobId })
         .from(jobs)
         .where(eq(jobs.jobId, callback.jobId ?? "")),
+      db
+        .select({ n: count() })
+        .from(inboundEvents)
+        .where(gt(inboundEvents.receivedAt, now - 60_000)),
     ]);
     if (inserted.length === 0) {
       return c.json({ received: true as const, duplicate: true, action: "none" as const }, 200);
     }
     if (callback.jobId !== null && named.length > 0) {
+      if ((recent[0]?.n ?? 0) > CALLBACK_POLLS_PER_MINUTE) {
+        await makeDueStatement(db, now, callback.jobId);
+        return c.json({ received: true as const, duplicate: false, action: "due" as const }, 202);
+      }
       const action = await pollNamedJob(c, db, config, callback.jobId, now);
       return c.json({ received: true as const, duplicate: false, action }, 202);
     }
