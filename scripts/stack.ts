@@ -58,22 +58,20 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     let simUrl: string | null = null;
     if (!opts.upstreamUrl) {
       const simPort = await freePort();
-      const callbackArgs = callbackSecret
-        ? ["--callback-url", `${url}/webhooks/llamacloud`, "--callback-secret", callbackSecret]
-        : [];
+      // Keys and secrets through the environment, not the command line (see secretsDir above).
       const sim = startChild(
         "sim",
         path.join(BIN, "tsx"),
-        [
-          "sim/server.ts",
-          "--port",
-          String(simPort),
-          "--api-key",
-          apiKey,
-          ...callbackArgs,
-          ...(opts.simArgs ?? []),
-        ],
-        { echo: opts.echo },
+        ["sim/server.ts", "--port", String(simPort), ...(opts.simArgs ?? [])],
+        {
+          echo: opts.echo,
+          env: {
+            SIM_API_KEY: apiKey,
+            ...(callbackSecret
+              ? { SIM_CALLBACK_URL: `${url}/webhooks/llamacloud`, SIM_CALLBACK_SECRET: callbackSecret }
+              : {}),
+          },
+        },
       );
       children.push(sim);
       simUrl = `http://127.0.0.1:${simPort}`;
@@ -91,8 +89,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     ]);
 
     const inspectorPort = await freePort();
-    const adminToken = opts.vars?.ADMIN_TOKEN ?? "admin-e2e";
-    const readToken = opts.vars?.READ_TOKEN ?? "read-e2e";
+    // Never a fixed, guessable token: a stack listens on a real port.
+    const adminToken = opts.vars?.ADMIN_TOKEN ?? `admin-${crypto.randomUUID()}`;
+    const readToken = opts.vars?.READ_TOKEN ?? `read-${crypto.randomUUID()}`;
     const vars: Record<string, string> = {
       LLAMA_CLOUD_BASE_URL: opts.upstreamUrl ?? (simUrl as string),
       LLAMA_CLOUD_API_KEY: apiKey,

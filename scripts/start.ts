@@ -91,8 +91,14 @@ async function main() {
       : {
           simArgs: ["--demo"],
           callbacks: true,
-          // Quick polls, so the demo visibly moves within seconds.
-          vars: { ADMIN_TOKEN: adminToken, POLL_INTERVAL_SECONDS: "5", ALLOW_HTTP_WEBHOOKS: "true" },
+          // Quick polls, so the demo visibly moves within seconds, and its stalling job is called
+          // stalled after a minute rather than half an hour.
+          vars: {
+            ADMIN_TOKEN: adminToken,
+            POLL_INTERVAL_SECONDS: "5",
+            STALL_AFTER_MINUTES: "1",
+            ALLOW_HTTP_WEBHOOKS: "true",
+          },
         }),
   });
 
@@ -122,7 +128,11 @@ batchwatch is running (ready in ${seconds} s).
   JSON API    ${stack.url}/api/jobs
   OpenAPI     ${stack.url}/openapi.json
   Admin token ${adminToken}        (from .dev.vars)
-${stack.simUrl ? `  Simulator   ${stack.simUrl}  (API key ${stack.apiKey})\n` : ""}
+${stack.simUrl ? `  Simulator   ${stack.simUrl}  (API key ${stack.apiKey}; control API in sim/README.md)\n` : ""}${
+  stack.callbackSecret
+    ? `  Callbacks   ${stack.url}/webhooks/llamacloud  (LC-Signature secret ${stack.callbackSecret})\n`
+    : ""
+}
   Try: curl -H "Authorization: Bearer ${adminToken}" ${stack.url}/api/jobs
 
 A tick runs every ${flags["tick-seconds"]} s. Press Ctrl-C to stop.`);
