@@ -183,6 +183,26 @@ export function applyChangesStatement(
     .where(and(eq(jobs.jobId, jobId), eq(jobs.leaseToken, opts.token)));
 }
 
+/** Makes jobs due now: one job, or every active job when `jobId` is omitted. */
+export function makeDueStatement(db: Database, now: number, jobId?: string): Statement {
+  return db
+    .update(jobs)
+    .set({ nextPollAt: now })
+    .where(
+      and(
+        eq(jobs.state, "active"),
+        jobId === undefined ? undefined : eq(jobs.jobId, jobId),
+        or(
+          isNull(jobs.nextPollAt),
+          sql`${jobs.nextPollAt} > ${now}`,
+          // A poll in flight may have asked upstream before the news: marking its job keeps it due
+          // once that poll's outcome is written (applyChangesStatement).
+          sql`${jobs.leaseUntil} > ${now}`,
+        ),
+      ),
+    );
+}
+
 /** Gives back a claimed job that was not polled (tick out of time, or paused by a 429). */
 export function releaseStatement(db: Database, jobId: string, token: string, nextPollAt?: number): Statement {
   return db

@@ -1,5 +1,5 @@
 /** Subscriptions, deliveries and inbound callbacks in D1: the queries the routes and the tick run. */
-import { and, desc, eq, inArray, isNull, lt, notExists, or, sql } from "drizzle-orm";
+import { and, count, desc, eq, gt, inArray, isNull, lt, notExists, or } from "drizzle-orm";
 import type { Database, Statement } from "../db/client";
 import { olderThan, type Position, toPage } from "../db/keyset";
 import {
@@ -7,7 +7,6 @@ import {
   deliveries,
   events,
   inboundEvents,
-  jobs,
   type SubscriptionRow,
   subscriptions,
 } from "../db/schema";
@@ -177,24 +176,9 @@ export function recordInboundStatement(db: Database, record: InboundRecord) {
     .returning({ eventId: inboundEvents.eventId });
 }
 
-/** Makes jobs due now: one job, or every active job when `jobId` is omitted. */
-export function makeDueStatement(db: Database, now: number, jobId?: string): Statement {
-  return db
-    .update(jobs)
-    .set({ nextPollAt: now })
-    .where(
-      and(
-        eq(jobs.state, "active"),
-        jobId === undefined ? undefined : eq(jobs.jobId, jobId),
-        or(
-          isNull(jobs.nextPollAt),
-          sql`${jobs.nextPollAt} > ${now}`,
-          // A poll in flight may have asked upstream before the news: marking its job keeps it due
-          // once that poll's outcome is written (applyChangesStatement).
-          sql`${jobs.leaseUntil} > ${now}`,
-        ),
-      ),
-    );
+/** How many callbacks arrived since `since` (for the callback rate limit). */
+export function callbacksSinceQuery(db: Database, since: number) {
+  return db.select({ n: count() }).from(inboundEvents).where(gt(inboundEvents.receivedAt, since));
 }
 
 /**

@@ -3,9 +3,10 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { database, type Statement } from "../../src/db/client";
+import { makeDueStatement } from "../../src/db/jobs";
 import { claimDeliveries, ofJobSince, onlyDelivery, resultStatements } from "../../src/notifications/deliver";
 import { fanOutStatement } from "../../src/notifications/outbox";
-import { makeDueStatement, notificationPruneStatements } from "../../src/notifications/store";
+import { notificationPruneStatements } from "../../src/notifications/store";
 
 const GROWING = ["deliveries", "events", "inbound_events", "jobs"];
 

@@ -2,10 +2,10 @@
 // means, the retry schedule, which subscription URLs are refused, the inbound signature.
 import { describe, expect, it } from "vitest";
 import type { JobRow } from "../../src/db/schema";
+import { readCallback, verifyLlamaCloudSignature } from "../../src/llamacloud/callbacks";
 import type { StatusResult } from "../../src/llamacloud/client";
 import { decideOutcome, type PollOutcome } from "../../src/monitor/decisions";
 import { eventBody, jobAfter, raisedEvents } from "../../src/notifications/events";
-import { readCallback, verifyLlamaCloudSignature } from "../../src/notifications/inbound";
 import {
   afterAttempt,
   classifyAnswer,

@@ -5,8 +5,8 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { simControl } from "../../sim/control";
 import { app } from "../../src/app";
-import { CALLBACK_POLLS_PER_MINUTE } from "../../src/http/routes/webhooks";
 import type { JobJson, SnapshotJson } from "../../src/http/shapes";
+import { CALLBACK_POLLS_PER_MINUTE } from "../../src/monitor/callback";
 import { admin, call, errorOf, MINUTE, resetDatabase, tick, upstream, type World, world } from "../helpers";
 import { countRows } from "../notifications/helpers";
 
