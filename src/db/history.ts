@@ -32,6 +32,11 @@ export interface JobHistory {
   recent: SnapshotRow[];
   /** Snapshots where the status changed (the first one included), oldest first. */
   statusChanges: StatusChangeRow[];
+  /**
+   * More than MAX_STATUS_CHANGES changes exist: `statusChanges` then ends with one change beyond
+   * those to show, which only marks when the last shown status ended.
+   */
+  statusChangesTruncated: boolean;
   /** The snapshot that stood at `rateSince` (or the first, when the history is younger): the ETA's baseline. */
   rateReference: ChartRow | null;
 }
@@ -182,6 +187,7 @@ export async function jobHistory(
     snapshotCount: counted[0]?.n ?? 0,
     recent,
     statusChanges: withFirst(firstPoints[0], changes),
+    statusChangesTruncated: changes.length > MAX_STATUS_CHANGES,
     rateReference: reference[0] ?? firstPoints[0] ?? null,
   };
 }

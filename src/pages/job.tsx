@@ -1,4 +1,4 @@
-import { type JobHistory, MAX_STATUS_CHANGES } from "../db/history";
+import type { JobHistory } from "../db/history";
 import type { JobRow, SnapshotRow } from "../db/schema";
 import { presentJob } from "../http/shapes";
 import type { ChartPoint } from "./chart";
@@ -188,8 +188,8 @@ function Timeline(props: { history: JobHistory; now: number }) {
   // statusChanges() also merges a pruned-history stand-in with an equal first change (see withFirst).
   const all = buildTimeline(statusChanges(props.history.statusChanges), props.now);
   // One change more than shown is read, so the last shown status has a known end.
-  const truncated = props.history.statusChanges.length > MAX_STATUS_CHANGES;
-  const entries = truncated ? all.slice(0, MAX_STATUS_CHANGES) : all;
+  const truncated = props.history.statusChangesTruncated;
+  const entries = truncated ? all.slice(0, -1) : all;
   if (entries.length === 0) return <p class="muted">No status seen yet.</p>;
   return (
     <>

@@ -118,6 +118,25 @@ describe("uneven and flapping histories", () => {
     expect(await select(html, "ol.timeline li.current")).toEqual([]);
   });
 
+  it("shows every status of a job with exactly MAX_STATUS_CHANGES changes after a pruned start", async () => {
+    await insertSnapshots("bjb-edge", [
+      { observedAt: now - 400 * MIN, status: "pending" },
+      ...Array.from({ length: MAX_STATUS_CHANGES }, (_, i) => ({
+        observedAt: now - (300 - i) * MIN,
+        status: i % 2 ? "running" : "dispatched",
+      })),
+    ]);
+    // Its first change was pruned: the oldest surviving snapshot is not marked as one.
+    await db.run(
+      sql`update snapshots set status_changed = 0 where job_id = 'bjb-edge' and status = 'pending'`,
+    );
+    await insertJob({ jobId: "bjb-edge" });
+    const html = await (await get("/jobs/bjb-edge")).text();
+    expect(html).not.toContain("changed status very often");
+    expect(await select(html, "ol.timeline li")).toHaveLength(MAX_STATUS_CHANGES + 1);
+    expect(await select(html, "ol.timeline li.current")).toHaveLength(1);
+  });
+
   it("starts the timeline at the oldest surviving snapshot once retention pruned the first change", async () => {
     await insertSnapshots("bjb-pruned", [
       { observedAt: now - 30 * MIN, status: "running", processedItems: 10 },
