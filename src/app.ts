@@ -8,7 +8,7 @@ import { subscriptionRoutes } from "./http/routes/subscriptions";
 import { webhookRoutes } from "./http/routes/webhooks";
 import { pageRoutes } from "./pages/routes";
 
-export const MAX_BODY_BYTES = 64 * 1024;
+const MAX_BODY_BYTES = 64 * 1024;
 
 const app = router();
 

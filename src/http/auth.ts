@@ -9,7 +9,7 @@ const encoder = new TextEncoder();
  * Compares two secrets in constant time. Hashing first gives equal-length inputs, so neither the
  * content nor the length of the expected token leaks through timing.
  */
-export async function secretsEqual(given: string, expected: string): Promise<boolean> {
+async function secretsEqual(given: string, expected: string): Promise<boolean> {
   const [a, b] = await Promise.all([
     crypto.subtle.digest("SHA-256", encoder.encode(given)),
     crypto.subtle.digest("SHA-256", encoder.encode(expected)),
@@ -18,7 +18,7 @@ export async function secretsEqual(given: string, expected: string): Promise<boo
 }
 
 /** The secret a request presents: a Bearer token, or the password of HTTP Basic auth (for browsers). */
-export function presentedSecret(header: string | undefined, allowBasic: boolean): string | null {
+function presentedSecret(header: string | undefined, allowBasic: boolean): string | null {
   if (!header) return null;
   const parts = header.trim().split(/\s+/);
   if (parts.length !== 2) return null;

@@ -18,7 +18,7 @@ export const ERROR_STATUS = {
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
 
-export function errorBody(code: ErrorCode, message: string) {
+function errorBody(code: ErrorCode, message: string) {
   return { error: { code, message } };
 }
 

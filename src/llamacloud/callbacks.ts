@@ -40,7 +40,7 @@ export async function verifyLlamaCloudSignature(
 const id = z.string().min(1).max(200);
 
 /** What batchwatch reads of a callback; everything else in it is ignored. */
-export const callbackSchema = z.looseObject({
+const callbackSchema = z.looseObject({
   event_id: id.optional(),
   event_type: z.string().max(200).nullish(),
   timestamp: z.unknown().optional(),

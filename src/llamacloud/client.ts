@@ -9,7 +9,7 @@ import { classifyHttpFailure, classifyThrown, type UpstreamFailure } from "./fai
 const count = z.number().nullish();
 const text = z.string().nullish();
 
-export const upstreamJobSchema = z.looseObject({
+const upstreamJobSchema = z.looseObject({
   id: z.string(),
   status: z.string().min(1),
   job_type: text,
@@ -29,12 +29,11 @@ export const upstreamJobSchema = z.looseObject({
   workflow_id: text,
 });
 
-export const statusAnswerSchema = z.looseObject({
+const statusAnswerSchema = z.looseObject({
   job: upstreamJobSchema,
   progress_percentage: z.number().nullish(),
 });
 
-export type UpstreamJob = z.infer<typeof upstreamJobSchema>;
 export type StatusAnswer = z.infer<typeof statusAnswerSchema>;
 
 export type StatusResult = { ok: true; answer: StatusAnswer } | { ok: false; failure: UpstreamFailure };

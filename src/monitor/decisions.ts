@@ -76,7 +76,7 @@ export function isTerminal(status: string | null): boolean {
   return status !== null && TERMINAL_STATUSES.has(status);
 }
 
-export function observationOf(answer: StatusAnswer): Observation {
+function observationOf(answer: StatusAnswer): Observation {
   const job = answer.job;
   return {
     status: job.status,

@@ -13,7 +13,7 @@ import {
  * Hands work to `waitUntil` so the answer is not held up by it. Without an execution context (a bare
  * `app.request`) the promise simply runs on; its errors are the work's own to catch.
  */
-export function inBackground(c: Context, work: Promise<unknown>): void {
+function inBackground(c: Context, work: Promise<unknown>): void {
   try {
     c.executionCtx.waitUntil(work);
   } catch {

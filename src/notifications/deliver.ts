@@ -141,7 +141,7 @@ function claimStatements(db: Database, opts: ClaimOptions & { token: string }) {
 }
 
 /** One signed POST. The signature is made per attempt (fresh timestamp), the id is the delivery's. */
-export async function attemptDelivery(
+async function attemptDelivery(
   delivery: Pick<Claimed, "id" | "url" | "secret" | "payload">,
 ): Promise<AttemptResult> {
   const sentAt = new Date();
@@ -291,7 +291,7 @@ export async function sendClaimed(
 }
 
 /** Claims due deliveries and sends them: one round trip for the claim, then `sendClaimed`. */
-export async function deliverDue(db: Database, opts: DeliverOptions): Promise<DeliveryRun> {
+async function deliverDue(db: Database, opts: DeliverOptions): Promise<DeliveryRun> {
   const claim = claimDeliveries(db, opts);
   const claimed = claim.read(await db.batch(claim.statements));
   const run = await sendClaimed(db, claimed, { ...opts, token: claim.token });

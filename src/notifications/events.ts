@@ -75,7 +75,7 @@ export interface PreviousJson {
   stalled_since: string | null;
 }
 
-export function presentPrevious(row: JobRow): PreviousJson {
+function presentPrevious(row: JobRow): PreviousJson {
   return {
     ...observationJson(row),
     updated_at: utc(row.upstreamUpdatedAt),

@@ -13,9 +13,9 @@ import {
 import type { EventType } from "./events";
 
 /** Delivered rows are kept this long for the deliveries list, then pruned. */
-export const DELIVERED_RETENTION_DAYS = 7;
+const DELIVERED_RETENTION_DAYS = 7;
 /** Inbound callback ids are remembered this long: LlamaCloud's redeliveries come well within it. */
-export const INBOUND_RETENTION_DAYS = 7;
+const INBOUND_RETENTION_DAYS = 7;
 /** Rows one prune statement deletes at most, so a tick's clean-up stays small. */
 const PRUNE_BATCH = 500;
 const DAY_MS = 86_400_000;

@@ -16,7 +16,7 @@ function ipv4Parts(host: string): number[] | null {
 }
 
 /** Addresses that are not on the public internet (RFC 6890 special-purpose blocks that matter here). */
-export function isInternalIpv4(parts: number[]): boolean {
+function isInternalIpv4(parts: number[]): boolean {
   const [a = 0, b = 0] = parts;
   return (
     a === 0 || // "this" network
@@ -39,7 +39,7 @@ export function isInternalIpv4(parts: number[]): boolean {
  * Expands an IPv6 literal (without brackets) to eight 16-bit groups; null if it is not one. The URL
  * parser has already serialized it canonically (hex groups only, an embedded IPv4 part rewritten).
  */
-export function ipv6Groups(host: string): number[] | null {
+function ipv6Groups(host: string): number[] | null {
   const halves = host.toLowerCase().split("::");
   if (halves.length > 2) return null;
   const parse = (s: string) =>
@@ -54,7 +54,7 @@ export function ipv6Groups(host: string): number[] | null {
 
 const ipv4Of = (high: number, low: number) => [high >> 8, high & 0xff, low >> 8, low & 0xff];
 
-export function isInternalIpv6(groups: number[]): boolean {
+function isInternalIpv6(groups: number[]): boolean {
   const [g0 = 0, g1 = 0, g2 = 0, , g4 = 0, g5 = 0, g6 = 0, g7 = 0] = groups;
   const allZeroUntil = (n: number) => groups.slice(0, n).every((g) => g === 0);
   if (allZeroUntil(7) && (g7 === 0 || g7 === 1)) return true; // :: and ::1

@@ -1,6 +1,7 @@
 import type { JobHistory } from "../db/history";
 import type { JobRow, SnapshotRow } from "../db/schema";
 import { presentJob } from "../http/shapes";
+import { LOST_AFTER_NOT_FOUND } from "../monitor/decisions";
 import type { ChartPoint } from "./chart";
 import { ProgressChart } from "./chart-view";
 import { CountHeaders, Layout, Markers, ProgressBar, StatusBadge, TimeAgo, Timestamp } from "./components";
@@ -120,7 +121,7 @@ function Counts(props: { job: JobRow }) {
 const STATE_TEXT = {
   active: "active: polled on schedule",
   finished: "finished: a final status was seen, polling stopped",
-  lost: "lost: LlamaCloud answered 404 three times in a row, polling stopped",
+  lost: `lost: LlamaCloud answered 404 ${LOST_AFTER_NOT_FOUND} times in a row, polling stopped`,
 } as const;
 
 function Health(props: { job: JobRow; now: number }) {

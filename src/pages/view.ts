@@ -3,7 +3,7 @@
  * timeline. Nothing here touches D1 or the request, so every rule is unit-tested on its own.
  */
 import type { JobRow } from "../db/schema";
-import { isTerminal } from "../monitor/decisions";
+import { isTerminal, LOST_AFTER_NOT_FOUND } from "../monitor/decisions";
 
 export const KNOWN_STATUSES = [
   "pending",
@@ -142,7 +142,7 @@ export function jobMarkers(
     markers.push({
       kind: "lost",
       text: "lost",
-      title: "LlamaCloud no longer knows this job (404 three times in a row); polling stopped.",
+      title: `LlamaCloud no longer knows this job (404 ${LOST_AFTER_NOT_FOUND} times in a row); polling stopped.`,
     });
   }
   if (job.state === "active" && job.stalledSince !== null) {

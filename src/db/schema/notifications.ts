@@ -84,5 +84,4 @@ export const deliveries = sqliteTable(
 );
 
 export type SubscriptionRow = typeof subscriptions.$inferSelect;
-export type EventRow = typeof events.$inferSelect;
 export type DeliveryRow = typeof deliveries.$inferSelect;

@@ -29,7 +29,7 @@ const errors = {
   503: jsonContent(errorSchema, "Auth is not configured"),
 };
 
-export const subscriptionSchema = z
+const subscriptionSchema = z
   .object({
     id: z.string().openapi({ example: "sub_3f1c0b6e9a2d4c58b7e6a1f0d9c8b7a6" }),
     url: z.string(),
@@ -53,7 +53,7 @@ const createdSubscriptionSchema = subscriptionSchema
   })
   .openapi("NewSubscription");
 
-export const deliverySchema = z
+const deliverySchema = z
   .object({
     id: z.string().openapi({ description: "Also the `webhook-id` header of every attempt." }),
     event_id: z.string(),
