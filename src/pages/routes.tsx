@@ -16,6 +16,7 @@ import { findJob, listJobs } from "../db/jobs";
 import { canRead } from "../http/auth";
 import { decodeCursor, encodeCursor } from "../http/cursor";
 import { ApiError, ERROR_STATUS } from "../http/errors";
+import { cursorQuery, emptyAsMissing, limitQuery } from "../http/inputs";
 import type { AppEnv } from "../http/openapi";
 import { isTerminal } from "../monitor/decisions";
 import { Badge, badgeModel } from "./badge";
@@ -86,11 +87,12 @@ const requirePageRead = createMiddleware<PageEnv>(async (c, next) => {
   await next();
 });
 
+// The same filters and paging as GET /api/jobs (empty values from the form mean "not given").
 const dashboardQuerySchema = z.object({
-  status: z.string().max(200).optional(),
-  state: z.enum(TRACKING_STATES).optional(),
-  limit: z.coerce.number().int().min(1).max(200).optional(),
-  cursor: z.string().max(1000).optional(),
+  status: emptyAsMissing(z.string().max(200).optional()),
+  state: emptyAsMissing(z.enum(TRACKING_STATES).optional()),
+  limit: limitQuery,
+  cursor: cursorQuery,
 });
 
 export const pageRoutes = new Hono<PageEnv>();
@@ -104,9 +106,7 @@ pageRoutes.onError((err, c) => {
 });
 
 pageRoutes.get("/", htmlHeaders, requirePageRead, async (c) => {
-  // The form's "any" options submit empty values ("status=&state="): those mean no filter.
-  const given = Object.fromEntries(Object.entries(c.req.query()).filter(([, value]) => value !== ""));
-  const parsed = dashboardQuerySchema.safeParse(given);
+  const parsed = dashboardQuerySchema.safeParse(c.req.query());
   if (!parsed.success) {
     return htmlPage(c, 400, "Bad filter", "The status, tracking or limit in the address is not valid.");
   }
@@ -115,7 +115,7 @@ pageRoutes.get("/", htmlHeaders, requirePageRead, async (c) => {
   const page = await listJobs(database(c.env.DB), {
     status: filters.status,
     state: filters.state,
-    limit: filters.limit ?? 50,
+    limit: filters.limit,
     after,
   });
   const next = page.next && encodeCursor(page.next);
