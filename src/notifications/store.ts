@@ -10,7 +10,7 @@ import {
   type SubscriptionRow,
   subscriptions,
 } from "../db/schema";
-import type { EventType } from "./events";
+import { EVENT_TYPES, type EventType } from "./events";
 
 /** Delivered rows are kept this long for the deliveries list, then pruned. */
 const DELIVERED_RETENTION_DAYS = 7;
@@ -33,6 +33,18 @@ export function randomId(prefix: string): string {
   return `${prefix}_${crypto.randomUUID().replaceAll("-", "")}`;
 }
 
+/** The event types a subscription asked for (stored as a JSON array); null for every event. */
+export function subscribedEvents(row: SubscriptionRow): EventType[] | null {
+  if (row.events === null) return null;
+  try {
+    const value: unknown = JSON.parse(row.events);
+    return Array.isArray(value) ? value.filter((v): v is EventType => EVENT_TYPES.includes(v)) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Stores a subscription with a new signing secret; `events` are kept once each, in the order given. */
 export async function createSubscription(
   db: Database,
   input: { url: string; events: EventType[] | null; jobId: string | null; now: number },
@@ -45,7 +57,7 @@ export async function createSubscription(
         id: randomId("sub"),
         url: input.url,
         secret: generateSecret(),
-        events: input.events === null ? null : JSON.stringify(input.events),
+        events: input.events === null ? null : JSON.stringify([...new Set(input.events)]),
         jobId: input.jobId,
         createdAt: input.now,
       })

@@ -3,7 +3,7 @@ import { readConfig } from "../../config";
 import { database } from "../../db/client";
 import type { SubscriptionRow } from "../../db/schema";
 import { retryNow } from "../../notifications/background";
-import { EVENT_TYPES, type EventType } from "../../notifications/events";
+import { EVENT_TYPES } from "../../notifications/events";
 import {
   createSubscription,
   type DeliveryListRow,
@@ -12,6 +12,7 @@ import {
   listDeliveries,
   listSubscriptions,
   retryDelivery,
+  subscribedEvents,
 } from "../../notifications/store";
 import { checkSubscriptionUrl } from "../../notifications/urls";
 import { requireWrite } from "../auth";
@@ -68,22 +69,12 @@ const deliverySchema = z
   })
   .openapi("Delivery");
 
-function parseEvents(json: string | null): EventType[] | null {
-  if (json === null) return null;
-  try {
-    const value: unknown = JSON.parse(json);
-    return Array.isArray(value) ? value.filter((v): v is EventType => EVENT_TYPES.includes(v)) : null;
-  } catch {
-    return null;
-  }
-}
-
 /** A subscription as the API shows it: never with its secret. */
 export function presentSubscription(row: SubscriptionRow): z.infer<typeof subscriptionSchema> {
   return {
     id: row.id,
     url: row.url,
-    events: parseEvents(row.events),
+    events: subscribedEvents(row),
     job_id: row.jobId,
     created_at: iso(row.createdAt),
     disabled_at: iso(row.disabledAt),
@@ -149,7 +140,7 @@ export const subscriptionRoutes = router()
       if (!check.ok) throw new ApiError("validation_error", check.reason);
       const row = await createSubscription(database(c.env.DB), {
         url: check.url,
-        events: body.events ? [...new Set(body.events)] : null,
+        events: body.events ?? null,
         jobId: body.job_id ?? null,
         now: Date.now(),
       });
