@@ -1,5 +1,6 @@
 import { and, desc, eq, gte, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
 import type { JobChanges, Observation } from "../monitor/decisions";
+import { DAY_MS, PRUNE_BATCH } from "./batch";
 import type { Database, Statement } from "./client";
 import { olderThan, type Position, toPage } from "./keyset";
 import { type JobRow, jobs, monitorState, type SnapshotRow, snapshots, ticks } from "./schema";
@@ -58,7 +59,7 @@ export async function claimJob(
       .set({ leaseToken: opts.token, leaseUntil: opts.leaseUntil })
       .where(and(eq(jobs.jobId, opts.jobId), leaseFree(opts.now)))
       .returning(),
-    db.select().from(jobs).where(eq(jobs.jobId, opts.jobId)),
+    findJobStatement(db, opts.jobId),
     pauseQuery(db),
   ]);
   return {
@@ -83,7 +84,7 @@ export async function jobAndPause(
   jobId: string,
   now: number,
 ): Promise<{ row: JobRow | null; pausedUntil: number | null }> {
-  const [row, pause] = await db.batch([db.select().from(jobs).where(eq(jobs.jobId, jobId)), pauseQuery(db)]);
+  const [row, pause] = await db.batch([findJobStatement(db, jobId), pauseQuery(db)]);
   return { row: row[0] ?? null, pausedUntil: pauseFrom(pause, now) };
 }
 
@@ -225,26 +226,46 @@ export interface NewJob {
 }
 
 /**
- * Starts tracking a job, holding its lease so the first poll's outcome is applied by the same batch.
- * ON CONFLICT DO NOTHING makes two concurrent track requests for one id create one job.
+ * A job as it stands before its first poll, holding the lease under which that poll's outcome is
+ * applied: what `insertJobStatement` writes, and the "before" its first outcome is decided from.
  */
-export function insertJobStatement(
-  db: Database,
+export function newJobRow(
   job: NewJob,
   opts: { now: number; token: string; pollIntervalSeconds: number },
-) {
-  return db
-    .insert(jobs)
-    .values({
-      ...job,
-      state: "active",
-      trackedAt: opts.now,
-      nextPollAt: opts.now,
-      pollIntervalSeconds: opts.pollIntervalSeconds,
-      leaseToken: opts.token,
-      leaseUntil: opts.now + TRACK_LEASE_MS,
-    })
-    .onConflictDoNothing();
+): JobRow {
+  return {
+    ...job,
+    state: "active",
+    trackedAt: opts.now,
+    pollIntervalSeconds: opts.pollIntervalSeconds,
+    nextPollAt: opts.now,
+    consecutiveFailures: 0,
+    consecutiveNotFound: 0,
+    jobType: null,
+    status: null,
+    totalItems: null,
+    processedItems: null,
+    failedItems: null,
+    skippedItems: null,
+    progressPercentage: null,
+    errorMessage: null,
+    upstreamUpdatedAt: null,
+    upstreamJob: null,
+    lastPolledAt: null,
+    lastSuccessAt: null,
+    lastChangeAt: null,
+    lastErrorCode: null,
+    lastErrorMessage: null,
+    lastErrorAt: null,
+    stalledSince: null,
+    leaseToken: opts.token,
+    leaseUntil: opts.now + TRACK_LEASE_MS,
+  };
+}
+
+/** Starts tracking a job. ON CONFLICT DO NOTHING makes two concurrent track requests create one job. */
+export function insertJobStatement(db: Database, row: JobRow) {
+  return db.insert(jobs).values(row).onConflictDoNothing();
 }
 
 /** The job's row, as a statement to run at the end of a write batch. */
@@ -253,7 +274,7 @@ export function findJobStatement(db: Database, jobId: string) {
 }
 
 export async function findJob(db: Database, jobId: string): Promise<JobRow | undefined> {
-  const [row] = await db.select().from(jobs).where(eq(jobs.jobId, jobId));
+  const [row] = await findJobStatement(db, jobId);
   return row;
 }
 
@@ -323,9 +344,12 @@ export function tickStatement(db: Database, tick: TickRecord): Statement {
   return db.insert(ticks).values(tick);
 }
 
+/** Tick records are kept this long: enough to look back on a bad week. */
+const TICK_RETENTION_DAYS = 7;
+
 /** Bounded clean-up run with every tick: old snapshots (never a job's newest) and old tick records. */
 export function pruneStatements(db: Database, opts: { now: number; retentionDays: number }): Statement[] {
-  const cutoff = opts.now - opts.retentionDays * 86_400_000;
+  const cutoff = opts.now - opts.retentionDays * DAY_MS;
   // Ordered like the job's index (job_id, observed_at, id), so finding the newest is one seek rather
   // than a walk through the job's whole history.
   const newestOfJob = sql`(select s2.id from ${snapshots} s2 where s2.job_id = ${snapshots.jobId}
@@ -334,9 +358,13 @@ export function pruneStatements(db: Database, opts: { now: number; retentionDays
     .select({ id: snapshots.id })
     .from(snapshots)
     .where(and(lt(snapshots.observedAt, cutoff), lt(snapshots.id, newestOfJob)))
-    .limit(500);
-  const tickCutoff = opts.now - 7 * 86_400_000;
-  const oldTicks = db.select({ id: ticks.id }).from(ticks).where(lt(ticks.startedAt, tickCutoff)).limit(500);
+    .limit(PRUNE_BATCH);
+  const tickCutoff = opts.now - TICK_RETENTION_DAYS * DAY_MS;
+  const oldTicks = db
+    .select({ id: ticks.id })
+    .from(ticks)
+    .where(lt(ticks.startedAt, tickCutoff))
+    .limit(PRUNE_BATCH);
   return [
     db.delete(snapshots).where(inArray(snapshots.id, prunable)),
     db.delete(ticks).where(inArray(ticks.id, oldTicks)),

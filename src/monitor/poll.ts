@@ -11,12 +11,11 @@ import {
   snapshotStatement,
 } from "../db/jobs";
 import type { JobRow } from "../db/schema";
-import { fetchJobStatus, type StatusResult } from "../llamacloud/client";
+import { fetchJobStatus, type JobRef, type LlamaCloudTarget, type StatusResult } from "../llamacloud/client";
 import { notificationStatements } from "../notifications/outbox";
+import { inPool } from "../pool";
 import { decideOutcome, type PollOutcome } from "./decisions";
 
-/** Workers allow six simultaneous open connections per invocation. */
-export const MAX_IN_FLIGHT = 6;
 /** How long a claim protects a job; longer than any one poll (10 s timeout) plus the write. */
 export const LEASE_MS = 2 * 60_000;
 
@@ -27,14 +26,26 @@ export interface PolledJob {
 
 export interface PollRound {
   polled: PolledJob[];
-  /** Claimed but not polled, because a 429 paused polling or the time budget ran out. */
-  skipped: JobRow[];
   pauseUntil: number | null;
   /** The writes of the round, grouped per job so a group never straddles two batches. */
   groups: Statement[][];
 }
 
-export function rateLimitedResult(until: number): StatusResult {
+/** The job's status from LlamaCloud; while a 429 pause holds, the pause itself and no request. */
+export function fetchUnlessPaused(
+  config: Config,
+  job: JobRef,
+  pausedUntil: number | null,
+): Promise<StatusResult> {
+  if (pausedUntil !== null) return Promise.resolve(rateLimitedResult(pausedUntil));
+  return fetchJobStatus(llamaCloudTarget(config), job);
+}
+
+function llamaCloudTarget(config: Config): LlamaCloudTarget {
+  return { baseUrl: config.llamaCloudBaseUrl, apiKey: config.llamaCloudApiKey };
+}
+
+function rateLimitedResult(until: number): StatusResult {
   return {
     ok: false,
     failure: {
@@ -65,6 +76,8 @@ export function outcomeStatements(
     );
   }
   statements.push(...notificationStatements(db, row, outcome, opts));
+  // Extends the monitor-wide pause (never shortens it), so writing it once per rate-limited job is harmless.
+  if (outcome.pauseUntil !== null) statements.push(pauseStatement(db, outcome.pauseUntil, opts.now));
   statements.push(
     applyChangesStatement(db, row.jobId, outcome.changes, {
       token: opts.token,
@@ -87,27 +100,24 @@ export async function pollClaimed(
 ): Promise<PollRound> {
   const results: (StatusResult | undefined)[] = new Array(rows.length);
   let pauseUntil: number | null = null;
-  let next = 0;
-  const target = { baseUrl: config.llamaCloudBaseUrl, apiKey: config.llamaCloudApiKey };
-
-  async function worker() {
-    while (next < rows.length && pauseUntil === null && Date.now() < opts.deadline) {
-      const index = next++;
-      const row = rows[index] as JobRow;
+  const target = llamaCloudTarget(config);
+  await inPool(
+    rows,
+    () => pauseUntil !== null || Date.now() >= opts.deadline,
+    async (row, index) => {
       const result = await fetchJobStatus(target, row);
       results[index] = result;
       if (!result.ok && result.failure.kind === "rate_limited") {
         pauseUntil = Math.max(pauseUntil ?? 0, result.failure.retryAt ?? opts.now);
       }
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(MAX_IN_FLIGHT, rows.length) }, worker));
+    },
+  );
 
-  const round: PollRound = { polled: [], skipped: [], pauseUntil, groups: [] };
+  const round: PollRound = { polled: [], pauseUntil, groups: [] };
   rows.forEach((row, index) => {
     const result = results[index];
     if (!result) {
-      round.skipped.push(row);
+      // Claimed but not polled (a 429 paused polling, or the budget ran out): given back.
       round.groups.push([releaseStatement(db, row.jobId, opts.token, pauseUntil ?? undefined)]);
       return;
     }
@@ -115,7 +125,6 @@ export async function pollClaimed(
     round.polled.push(polled);
     round.groups.push(outcomeStatements(db, polled, opts));
   });
-  if (pauseUntil !== null) round.groups.push([pauseStatement(db, pauseUntil, opts.now)]);
   return round;
 }
 
@@ -138,13 +147,9 @@ export async function pollOne(
   const claim = await claimJob(db, { jobId, now: opts.now, token, leaseUntil: opts.now + LEASE_MS });
   if (!claim.claimed) return claim.current ? { kind: "busy", row: claim.current } : { kind: "not_found" };
   const row = claim.claimed;
-  const result = claim.pausedUntil
-    ? rateLimitedResult(claim.pausedUntil)
-    : await fetchJobStatus({ baseUrl: config.llamaCloudBaseUrl, apiKey: config.llamaCloudApiKey }, row);
+  const result = await fetchUnlessPaused(config, row, claim.pausedUntil);
   const polled = { row, outcome: decideOutcome(row, result, opts.now, config) };
   const statements = outcomeStatements(db, polled, { ...opts, token });
-  if (polled.outcome.pauseUntil !== null)
-    statements.push(pauseStatement(db, polled.outcome.pauseUntil, opts.now));
   // The job as written comes back from the same batch.
   const written = await runGroupsThen(db, [statements], [findJobStatement(db, jobId)]);
   const [updated] = written.tail[0] as JobRow[];

@@ -1,48 +1,14 @@
-import { eq } from "drizzle-orm";
 import type { Config } from "../config";
 import type { Database } from "../db/client";
-import { insertJobStatement, jobAndPause, type NewJob, pauseStatement } from "../db/jobs";
+import { findJobStatement, insertJobStatement, jobAndPause, type NewJob, newJobRow } from "../db/jobs";
 import { type JobRow, jobs } from "../db/schema";
-import { fetchJobStatus } from "../llamacloud/client";
 import { decideOutcome, type PollOutcome } from "./decisions";
-import { outcomeStatements, rateLimitedResult } from "./poll";
+import { fetchUnlessPaused, outcomeStatements } from "./poll";
 
 export type TrackResult =
   | { kind: "created"; row: JobRow; outcome: PollOutcome }
   | { kind: "existing"; row: JobRow }
   | { kind: "upstream_not_found"; message: string };
-
-/** The row `insertJobStatement` writes: the job as it stands before its first poll. */
-function newJobRow(input: NewJob, now: number, pollIntervalSeconds: number): JobRow {
-  return {
-    ...input,
-    state: "active",
-    trackedAt: now,
-    pollIntervalSeconds,
-    nextPollAt: now,
-    consecutiveFailures: 0,
-    consecutiveNotFound: 0,
-    jobType: null,
-    status: null,
-    totalItems: null,
-    processedItems: null,
-    failedItems: null,
-    skippedItems: null,
-    progressPercentage: null,
-    errorMessage: null,
-    upstreamUpdatedAt: null,
-    upstreamJob: null,
-    lastPolledAt: null,
-    lastSuccessAt: null,
-    lastChangeAt: null,
-    lastErrorCode: null,
-    lastErrorMessage: null,
-    lastErrorAt: null,
-    stalledSince: null,
-    leaseToken: null,
-    leaseUntil: null,
-  };
-}
 
 /**
  * Starts tracking a job with one inline poll. An upstream 404 or other refusal of the request
@@ -58,9 +24,7 @@ export async function trackJob(
   const { row: existing, pausedUntil } = await jobAndPause(db, input.jobId, now);
   if (existing) return { kind: "existing", row: existing };
 
-  const result = pausedUntil
-    ? rateLimitedResult(pausedUntil)
-    : await fetchJobStatus({ baseUrl: config.llamaCloudBaseUrl, apiKey: config.llamaCloudApiKey }, input);
+  const result = await fetchUnlessPaused(config, input, pausedUntil);
   if (!result.ok && result.failure.kind === "not_found") {
     return {
       kind: "upstream_not_found",
@@ -77,24 +41,18 @@ export async function trackJob(
   }
 
   const token = crypto.randomUUID();
-  const before = newJobRow(input, now, config.pollIntervalSeconds);
+  const before = newJobRow(input, { now, token, pollIntervalSeconds: config.pollIntervalSeconds });
   const outcome = decideOutcome(before, result, now, config);
-  const insert = insertJobStatement(db, input, {
-    now,
-    token,
-    pollIntervalSeconds: config.pollIntervalSeconds,
-  });
   const writes = outcomeStatements(
     db,
     { row: before, outcome },
     { source: "track", now, token, tracked: true },
   );
-  if (outcome.pauseUntil !== null) writes.push(pauseStatement(db, outcome.pauseUntil, now));
   // One batch: the insert, the first poll's outcome (guarded by the lease the insert took) and the read.
   const results = await db.batch([
-    insert.returning({ jobId: jobs.jobId }),
+    insertJobStatement(db, before).returning({ jobId: jobs.jobId }),
     ...writes,
-    db.select().from(jobs).where(eq(jobs.jobId, input.jobId)),
+    findJobStatement(db, input.jobId),
   ]);
   const inserted = results[0].length > 0;
   const [row] = results[results.length - 1] as JobRow[];

@@ -8,7 +8,7 @@ import { Webhook } from "standardwebhooks";
 import { runGroups } from "../db/batch";
 import type { Database, Statement } from "../db/client";
 import { deliveries, events, subscriptions } from "../db/schema";
-import { MAX_IN_FLIGHT } from "../monitor/poll";
+import { inPool } from "../pool";
 import {
   type AttemptResult,
   afterAttempt,
@@ -256,11 +256,11 @@ export async function sendClaimed(
   const groups: Statement[][] = [];
   // Receivers that answered 410 in this run get nothing more (their pending rows are failed in bulk).
   const gone = new Set<string>();
-  let next = 0;
-  async function worker() {
-    while (next < claimed.length && Date.now() < deadline) {
-      const delivery = claimed[next++] as Claimed;
-      if (gone.has(delivery.subscriptionId)) continue;
+  const started = await inPool(
+    claimed,
+    () => Date.now() >= deadline,
+    async (delivery) => {
+      if (gone.has(delivery.subscriptionId)) return;
       // Checked again at every attempt: a subscription made while ALLOW_HTTP_WEBHOOKS was "true"
       // (local development) must not keep receiving once the deployment says otherwise.
       const allowed = checkSubscriptionUrl(delivery.url, opts.allowHttp);
@@ -274,10 +274,9 @@ export async function sendClaimed(
       // The tick's clock may run ahead of the wall clock (tests, local dev); never schedule behind it.
       const now = Math.max(Date.now(), opts.now);
       groups.push(resultStatements(db, delivery, result, { now, token }));
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(MAX_IN_FLIGHT, claimed.length) }, worker));
-  if (next < claimed.length) {
+    },
+  );
+  if (started < claimed.length) {
     // Out of time: give the rest back for the next tick.
     groups.push([
       db

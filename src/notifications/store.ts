@@ -1,5 +1,6 @@
 /** Subscriptions, deliveries and inbound callbacks in D1: the queries the routes and the tick run. */
 import { and, count, desc, eq, gt, inArray, isNull, lt, notExists, or } from "drizzle-orm";
+import { DAY_MS, PRUNE_BATCH } from "../db/batch";
 import type { Database, Statement } from "../db/client";
 import { olderThan, type Position, toPage } from "../db/keyset";
 import {
@@ -17,8 +18,6 @@ const DELIVERED_RETENTION_DAYS = 7;
 /** Inbound callback ids are remembered this long: LlamaCloud's redeliveries come well within it. */
 const INBOUND_RETENTION_DAYS = 7;
 /** Rows one prune statement deletes at most, so a tick's clean-up stays small. */
-const PRUNE_BATCH = 500;
-const DAY_MS = 86_400_000;
 
 /**
  * A signing secret in the Standard Webhooks format: `whsec_` and base64 of 32 random bytes (the

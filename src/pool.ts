@@ -1,0 +1,22 @@
+/** Workers allow six simultaneous open connections per invocation; polls and deliveries share it. */
+export const MAX_IN_FLIGHT = 6;
+
+/**
+ * Runs `task` over `items` in order, at most MAX_IN_FLIGHT at a time, starting none once `stop()`
+ * says so. Returns how many were started: the items from that index on never ran.
+ */
+export async function inPool<T>(
+  items: readonly T[],
+  stop: () => boolean,
+  task: (item: T, index: number) => Promise<void>,
+): Promise<number> {
+  let next = 0;
+  async function worker() {
+    while (next < items.length && !stop()) {
+      const index = next++;
+      await task(items[index] as T, index);
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(MAX_IN_FLIGHT, items.length) }, worker));
+  return next;
+}
