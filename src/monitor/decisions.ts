@@ -95,12 +95,24 @@ export function observationChanged(previous: Observation | null, next: Observati
   if (previous === null || previous.status === null) return true;
   return (
     previous.status !== next.status ||
+    progressChanged(previous, next) ||
+    previous.errorMessage !== next.errorMessage
+  );
+}
+
+type Progress = Pick<
+  Observation,
+  "totalItems" | "processedItems" | "failedItems" | "skippedItems" | "progressPercentage"
+>;
+
+/** True when a count or the progress percentage differs. */
+export function progressChanged(previous: Progress, next: Progress): boolean {
+  return (
     previous.totalItems !== next.totalItems ||
     previous.processedItems !== next.processedItems ||
     previous.failedItems !== next.failedItems ||
     previous.skippedItems !== next.skippedItems ||
-    previous.progressPercentage !== next.progressPercentage ||
-    previous.errorMessage !== next.errorMessage
+    previous.progressPercentage !== next.progressPercentage
   );
 }
 

@@ -1,3 +1,4 @@
+import type { SQL } from "drizzle-orm";
 import type { Context } from "hono";
 import { type Bindings, readConfig } from "../config";
 import { database } from "../db/client";
@@ -10,10 +11,18 @@ import {
 } from "./deliver";
 
 /**
- * Hands work to `waitUntil` so the answer is not held up by it. Without an execution context (a bare
- * `app.request`) the promise simply runs on; its errors are the work's own to catch.
+ * Sends the deliveries `filter` picks (at most `limit`) after the answer, through `waitUntil`, within
+ * the inline budget. Without an execution context (a bare `app.request`) the promise simply runs on;
+ * `deliverQuietly` catches its errors.
  */
-function inBackground(c: Context, work: Promise<unknown>): void {
+function deliverAfterAnswer(c: Context<{ Bindings: Bindings }>, limit: number, filter: SQL): void {
+  const work = deliverQuietly(database(c.env.DB), {
+    now: Date.now(),
+    limit,
+    budgetMs: DELIVERY_INLINE_BUDGET_MS,
+    allowHttp: readConfig(c.env).allowHttpWebhooks,
+    filter,
+  });
   try {
     c.executionCtx.waitUntil(work);
   } catch {
@@ -23,29 +32,10 @@ function inBackground(c: Context, work: Promise<unknown>): void {
 
 /** The first attempt of the deliveries that a job's events written since `since` created, after the answer. */
 export function firstAttempts(c: Context<{ Bindings: Bindings }>, jobId: string, since: number): void {
-  const db = database(c.env.DB);
-  inBackground(
-    c,
-    deliverQuietly(db, {
-      now: Date.now(),
-      limit: MAX_DELIVERIES_INLINE,
-      budgetMs: DELIVERY_INLINE_BUDGET_MS,
-      allowHttp: readConfig(c.env).allowHttpWebhooks,
-      filter: ofJobSince(db, jobId, since),
-    }),
-  );
+  deliverAfterAnswer(c, MAX_DELIVERIES_INLINE, ofJobSince(database(c.env.DB), jobId, since));
 }
 
 /** A manual retry's attempt, right after the answer. */
 export function retryNow(c: Context<{ Bindings: Bindings }>, deliveryId: string): void {
-  inBackground(
-    c,
-    deliverQuietly(database(c.env.DB), {
-      now: Date.now(),
-      limit: 1,
-      budgetMs: DELIVERY_INLINE_BUDGET_MS,
-      allowHttp: readConfig(c.env).allowHttpWebhooks,
-      filter: onlyDelivery(deliveryId),
-    }),
-  );
+  deliverAfterAnswer(c, 1, onlyDelivery(deliveryId));
 }

@@ -5,7 +5,7 @@
 import { changeColumns } from "../db/jobs";
 import type { JobRow } from "../db/schema";
 import { iso, type JobJson, observationJson, presentJob, utc } from "../http/shapes";
-import type { JobChanges, PollOutcome } from "../monitor/decisions";
+import { type JobChanges, type PollOutcome, progressChanged } from "../monitor/decisions";
 
 export const EVENT_TYPES = [
   "job.tracked",
@@ -35,15 +35,7 @@ export function raisedEvents(previous: JobRow, outcome: PollOutcome, tracked = f
   const next = changes.upstream?.observation;
   if (next) {
     if (next.status !== previous.status) raised.push("job.status_changed");
-    else if (
-      next.totalItems !== previous.totalItems ||
-      next.processedItems !== previous.processedItems ||
-      next.failedItems !== previous.failedItems ||
-      next.skippedItems !== previous.skippedItems ||
-      next.progressPercentage !== previous.progressPercentage
-    ) {
-      raised.push("job.progressed");
-    }
+    else if (progressChanged(previous, next)) raised.push("job.progressed");
   }
   if (previous.stalledSince === null && changes.stalledSince !== null) raised.push("job.stalled");
   if (
