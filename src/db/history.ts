@@ -54,6 +54,17 @@ const chartColumns = {
 /** Most status changes a timeline follows; a job flapping more often than this is cut off. */
 export const MAX_STATUS_CHANGES = 200;
 
+/** A chart row as SQLite returns it (snake_case), before `chartRow` maps it. */
+type RawChartRow = {
+  id: number;
+  observed_at: number;
+  status: string | null;
+  total_items: number | null;
+  processed_items: number | null;
+  failed_items: number | null;
+  skipped_items: number | null;
+};
+
 /**
  * Downsampling, in SQL: the time between the job's first and last snapshot is cut into `intervals`
  * equal steps, and for each of the `intervals + 1` boundaries the query picks the snapshot that was
@@ -64,15 +75,7 @@ export const MAX_STATUS_CHANGES = 200;
  * honest picture of the curve; status changes between two picks are shown by the timeline instead.
  */
 export function sampledHistory(db: Database, jobId: string, intervals: number) {
-  return db.all<{
-    id: number;
-    observed_at: number;
-    status: string | null;
-    total_items: number | null;
-    processed_items: number | null;
-    failed_items: number | null;
-    skipped_items: number | null;
-  }>(sql`
+  return db.all<RawChartRow>(sql`
     with recursive
       span(t0, t1) as (
         select
@@ -119,16 +122,6 @@ function withFirst(first: ChartRow | undefined, changes: StatusChangeRow[]): Sta
   if (!first || changes[0]?.id === first.id) return changes;
   return [{ id: first.id, observedAt: first.observedAt, status: first.status }, ...changes];
 }
-
-type RawChartRow = {
-  id: number;
-  observed_at: number;
-  status: string | null;
-  total_items: number | null;
-  processed_items: number | null;
-  failed_items: number | null;
-  skipped_items: number | null;
-};
 
 function chartRow(row: RawChartRow): ChartRow {
   return {

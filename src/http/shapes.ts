@@ -4,6 +4,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import type { JobRow, SnapshotRow } from "../db/schema";
+import { UPSTREAM_JOB_FIELDS } from "../llamacloud/client";
 import type { Observation } from "../monitor/decisions";
 
 const timestamp = z.string().openapi({ format: "date-time", example: "2026-11-28T12:00:00.000Z" });
@@ -34,22 +35,27 @@ export const trackingSchema = z
 const upstreamText = z.string().nullable();
 const upstreamCount = z.number().nullable();
 
+/** What a snapshot records, in every shape that shows it (see `observationJson`). */
+const observationFields = {
+  status: upstreamText.openapi({
+    description: "LlamaCloud's status; unknown future statuses are passed through.",
+    example: "running",
+  }),
+  total_items: upstreamCount,
+  processed_items: upstreamCount,
+  failed_items: upstreamCount,
+  skipped_items: upstreamCount,
+  progress_percentage: upstreamCount,
+  error_message: upstreamText,
+};
+
 export const jobSchema = z
   .object({
     id: z.string().openapi({ example: "bjb-0f4c2e" }),
     job_type: upstreamText,
     project_id: upstreamText,
     organization_id: upstreamText,
-    status: upstreamText.openapi({
-      description: "LlamaCloud's status; unknown future statuses are passed through.",
-      example: "running",
-    }),
-    total_items: upstreamCount,
-    processed_items: upstreamCount,
-    failed_items: upstreamCount,
-    skipped_items: upstreamCount,
-    progress_percentage: upstreamCount,
-    error_message: upstreamText,
+    ...observationFields,
     completed_at: upstreamText,
     created_at: upstreamText,
     directory_id: upstreamText,
@@ -72,13 +78,7 @@ export const snapshotSchema = z
     job_id: z.string(),
     observed_at: timestamp,
     source: z.enum(["track", "poll", "webhook", "manual"]),
-    status: upstreamText,
-    total_items: upstreamCount,
-    processed_items: upstreamCount,
-    failed_items: upstreamCount,
-    skipped_items: upstreamCount,
-    progress_percentage: upstreamCount,
-    error_message: upstreamText,
+    ...observationFields,
     upstream_updated_at: upstreamText,
   })
   .openapi("Snapshot");
@@ -100,20 +100,8 @@ const UPSTREAM_TIME_FIELDS = [
   "updated_at",
 ] as const;
 const UPSTREAM_TEXT_FIELDS = ["directory_id", "job_record_id", "workflow_id"] as const;
-const KNOWN_UPSTREAM_FIELDS = new Set<string>([
-  ...UPSTREAM_TIME_FIELDS,
-  ...UPSTREAM_TEXT_FIELDS,
-  "id",
-  "job_type",
-  "project_id",
-  "status",
-  "total_items",
-  "processed_items",
-  "failed_items",
-  "skipped_items",
-  "error_message",
-  "progress_percentage",
-]);
+/** Fields LlamaCloud sends that the job shape names; anything else it sends is shown under `extra`. */
+const KNOWN_UPSTREAM_FIELDS = new Set<string>([...UPSTREAM_JOB_FIELDS, "progress_percentage"]);
 
 function parseUpstream(json: string | null): Record<string, unknown> {
   if (!json) return {};

@@ -29,6 +29,9 @@ const upstreamJobSchema = z.looseObject({
   workflow_id: text,
 });
 
+/** The job fields LlamaCloud's status answer is known to carry. */
+export const UPSTREAM_JOB_FIELDS = Object.keys(upstreamJobSchema.shape);
+
 const statusAnswerSchema = z.looseObject({
   job: upstreamJobSchema,
   progress_percentage: z.number().nullish(),
