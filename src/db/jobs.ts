@@ -309,24 +309,29 @@ export async function deleteJob(db: Database, jobId: string): Promise<boolean> {
 }
 
 /** A job's history, newest first, keyset-paginated on (observed_at, id). */
+/** A page of a job's history, newest first; null when the job is not tracked. One round trip. */
 export async function listSnapshots(
   db: Database,
   opts: { jobId: string; since?: number; until?: number; limit: number; after?: Position<number> },
-): Promise<{ rows: SnapshotRow[]; next: Position<number> | null }> {
+): Promise<{ rows: SnapshotRow[]; next: Position<number> | null } | null> {
   const after = opts.after;
-  const rows = await db
-    .select()
-    .from(snapshots)
-    .where(
-      and(
-        eq(snapshots.jobId, opts.jobId),
-        opts.since === undefined ? undefined : gte(snapshots.observedAt, opts.since),
-        opts.until === undefined ? undefined : lte(snapshots.observedAt, opts.until),
-        olderThan(snapshots.observedAt, snapshots.id, after),
-      ),
-    )
-    .orderBy(desc(snapshots.observedAt), desc(snapshots.id))
-    .limit(opts.limit + 1);
+  const [job, rows] = await db.batch([
+    db.select({ jobId: jobs.jobId }).from(jobs).where(eq(jobs.jobId, opts.jobId)),
+    db
+      .select()
+      .from(snapshots)
+      .where(
+        and(
+          eq(snapshots.jobId, opts.jobId),
+          opts.since === undefined ? undefined : gte(snapshots.observedAt, opts.since),
+          opts.until === undefined ? undefined : lte(snapshots.observedAt, opts.until),
+          olderThan(snapshots.observedAt, snapshots.id, after),
+        ),
+      )
+      .orderBy(desc(snapshots.observedAt), desc(snapshots.id))
+      .limit(opts.limit + 1),
+  ]);
+  if (job.length === 0) return null;
   return toPage(rows, opts.limit, (row) => ({ time: row.observedAt, id: row.id }));
 }
 

@@ -102,23 +102,28 @@ export async function deleteSubscription(db: Database, id: string): Promise<bool
 export type DeliveryListRow = DeliveryRow & { eventType: string };
 
 /** A subscription's deliveries, newest first, keyset-paginated on (created_at, id). */
+/** A page of a subscription's deliveries, newest first; null when it does not exist. One round trip. */
 export async function listDeliveries(
   db: Database,
   opts: { subscriptionId: string; limit: number; after?: Position },
-): Promise<{ rows: DeliveryListRow[]; next: Position | null }> {
+): Promise<{ rows: DeliveryListRow[]; next: Position | null } | null> {
   const after = opts.after;
-  const rows = await db
-    .select({ delivery: deliveries, eventType: events.type })
-    .from(deliveries)
-    .innerJoin(events, eq(events.id, deliveries.eventId))
-    .where(
-      and(
-        eq(deliveries.subscriptionId, opts.subscriptionId),
-        olderThan(deliveries.createdAt, deliveries.id, after),
-      ),
-    )
-    .orderBy(desc(deliveries.createdAt), desc(deliveries.id))
-    .limit(opts.limit + 1);
+  const [subscription, rows] = await db.batch([
+    db.select({ id: subscriptions.id }).from(subscriptions).where(eq(subscriptions.id, opts.subscriptionId)),
+    db
+      .select({ delivery: deliveries, eventType: events.type })
+      .from(deliveries)
+      .innerJoin(events, eq(events.id, deliveries.eventId))
+      .where(
+        and(
+          eq(deliveries.subscriptionId, opts.subscriptionId),
+          olderThan(deliveries.createdAt, deliveries.id, after),
+        ),
+      )
+      .orderBy(desc(deliveries.createdAt), desc(deliveries.id))
+      .limit(opts.limit + 1),
+  ]);
+  if (subscription.length === 0) return null;
   const flat = rows.map((r) => ({ ...r.delivery, eventType: r.eventType }));
   return toPage(flat, opts.limit, (row) => ({ time: row.createdAt, id: row.id }));
 }

@@ -230,15 +230,14 @@ export const jobRoutes = router()
       const { job_id } = c.req.valid("param");
       const query = c.req.valid("query");
       const after = decodeNumberCursor(query.cursor);
-      const db = database(c.env.DB);
-      if (!(await findJob(db, job_id))) notFound(job_id);
-      const page = await listSnapshots(db, {
+      const page = await listSnapshots(database(c.env.DB), {
         jobId: job_id,
         since: query.since === undefined ? undefined : Date.parse(query.since),
         until: query.until === undefined ? undefined : Date.parse(query.until),
         limit: query.limit,
         after,
       });
+      if (!page) notFound(job_id);
       return c.json(
         {
           snapshots: page.rows.map(presentSnapshot),

@@ -8,7 +8,6 @@ import {
   createSubscription,
   type DeliveryListRow,
   deleteSubscription,
-  findSubscription,
   listDeliveries,
   listSubscriptions,
   retryDelivery,
@@ -232,13 +231,12 @@ export const subscriptionRoutes = router()
       const { id: subscriptionId } = c.req.valid("param");
       const query = c.req.valid("query");
       const after = decodeCursor(query.cursor);
-      const db = database(c.env.DB);
-      if (!(await findSubscription(db, subscriptionId))) subscriptionNotFound(subscriptionId);
-      const page = await listDeliveries(db, {
+      const page = await listDeliveries(database(c.env.DB), {
         subscriptionId,
         limit: query.limit,
         after,
       });
+      if (!page) subscriptionNotFound(subscriptionId);
       return c.json(
         {
           deliveries: page.rows.map(presentDelivery),
