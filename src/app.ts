@@ -1,6 +1,6 @@
 import { bodyLimit } from "hono/body-limit";
 import { secureHeaders } from "hono/secure-headers";
-import { ApiError, errorResponse, handleError } from "./http/errors";
+import { errorResponse, handleError } from "./http/errors";
 import { router } from "./http/openapi";
 import { healthRoutes } from "./http/routes/health";
 import { jobRoutes } from "./http/routes/jobs";
@@ -14,15 +14,8 @@ const app = router();
 
 // overwrite: false keeps a header a route chose itself (the badge must be embeddable cross-origin).
 app.use(secureHeaders({ overwrite: false }));
-app.use(
-  "*",
-  bodyLimit({
-    maxSize: MAX_BODY_BYTES,
-    onError: () => {
-      throw new ApiError("payload_too_large", "The request body is larger than 64 KiB.");
-    },
-  }),
-);
+// Over the limit, bodyLimit throws a 413 HTTPException; handleError answers it in the contract's shape.
+app.use("*", bodyLimit({ maxSize: MAX_BODY_BYTES }));
 
 // API answers are per-caller and may carry a secret once (a new subscription): never cache them.
 app.use("/api/*", async (c, next) => {
