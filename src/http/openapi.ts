@@ -1,6 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Bindings } from "../config";
 import { errorResponse, sentence } from "./errors";
+import { errorSchema } from "./shapes";
 
 export type AppEnv = { Bindings: Bindings };
 
@@ -20,6 +21,13 @@ export const jsonContent = <T>(schema: T, description: string) => ({
   content: { "application/json": { schema } },
   description,
 });
+
+/** The error answers every authorised API route can give, for its OpenAPI responses. */
+export const AUTH_ERRORS = {
+  400: jsonContent(errorSchema, "Invalid input"),
+  401: jsonContent(errorSchema, "Missing or wrong token"),
+  503: jsonContent(errorSchema, "Auth is not configured"),
+};
 
 /** How the OpenAPI document says a route is authorised (the schemes are registered in app.ts). */
 export const WRITE_SECURITY: Record<string, string[]>[] = [{ bearer: [] }];

@@ -3,7 +3,7 @@
  * from the same definitions the handlers are typed against, plus the functions that map rows to them.
  */
 import { z } from "@hono/zod-openapi";
-import type { JobRow, SnapshotRow } from "../db/schema";
+import { type JobRow, SNAPSHOT_SOURCES, type SnapshotRow, TRACKING_STATES } from "../db/schema";
 import { UPSTREAM_JOB_FIELDS } from "../llamacloud/client";
 import type { Observation } from "../monitor/decisions";
 
@@ -21,7 +21,7 @@ export const errorSchema = z
 
 export const trackingSchema = z
   .object({
-    state: z.enum(["active", "finished", "lost"]),
+    state: z.enum(TRACKING_STATES),
     tracked_at: timestamp,
     last_polled_at: nullableTimestamp,
     last_success_at: nullableTimestamp,
@@ -77,7 +77,7 @@ export const snapshotSchema = z
     id: z.number().int(),
     job_id: z.string(),
     observed_at: timestamp,
-    source: z.enum(["track", "poll", "webhook", "manual"]),
+    source: z.enum(SNAPSHOT_SOURCES),
     ...observationFields,
     upstream_updated_at: upstreamText,
   })

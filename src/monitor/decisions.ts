@@ -2,6 +2,8 @@
  * The monitor's decisions, as pure functions of what is stored and what LlamaCloud answered.
  * Nothing here touches D1 or the network, so every rule is unit-tested on its own.
  */
+
+import type { TRACKING_STATES } from "../db/schema";
 import type { StatusAnswer, StatusResult } from "../llamacloud/client";
 import type { FailureKind } from "../llamacloud/failures";
 
@@ -15,7 +17,7 @@ export const MAX_CLOCK_SKEW_MS = 60 * 60_000;
 /** Upstream 404s in a row before a job is declared lost. */
 export const LOST_AFTER_NOT_FOUND = 3;
 
-export type TrackingState = "active" | "finished" | "lost";
+export type TrackingState = (typeof TRACKING_STATES)[number];
 
 /** The part of a job's state that a snapshot records; a snapshot is written when any of it changes. */
 export interface Observation {

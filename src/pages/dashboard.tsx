@@ -1,4 +1,4 @@
-import type { JobRow } from "../db/schema";
+import { type JobRow, TRACKING_STATES } from "../db/schema";
 import { CountHeaders, jobHref, Layout, Markers, ProgressBar, StatusBadge, TimeAgo } from "./components";
 import {
   formatCount,
@@ -9,8 +9,6 @@ import {
   shouldRefresh,
   statusTone,
 } from "./view";
-
-export const TRACKING_STATES = ["active", "finished", "lost"] as const;
 
 export interface DashboardFilters {
   status?: string;

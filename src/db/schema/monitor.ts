@@ -4,6 +4,11 @@ import { index, integer, real, sqliteTable, text } from "drizzle-orm/sqlite-core
 // Every *_at column batchwatch owns is epoch milliseconds (UTC); upstream timestamps are kept as the
 // strings LlamaCloud sent, since they are shown, never computed with.
 
+/** Where a job's tracking stands: polled, done (a terminal status was seen) or lost (404s in a row). */
+export const TRACKING_STATES = ["active", "finished", "lost"] as const;
+/** What made a snapshot: tracking, the tick, a LlamaCloud callback, or a manual poll. */
+export const SNAPSHOT_SOURCES = ["track", "poll", "webhook", "manual"] as const;
+
 /** A LlamaCloud batch job batchwatch tracks: its latest upstream answer plus the tracking state. */
 export const jobs = sqliteTable(
   "jobs",
@@ -26,9 +31,7 @@ export const jobs = sqliteTable(
     /** The whole upstream `job` object as JSON, so unknown and future fields are kept and shown. */
     upstreamJob: text("upstream_job"),
 
-    state: text("state", { enum: ["active", "finished", "lost"] })
-      .notNull()
-      .default("active"),
+    state: text("state", { enum: TRACKING_STATES }).notNull().default("active"),
     trackedAt: integer("tracked_at").notNull(),
     lastPolledAt: integer("last_polled_at"),
     lastSuccessAt: integer("last_success_at"),
@@ -64,7 +67,7 @@ export const snapshots = sqliteTable(
     id: integer("id").primaryKey({ autoIncrement: true }),
     jobId: text("job_id").notNull(),
     observedAt: integer("observed_at").notNull(),
-    source: text("source", { enum: ["track", "poll", "webhook", "manual"] }).notNull(),
+    source: text("source", { enum: SNAPSHOT_SOURCES }).notNull(),
     status: text("status"),
     totalItems: integer("total_items"),
     processedItems: integer("processed_items"),

@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { readConfig } from "../../config";
 import { database } from "../../db/client";
 import { deleteJob, findJob, listJobs, listSnapshots } from "../../db/jobs";
+import { TRACKING_STATES } from "../../db/schema";
 import { pollOne } from "../../monitor/poll";
 import { trackJob } from "../../monitor/track";
 import { firstAttempts } from "../../notifications/background";
@@ -9,18 +10,13 @@ import { requireRead, requireWrite } from "../auth";
 import { decodeCursor, decodeNumberCursor, encodeCursor } from "../cursor";
 import { ApiError } from "../errors";
 import { cursorQuery, emptyAsMissing, idInput, labelInput, limitQuery, optionalInput } from "../inputs";
-import { jsonContent, READ_SECURITY, router, WRITE_SECURITY } from "../openapi";
+import { AUTH_ERRORS, jsonContent, READ_SECURITY, router, WRITE_SECURITY } from "../openapi";
 import { errorSchema, jobSchema, presentJob, presentSnapshot, snapshotSchema } from "../shapes";
 
 const id = idInput;
 const jobIdParam = z.object({
   job_id: id.openapi({ param: { name: "job_id", in: "path" }, example: "bjb-0f4c2e" }),
 });
-const errors = {
-  400: jsonContent(errorSchema, "Invalid input"),
-  401: jsonContent(errorSchema, "Missing or wrong token"),
-  503: jsonContent(errorSchema, "Auth is not configured"),
-};
 
 const trackBody = z
   .object({
@@ -49,7 +45,7 @@ export const jobRoutes = router()
       responses: {
         201: jsonContent(jobAnswer, "Now tracked"),
         200: jsonContent(jobAnswer, "Already tracked"),
-        ...errors,
+        ...AUTH_ERRORS,
         422: jsonContent(errorSchema, "LlamaCloud does not know the job"),
       },
     }),
@@ -86,7 +82,7 @@ export const jobRoutes = router()
           status: emptyAsMissing(z.string().max(200).optional()).openapi({
             description: "LlamaCloud status",
           }),
-          state: emptyAsMissing(z.enum(["active", "finished", "lost"]).optional()).openapi({
+          state: emptyAsMissing(z.enum(TRACKING_STATES).optional()).openapi({
             description: "Tracking state",
           }),
           limit: limitQuery,
@@ -98,7 +94,7 @@ export const jobRoutes = router()
           z.object({ jobs: z.array(jobSchema), next_cursor: z.string().nullable() }),
           "A page of jobs",
         ),
-        ...errors,
+        ...AUTH_ERRORS,
       },
     }),
     async (c) => {
@@ -130,7 +126,7 @@ export const jobRoutes = router()
       responses: {
         200: jsonContent(jobAnswer, "The job"),
         404: jsonContent(errorSchema, "Not tracked"),
-        ...errors,
+        ...AUTH_ERRORS,
       },
     }),
     async (c) => {
@@ -148,7 +144,11 @@ export const jobRoutes = router()
       middleware: [requireWrite] as const,
       security: WRITE_SECURITY,
       request: { params: jobIdParam },
-      responses: { 204: { description: "Deleted" }, 404: jsonContent(errorSchema, "Not tracked"), ...errors },
+      responses: {
+        204: { description: "Deleted" },
+        404: jsonContent(errorSchema, "Not tracked"),
+        ...AUTH_ERRORS,
+      },
     }),
     async (c) => {
       const { job_id } = c.req.valid("param");
@@ -173,7 +173,7 @@ export const jobRoutes = router()
           errorSchema,
           "LlamaCloud failed or is rate limiting (recorded in tracking.last_error)",
         ),
-        ...errors,
+        ...AUTH_ERRORS,
       },
     }),
     async (c) => {
@@ -223,7 +223,7 @@ export const jobRoutes = router()
           "A page of snapshots",
         ),
         404: jsonContent(errorSchema, "Not tracked"),
-        ...errors,
+        ...AUTH_ERRORS,
       },
     }),
     async (c) => {

@@ -18,16 +18,11 @@ import { requireWrite } from "../auth";
 import { decodeCursor, encodeCursor } from "../cursor";
 import { ApiError } from "../errors";
 import { cursorQuery, idInput, limitQuery, optionalInput } from "../inputs";
-import { jsonContent, router, WRITE_SECURITY } from "../openapi";
+import { AUTH_ERRORS, jsonContent, router, WRITE_SECURITY } from "../openapi";
 import { errorSchema, iso } from "../shapes";
 
 const id = idInput;
 const timestamp = z.string().openapi({ format: "date-time" });
-const errors = {
-  400: jsonContent(errorSchema, "Invalid input"),
-  401: jsonContent(errorSchema, "Missing or wrong token"),
-  503: jsonContent(errorSchema, "Auth is not configured"),
-};
 
 const subscriptionSchema = z
   .object({
@@ -130,7 +125,7 @@ export const subscriptionRoutes = router()
       request: { body: { content: { "application/json": { schema: createBody } }, required: true } },
       responses: {
         201: jsonContent(z.object({ subscription: createdSubscriptionSchema }), "Subscribed"),
-        ...errors,
+        ...AUTH_ERRORS,
       },
     }),
     async (c) => {
@@ -164,7 +159,7 @@ export const subscriptionRoutes = router()
           z.object({ subscriptions: z.array(subscriptionSchema), next_cursor: z.string().nullable() }),
           "A page of subscriptions",
         ),
-        ...errors,
+        ...AUTH_ERRORS,
       },
     }),
     async (c) => {
@@ -194,7 +189,7 @@ export const subscriptionRoutes = router()
       responses: {
         204: { description: "Deleted" },
         404: jsonContent(errorSchema, "No such subscription"),
-        ...errors,
+        ...AUTH_ERRORS,
       },
     }),
     async (c) => {
@@ -224,7 +219,7 @@ export const subscriptionRoutes = router()
           "A page of deliveries",
         ),
         404: jsonContent(errorSchema, "No such subscription"),
-        ...errors,
+        ...AUTH_ERRORS,
       },
     }),
     async (c) => {
@@ -258,7 +253,7 @@ export const subscriptionRoutes = router()
         202: jsonContent(z.object({ delivery: deliverySchema }), "Queued; the attempt starts right away"),
         404: jsonContent(errorSchema, "No such delivery"),
         409: jsonContent(errorSchema, "The delivery is not failed, or its subscription is disabled"),
-        ...errors,
+        ...AUTH_ERRORS,
       },
     }),
     async (c) => {
