@@ -1,4 +1,4 @@
-import { formatPercent, statusTone, type Tone } from "./view";
+import { formatPercent, statusTone, type Tone, truncate } from "./view";
 
 /** Fixed colours: a badge is shown on other sites' pages, where our CSS variables do not exist. */
 const TONE_COLOURS: Record<Tone, string> = {
@@ -32,7 +32,7 @@ export function badgeModel(status: string | null, percent: number | null): Badge
   // XML 1.0 cannot carry control characters at all, escaped or not: an odd upstream status loses them.
   // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point.
   const name = (status ?? "not polled").replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, "");
-  const shown = name.length > 24 ? `${name.slice(0, 23)}…` : name;
+  const shown = truncate(name, 24);
   return {
     label: "batch",
     message: percent === null ? shown : `${shown} ${formatPercent(percent)}`,

@@ -97,12 +97,12 @@ export function ProgressBar(props: { percent: number | null; tone: Tone; label: 
   );
 }
 
-/** "2 min ago", with the exact time on hover and in `datetime`. */
-export function TimeAgo(props: { at: number | null; now: number; never?: string }) {
+/** "2 min ago" (or `text`), with the exact time on hover and in `datetime`. */
+export function TimeAgo(props: { at: number | null; now: number; never?: string; text?: string }) {
   if (props.at === null) return <span class="muted">{props.never ?? "never"}</span>;
   return (
     <time datetime={new Date(props.at).toISOString()} title={formatUtc(props.at)}>
-      {timeAgo(props.at, props.now)}
+      {props.text ?? timeAgo(props.at, props.now)}
     </time>
   );
 }

@@ -12,7 +12,6 @@ import {
   formatCount,
   formatDuration,
   formatPercent,
-  formatUtc,
   jobMarkers,
   jobTitle,
   progressPercent,
@@ -147,9 +146,7 @@ function Health(props: { job: JobRow; now: number }) {
         {j.state !== "active" || j.nextPollAt === null ? (
           <span class="muted">none (not polling)</span>
         ) : j.nextPollAt <= props.now ? (
-          <time datetime={new Date(j.nextPollAt).toISOString()} title={formatUtc(j.nextPollAt)}>
-            due now (at the next cron tick)
-          </time>
+          <TimeAgo at={j.nextPollAt} now={props.now} text="due now (at the next cron tick)" />
         ) : (
           <TimeAgo at={j.nextPollAt} now={props.now} />
         )}
@@ -240,9 +237,7 @@ function RecentSnapshots(props: { rows: SnapshotRow[]; now: number; total: numbe
             {props.rows.map((s) => (
               <tr>
                 <td>
-                  <time datetime={new Date(s.observedAt).toISOString()} title={formatUtc(s.observedAt)}>
-                    {timeAgo(s.observedAt, props.now)}
-                  </time>
+                  <TimeAgo at={s.observedAt} now={props.now} />
                 </td>
                 <td>{s.source}</td>
                 <td>
