@@ -12,18 +12,6 @@
 
 import type { BatchStatusJson } from "./model";
 
-export const CALLBACK_EVENT_TYPES = [
-  "batch.pending",
-  "batch.dispatched",
-  "batch.running",
-  "batch.progress",
-  "batch.success",
-  "batch.partial_success",
-  "batch.error",
-  "batch.cancelled",
-  "batch.status_changed",
-] as const;
-
 export interface CallbackEvent {
   event_id: string;
   event_type: string;

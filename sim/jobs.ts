@@ -246,10 +246,6 @@ export function pulse(job: SimJob): JobPulse {
   };
 }
 
-export function isFinished(job: SimJob): boolean {
-  return TERMINAL_STATUSES.has(jobJson(job).status);
-}
-
 /** The job as the upstream API shows it, overrides, extra fields and omissions applied. */
 export function jobJson(job: SimJob): BatchJobJson {
   const { plan } = job;

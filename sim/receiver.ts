@@ -45,7 +45,6 @@ const OK: ScriptedResponse = { status: 200, body: { received: true } };
 
 export interface Receiver {
   fetch: (request: Request) => Promise<Response>;
-  requests: (name: string) => ReceivedRequest[];
 }
 
 /** `basePath`: where the receiver is mounted (`/receiver` in the Node server, nothing on receiver.test). */
@@ -116,7 +115,6 @@ export function createReceiver(basePath = ""): Receiver {
       const [, first = "", ...rest] = path.split("/");
       return capture(request, first === "" ? "default" : decodeURIComponent(first), `/${rest.join("/")}`);
     },
-    requests: (name) => stateOf(name).requests,
   };
 }
 
