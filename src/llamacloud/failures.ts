@@ -2,6 +2,7 @@
  * How a status request to LlamaCloud can fail. The monitor decides what to do from the kind alone:
  * back off, pause every poll, count towards `lost`, or record that it is not configured.
  */
+import { readThrown } from "../outbound";
 export type FailureKind =
   | "not_configured"
   | "network"
@@ -92,11 +93,7 @@ export function classifyHttpFailure(status: number, retryAfter: string | null, n
 
 /** Classifies a thrown fetch error: our own abort is a timeout, anything else a network failure. */
 export function classifyThrown(error: unknown, timeoutMs: number): UpstreamFailure {
-  const name = error instanceof Error ? error.name : "";
-  if (name === "TimeoutError" || name === "AbortError") {
-    return { kind: "timeout", message: `LlamaCloud did not answer within ${timeoutMs / 1000} s.` };
-  }
-  const detail =
-    error instanceof Error && error.message ? `: ${error.message.slice(0, 200).replace(/[.\s]+$/, "")}` : "";
+  const { timeout, detail } = readThrown(error);
+  if (timeout) return { kind: "timeout", message: `LlamaCloud did not answer within ${timeoutMs / 1000} s.` };
   return { kind: "network", message: `Could not reach LlamaCloud${detail}.` };
 }

@@ -8,7 +8,7 @@ import { Webhook } from "standardwebhooks";
 import { runGroups } from "../db/batch";
 import type { Database, Statement } from "../db/client";
 import { deliveries, events, subscriptions } from "../db/schema";
-import { inPool } from "../pool";
+import { inPool } from "../outbound";
 import {
   type AttemptResult,
   afterAttempt,

@@ -1,6 +1,7 @@
 /**
  * The delivery rules as pure functions: what an attempt's answer means and when the next attempt is.
  */
+import { readThrown } from "../outbound";
 
 /**
  * The Standard Webhooks retry schedule: the wait after each failed attempt. The first attempt is
@@ -48,17 +49,11 @@ export function classifyAnswer(statusCode: number): AttemptResult {
 
 /** A thrown fetch: our own timeout, or a network failure (no status code either way). */
 export function classifyThrown(error: unknown): AttemptResult {
-  const name = error instanceof Error ? error.name : "";
-  if (name === "TimeoutError" || name === "AbortError") {
-    return {
-      kind: "failed",
-      statusCode: null,
-      error: `The receiver did not answer within ${DELIVERY_TIMEOUT_MS / 1000} s.`,
-    };
-  }
-  const detail =
-    error instanceof Error && error.message ? `: ${error.message.slice(0, 200).replace(/[.\s]+$/, "")}` : "";
-  return { kind: "failed", statusCode: null, error: `Could not reach the receiver${detail}.` };
+  const { timeout, detail } = readThrown(error);
+  const message = timeout
+    ? `The receiver did not answer within ${DELIVERY_TIMEOUT_MS / 1000} s.`
+    : `Could not reach the receiver${detail}.`;
+  return { kind: "failed", statusCode: null, error: message };
 }
 
 export type DeliveryStatus = "pending" | "delivered" | "failed";

@@ -1,3 +1,6 @@
+// What every outbound fetch shares, to LlamaCloud and to webhook receivers alike: the connection
+// limit, the pool that keeps to it, and how a thrown fetch is read.
+
 /** Workers allow six simultaneous open connections per invocation; polls and deliveries share it. */
 export const MAX_IN_FLIGHT = 6;
 
@@ -19,4 +22,12 @@ export async function inPool<T>(
   }
   await Promise.all(Array.from({ length: Math.min(MAX_IN_FLIGHT, items.length) }, worker));
   return next;
+}
+
+/** A thrown fetch: our own timeout (AbortSignal.timeout), or else a network failure with its detail. */
+export function readThrown(error: unknown): { timeout: boolean; detail: string } {
+  const name = error instanceof Error ? error.name : "";
+  const detail =
+    error instanceof Error && error.message ? `: ${error.message.slice(0, 200).replace(/[.\s]+$/, "")}` : "";
+  return { timeout: name === "TimeoutError" || name === "AbortError", detail };
 }
