@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { BIN, run } from "./processes";
-import { startStack } from "./stack";
+import { migrateLocal, startStack } from "./stack";
 
 const { values } = parseArgs({ options: { runs: { type: "string", default: "15" } } });
 const RUNS = Math.max(3, Number(values.runs) || 15);
@@ -57,7 +57,7 @@ async function main() {
   let stack: Awaited<ReturnType<typeof startStack>> | undefined;
   try {
     const wrangler = path.join(BIN, "wrangler");
-    await run(wrangler, ["d1", "migrations", "apply", "DB", "--local", "--persist-to", persistTo]);
+    await migrateLocal(persistTo);
     writeFileSync(sqlFile, seedSql(Date.now()));
     let started = performance.now();
     await run(wrangler, [

@@ -38,6 +38,19 @@ export interface Stack {
   children: Child[];
 }
 
+/** Applies migrations/ to the local D1 kept in `persistTo` (already applied ones are skipped). */
+export async function migrateLocal(persistTo: string): Promise<void> {
+  await run(path.join(BIN, "wrangler"), [
+    "d1",
+    "migrations",
+    "apply",
+    "DB",
+    "--local",
+    "--persist-to",
+    persistTo,
+  ]);
+}
+
 export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const children: Child[] = [];
   const temporary = opts.persistTo === undefined;
@@ -78,15 +91,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       await waitForHttp(`${simUrl}/__sim/health`, sim);
     }
 
-    await run(path.join(BIN, "wrangler"), [
-      "d1",
-      "migrations",
-      "apply",
-      "DB",
-      "--local",
-      "--persist-to",
-      persistTo,
-    ]);
+    await migrateLocal(persistTo);
 
     const inspectorPort = await freePort();
     // Never a fixed, guessable token: a stack listens on a real port.
