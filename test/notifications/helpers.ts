@@ -5,29 +5,12 @@ import { env } from "cloudflare:workers";
 import { Webhook } from "standardwebhooks";
 import { expect } from "vitest";
 import { type ReceivedRequest, receiverControl } from "../../sim/control";
+import type { DeliveryJson, NewSubscriptionJson } from "../../src/http/routes/subscriptions";
 import type { JobJson } from "../../src/http/shapes";
 import { admin, type World } from "../helpers";
 
-export interface Subscription {
-  id: string;
-  url: string;
-  secret: string;
-  events: string[] | null;
-  job_id: string | null;
-}
-
-export interface Delivery {
-  id: string;
-  event_id: string;
-  event_type: string;
-  status: "pending" | "delivered" | "failed";
-  attempts: number;
-  last_status_code: number | null;
-  last_error: string | null;
-  next_attempt_at: string | null;
-  created_at: string;
-  delivered_at: string | null;
-}
+export type Subscription = NewSubscriptionJson;
+export type Delivery = DeliveryJson;
 
 export interface Notification {
   type: string;

@@ -1,13 +1,12 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { sql } from "drizzle-orm";
-import { app } from "../../src/app";
 import type { Bindings } from "../../src/config";
 import { database } from "../../src/db/client";
 import { type JobRow, jobs, type SnapshotRow, snapshots } from "../../src/db/schema";
 
-export const READ_TOKEN = "read-token-for-tests";
-export const ADMIN_TOKEN = "admin-token-for-tests";
+import { call, READ_TOKEN } from "../helpers";
+
+export { ADMIN_TOKEN, READ_TOKEN } from "../helpers";
 export const BASIC_READ = { authorization: `Basic ${btoa(`viewer:${READ_TOKEN}`)}` };
 
 export const baseEnv = env as unknown as Bindings;
@@ -18,15 +17,7 @@ export async function get(
   path: string,
   opts: { headers?: Record<string, string>; env?: Partial<Bindings> } = {},
 ): Promise<Response> {
-  const ctx = createExecutionContext();
-  const res = await app.request(
-    `http://batchwatch.test${path}`,
-    { headers: opts.headers ?? BASIC_READ },
-    { ...baseEnv, ...opts.env },
-    ctx,
-  );
-  await waitOnExecutionContext(ctx);
-  return res;
+  return call({ key: "", env: { ...baseEnv, ...opts.env } }, path, { headers: opts.headers ?? BASIC_READ });
 }
 
 export async function page(path: string): Promise<string> {
