@@ -4,6 +4,23 @@ import { index, integer, real, sqliteTable, text } from "drizzle-orm/sqlite-core
 // Every *_at column batchwatch owns is epoch milliseconds (UTC); upstream timestamps are kept as the
 // strings LlamaCloud sent, since they are shown, never computed with.
 
+/**
+ * What one answer says of a job (the monitor's `Observation`): the job keeps the latest, each
+ * snapshot one that differed. A function, because a drizzle column belongs to a single table.
+ */
+function observationColumns() {
+  return {
+    status: text("status"),
+    totalItems: integer("total_items"),
+    processedItems: integer("processed_items"),
+    failedItems: integer("failed_items"),
+    skippedItems: integer("skipped_items"),
+    progressPercentage: real("progress_percentage"),
+    errorMessage: text("error_message"),
+    upstreamUpdatedAt: text("upstream_updated_at"),
+  };
+}
+
 /** Where a job's tracking stands: polled, done (a terminal status was seen) or lost (404s in a row). */
 export const TRACKING_STATES = ["active", "finished", "lost"] as const;
 /** What made a snapshot: tracking, the tick, a LlamaCloud callback, or a manual poll. */
@@ -20,14 +37,7 @@ export const jobs = sqliteTable(
 
     // The latest accepted upstream answer (null until the first successful poll).
     jobType: text("job_type"),
-    status: text("status"),
-    totalItems: integer("total_items"),
-    processedItems: integer("processed_items"),
-    failedItems: integer("failed_items"),
-    skippedItems: integer("skipped_items"),
-    progressPercentage: real("progress_percentage"),
-    errorMessage: text("error_message"),
-    upstreamUpdatedAt: text("upstream_updated_at"),
+    ...observationColumns(),
     /** The whole upstream `job` object as JSON, so unknown and future fields are kept and shown. */
     upstreamJob: text("upstream_job"),
 
@@ -68,14 +78,7 @@ export const snapshots = sqliteTable(
     jobId: text("job_id").notNull(),
     observedAt: integer("observed_at").notNull(),
     source: text("source", { enum: SNAPSHOT_SOURCES }).notNull(),
-    status: text("status"),
-    totalItems: integer("total_items"),
-    processedItems: integer("processed_items"),
-    failedItems: integer("failed_items"),
-    skippedItems: integer("skipped_items"),
-    progressPercentage: real("progress_percentage"),
-    errorMessage: text("error_message"),
-    upstreamUpdatedAt: text("upstream_updated_at"),
+    ...observationColumns(),
     /**
      * The status differs from the job's previous snapshot (the first snapshot counts as a change).
      * Set when written, so a job's status timeline is read from a small partial index instead of
