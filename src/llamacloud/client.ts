@@ -39,7 +39,10 @@ const statusAnswerSchema = z.looseObject({
 
 export type StatusAnswer = z.infer<typeof statusAnswerSchema>;
 
-export type StatusResult = { ok: true; answer: StatusAnswer } | { ok: false; failure: UpstreamFailure };
+/** A request's answer, or how it failed: every LlamaCloud request comes back as one of these. */
+export type UpstreamResult<T> = { ok: true; answer: T } | { ok: false; failure: UpstreamFailure };
+
+export type StatusResult = UpstreamResult<StatusAnswer>;
 
 export const REQUEST_TIMEOUT_MS = 10_000;
 /** A status answer is a few hundred bytes; anything this big is not one, and is not worth storing. */
@@ -61,6 +64,41 @@ export interface JobRef {
  * the monitor's next poll is the retry.
  */
 export async function fetchJobStatus(target: LlamaCloudTarget, job: JobRef): Promise<StatusResult> {
+  const url = upstreamUrl(target, `/api/v1/beta/batch-processing/${encodeURIComponent(job.jobId)}`, job);
+  const result = await getJson(target, url, statusAnswerSchema);
+  if (result.ok && result.answer.job.id !== job.jobId) {
+    return {
+      ok: false,
+      failure: {
+        kind: "malformed",
+        message: "LlamaCloud answered with a different job than the one asked for.",
+      },
+    };
+  }
+  return result;
+}
+
+/** `path` under the base URL, scoped to the job's project and organization as every LlamaCloud request is. */
+export function upstreamUrl(
+  target: LlamaCloudTarget,
+  path: string,
+  scope: Pick<JobRef, "projectId" | "organizationId">,
+): URL {
+  const url = new URL(`${target.baseUrl}${path}`);
+  if (scope.projectId) url.searchParams.set("project_id", scope.projectId);
+  if (scope.organizationId) url.searchParams.set("organization_id", scope.organizationId);
+  return url;
+}
+
+/**
+ * GETs one LlamaCloud answer and reads it with `schema`: the request machinery both API generations
+ * share, so a v1 poll and a v2 batch or child page fail in exactly the same classified ways.
+ */
+export async function getJson<S extends z.ZodType>(
+  target: LlamaCloudTarget,
+  url: URL,
+  schema: S,
+): Promise<UpstreamResult<z.output<S>>> {
   if (!target.apiKey) {
     return {
       ok: false,
@@ -70,10 +108,6 @@ export async function fetchJobStatus(target: LlamaCloudTarget, job: JobRef): Pro
       },
     };
   }
-  const url = new URL(`${target.baseUrl}/api/v1/beta/batch-processing/${encodeURIComponent(job.jobId)}`);
-  if (job.projectId) url.searchParams.set("project_id", job.projectId);
-  if (job.organizationId) url.searchParams.set("organization_id", job.organizationId);
-
   let response: Response;
   try {
     response = await fetch(url, {
@@ -115,22 +149,13 @@ export async function fetchJobStatus(target: LlamaCloudTarget, job: JobRef): Pro
       failure: { kind: "malformed", message: "LlamaCloud answered with a body that is not JSON." },
     };
   }
-  const parsed = statusAnswerSchema.safeParse(body);
+  const parsed = schema.safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue ? ` (${issue.path.join(".") || "body"}: ${issue.message})` : "";
     return {
       ok: false,
       failure: { kind: "malformed", message: `LlamaCloud's answer did not have the expected shape${where}.` },
-    };
-  }
-  if (parsed.data.job.id !== job.jobId) {
-    return {
-      ok: false,
-      failure: {
-        kind: "malformed",
-        message: "LlamaCloud answered with a different job than the one asked for.",
-      },
     };
   }
   return { ok: true, answer: parsed.data };
