@@ -4,8 +4,8 @@
  */
 import { z } from "@hono/zod-openapi";
 import { type JobRow, SNAPSHOT_SOURCES, type SnapshotRow, TRACKING_STATES } from "../db/schema";
-import { UPSTREAM_JOB_FIELDS } from "../llamacloud/client";
 import type { Observation } from "../monitor/decisions";
+import { UPSTREAM_JOB_FIELDS } from "../upstream/v1";
 
 const timestamp = z.string().openapi({ format: "date-time", example: "2026-11-28T12:00:00.000Z" });
 const nullableTimestamp = timestamp.nullable();

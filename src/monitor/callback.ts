@@ -5,8 +5,8 @@
 import type { Config } from "../config";
 import type { Database } from "../db/client";
 import { findJobStatement, makeDueStatement } from "../db/jobs";
-import type { Callback } from "../llamacloud/callbacks";
 import { callbacksSinceQuery, recordInboundStatement } from "../notifications/store";
+import type { Callback } from "../upstream/callbacks";
 import { pollOne } from "./poll";
 
 /**

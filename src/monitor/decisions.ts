@@ -4,8 +4,8 @@
  */
 
 import type { TRACKING_STATES } from "../db/schema";
-import type { StatusAnswer, StatusResult } from "../llamacloud/client";
-import type { FailureKind } from "../llamacloud/failures";
+import type { FailureKind } from "../upstream/failures";
+import type { StatusAnswer, StatusResult } from "../upstream/v1";
 
 export const TERMINAL_STATUSES = new Set(["completed", "failed", "cancelled"]);
 /** While nothing changes the poll interval grows by this factor, up to MAX_QUIET_INTERVAL_SECONDS. */

@@ -11,9 +11,9 @@ import {
   snapshotStatement,
 } from "../db/jobs";
 import type { JobRow } from "../db/schema";
-import { fetchJobStatus, type JobRef, type LlamaCloudTarget, type StatusResult } from "../llamacloud/client";
 import { notificationStatements } from "../notifications/outbox";
 import { inPool } from "../outbound";
+import { fetchJobStatus, type JobRef, type LlamaCloudTarget, type StatusResult } from "../upstream/v1";
 import { decideOutcome, type PollOutcome } from "./decisions";
 
 /** How long a claim protects a job; longer than any one poll (10 s timeout) plus the write. */

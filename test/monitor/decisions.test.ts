@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import type { StatusResult } from "../../src/llamacloud/client";
 import {
   decideOutcome,
   errorBackoffSeconds,
@@ -15,6 +14,7 @@ import {
   stalledSince,
   type TrackedJob,
 } from "../../src/monitor/decisions";
+import type { StatusResult } from "../../src/upstream/v1";
 
 const now = Date.parse("2026-11-28T12:00:00Z");
 const settings = { pollIntervalSeconds: 60, stallAfterMinutes: 30 };

@@ -2,8 +2,6 @@
 // means, the retry schedule, which subscription URLs are refused, the inbound signature.
 import { describe, expect, it } from "vitest";
 import type { JobRow } from "../../src/db/schema";
-import { readCallback, verifyLlamaCloudSignature } from "../../src/llamacloud/callbacks";
-import type { StatusResult } from "../../src/llamacloud/client";
 import { decideOutcome, type PollOutcome } from "../../src/monitor/decisions";
 import { eventBody, jobAfter, raisedEvents } from "../../src/notifications/events";
 import {
@@ -16,6 +14,8 @@ import {
 } from "../../src/notifications/schedule";
 import { generateSecret } from "../../src/notifications/store";
 import { checkSubscriptionUrl } from "../../src/notifications/urls";
+import { readCallback, verifyLlamaCloudSignature } from "../../src/upstream/callbacks";
+import type { StatusResult } from "../../src/upstream/v1";
 
 const T0 = Date.parse("2026-11-28T12:00:00.000Z");
 const MIN = 60_000;

@@ -1,9 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { readConfig } from "../../config";
 import { database } from "../../db/client";
-import { readCallback, verifyLlamaCloudSignature } from "../../llamacloud/callbacks";
 import { handleCallback } from "../../monitor/callback";
 import { firstAttempts } from "../../notifications/background";
+import { readCallback, verifyLlamaCloudSignature } from "../../upstream/callbacks";
 import { ApiError } from "../errors";
 import { jsonContent, router } from "../openapi";
 import { errorSchema } from "../shapes";

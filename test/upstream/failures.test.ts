@@ -5,7 +5,7 @@ import {
   DEFAULT_RATE_LIMIT_PAUSE_MS,
   MAX_RATE_LIMIT_PAUSE_MS,
   parseRetryAfter,
-} from "../../src/llamacloud/failures";
+} from "../../src/upstream/failures";
 
 const now = Date.parse("2026-11-28T12:00:00Z");
 
