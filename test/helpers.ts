@@ -1,9 +1,13 @@
 import { createExecutionContext, createScheduledController, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { hc, type InferRequestType, type InferResponseType } from "hono/client";
+import { expect } from "vitest";
 import { simControl } from "../sim/control";
 import type { CreateJobInput, FaultInput } from "../sim/control-routes";
-import { app } from "../src/app";
+import { type AppType, app } from "../src/app";
 import type { Bindings } from "../src/config";
+import { database } from "../src/db/client";
+import { type JobRow, jobs } from "../src/db/schema";
 import worker from "../src/index";
 
 export const ADMIN_TOKEN = "admin-token-for-tests";
@@ -31,7 +35,17 @@ export interface CallInit {
   body?: BodyInit;
 }
 
+const ORIGIN = "http://batchwatch.test";
+
 /** Sends a request through the real app with this world's bindings; waits for its background work. */
+async function send(w: World, request: Request): Promise<Response> {
+  const ctx = createExecutionContext();
+  const res = await app.request(request, undefined, w.env, ctx);
+  await waitOnExecutionContext(ctx);
+  return res;
+}
+
+/** A request the typed client cannot express (raw bodies, bad input, pages): through the real app. */
 export async function call(w: World, path: string, init: CallInit = {}): Promise<Response> {
   const headers = new Headers(init.headers);
   let body = init.body;
@@ -39,15 +53,68 @@ export async function call(w: World, path: string, init: CallInit = {}): Promise
     body = JSON.stringify(init.json);
     if (!headers.has("content-type")) headers.set("content-type", "application/json");
   }
-  const ctx = createExecutionContext();
-  const res = await app.request(
-    `http://batchwatch.test${path}`,
-    { method: init.method ?? "GET", headers, body },
-    w.env,
-    ctx,
-  );
-  await waitOnExecutionContext(ctx);
-  return res;
+  return send(w, new Request(`${ORIGIN}${path}`, { method: init.method ?? "GET", headers, body }));
+}
+
+/**
+ * The typed API client (`hono/client` over the app's `AppType`) for this world, sending the admin
+ * token unless given other headers: inputs and answers are checked by the compiler, not cast.
+ */
+export function client(w: World, headers: Record<string, string> = ADMIN) {
+  return hc<AppType>(ORIGIN, {
+    headers,
+    fetch: (input: RequestInfo | URL, init?: RequestInit) => send(w, new Request(input, init)),
+  });
+}
+
+type Client = ReturnType<typeof client>;
+export type Job = InferResponseType<Client["api"]["jobs"][":job_id"]["$get"], 200>["job"];
+export type Snapshot = InferResponseType<
+  Client["api"]["jobs"][":job_id"]["history"]["$get"],
+  200
+>["snapshots"][number];
+type TrackBody = InferRequestType<Client["api"]["jobs"]["$post"]>["json"];
+
+/**
+ * The answer narrowed to the status the test expects, so its `json()` has that status's type; any
+ * other status fails the test, showing the body.
+ */
+export async function expectStatus<
+  R extends { status: number; clone(): { text(): Promise<string> } },
+  S extends R["status"],
+>(res: R, status: S): Promise<Extract<R, { status: S }>> {
+  expect(res.status, await res.clone().text()).toBe(status);
+  return res as Extract<R, { status: S }>;
+}
+
+/** Tracks a job through the API (POST /api/jobs, which polls it once) and answers the new job. */
+export async function track(w: World, jobId: string, body: Omit<TrackBody, "job_id"> = {}): Promise<Job> {
+  const res = await client(w).api.jobs.$post({ json: { job_id: jobId, ...body } });
+  return (await (await expectStatus(res, 201)).json()).job;
+}
+
+/** The job as GET /api/jobs/:job_id answers it. */
+export async function job(w: World, jobId: string): Promise<Job> {
+  const res = await client(w).api.jobs[":job_id"].$get({ param: { job_id: jobId } });
+  return (await (await expectStatus(res, 200)).json()).job;
+}
+
+/** The job's snapshots, newest first (one page of up to 200). */
+export async function history(w: World, jobId: string): Promise<Snapshot[]> {
+  const res = await client(w).api.jobs[":job_id"].history.$get({
+    param: { job_id: jobId },
+    query: { limit: "200" },
+  });
+  return (await (await expectStatus(res, 200)).json()).snapshots;
+}
+
+/** An upstream job that is running: 100 items, 10 more done at each `advance`. */
+export const RUNNING_JOB = { total_items: 100, items_per_step: 10, start_at: "running" } as const;
+
+/** Creates a running job upstream and tracks it. */
+export async function trackRunning(w: World, jobId: string, body: Omit<TrackBody, "job_id"> = {}) {
+  await upstream(w).createJob({ id: jobId, ...RUNNING_JOB });
+  return track(w, jobId, body);
 }
 
 export async function admin(w: World, path: string, init: CallInit = {}): Promise<Response> {
@@ -82,6 +149,72 @@ export function upstream(w: World) {
     /** Status requests the monitor made, optionally about one job. */
     statusRequests: (jobId?: string) => sim.requests({ job_id: jobId, endpoint: "status" }),
   };
+}
+
+let tracked = 0;
+
+/**
+ * A job row as the monitor stores it, for tests that start from a stored state rather than from the
+ * API: a running job, polled two minutes ago and due in a minute, unless `fields` say otherwise.
+ * Jobs made one after another are tracked in that order (a millisecond apart), so lists are stable.
+ */
+export function jobRow(fields: Partial<JobRow> & { jobId: string }, now: number = Date.now()): JobRow {
+  return {
+    projectId: null,
+    organizationId: null,
+    label: null,
+    jobType: "parse",
+    status: "running",
+    totalItems: 100,
+    processedItems: 40,
+    failedItems: 2,
+    skippedItems: 1,
+    progressPercentage: 43,
+    errorMessage: null,
+    upstreamUpdatedAt: null,
+    upstreamJob: null,
+    state: "active",
+    trackedAt: now - 3_600_000 + tracked++,
+    lastPolledAt: now - 120_000,
+    lastSuccessAt: now - 120_000,
+    lastChangeAt: now - 120_000,
+    nextPollAt: now + 60_000,
+    pollIntervalSeconds: 60,
+    consecutiveFailures: 0,
+    consecutiveNotFound: 0,
+    lastErrorCode: null,
+    lastErrorMessage: null,
+    lastErrorAt: null,
+    stalledSince: null,
+    leaseToken: null,
+    leaseUntil: null,
+    ...fields,
+  };
+}
+
+/**
+ * Stores jobs (see `jobRow`) in the real local D1, in one batch of one statement per row (a row's
+ * columns times three would pass D1's 100 bound parameters).
+ */
+export async function insertJobs(rows: (Partial<JobRow> & { jobId: string })[]): Promise<JobRow[]> {
+  const db = database(env.DB);
+  const [first, ...rest] = rows.map((fields) => db.insert(jobs).values(jobRow(fields)).returning());
+  if (!first) return [];
+  return (await db.batch([first, ...rest])).flat();
+}
+
+export async function insertJob(fields: Partial<JobRow> & { jobId: string }): Promise<JobRow> {
+  const [row] = await insertJobs([fields]);
+  if (!row) throw new Error("insert failed");
+  return row;
+}
+
+/** Direct reads of the tables, for what the API does not show. */
+export async function countRows(table: string, where = "1 = 1", ...binds: unknown[]): Promise<number> {
+  const row = await env.DB.prepare(`select count(*) as n from "${table}" where ${where}`)
+    .bind(...binds)
+    .first<{ n: number }>();
+  return row?.n ?? 0;
 }
 
 /** D1 is isolated per test file, not per test: tests that depend on monitor-wide state start clean. */

@@ -2,35 +2,24 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { readConfig } from "../../src/config";
 import { database } from "../../src/db/client";
-import type { JobJson, SnapshotJson } from "../../src/http/shapes";
 import { pollOne } from "../../src/monitor/poll";
 import { runTick } from "../../src/monitor/tick";
 import { trackJob } from "../../src/monitor/track";
-import { admin, countingD1, MINUTE, resetDatabase, tick, upstream, type World, world } from "../helpers";
+import {
+  client,
+  countingD1,
+  history,
+  insertJobs,
+  job,
+  MINUTE,
+  resetDatabase,
+  tick,
+  trackRunning,
+  upstream,
+  world,
+} from "../helpers";
 
 // The real scheduled handler against a real local D1, with LlamaCloud answered by the simulator.
-
-async function track(w: World, jobId: string, body: Record<string, unknown> = {}): Promise<JobJson> {
-  const res = await admin(w, "/api/jobs", { method: "POST", json: { job_id: jobId, ...body } });
-  expect(res.status, await res.clone().text()).toBe(201);
-  return ((await res.json()) as { job: JobJson }).job;
-}
-
-async function job(w: World, jobId: string): Promise<JobJson> {
-  const res = await admin(w, `/api/jobs/${jobId}`);
-  expect(res.status).toBe(200);
-  return ((await res.json()) as { job: JobJson }).job;
-}
-
-async function history(w: World, jobId: string): Promise<SnapshotJson[]> {
-  const res = await admin(w, `/api/jobs/${jobId}/history?limit=200`);
-  return ((await res.json()) as { snapshots: SnapshotJson[] }).snapshots;
-}
-
-async function startRunning(w: World, id: string, extra: Record<string, unknown> = {}) {
-  await upstream(w).createJob({ id, total_items: 100, items_per_step: 10, start_at: "running", ...extra });
-  return track(w, id);
-}
 
 describe("tick", () => {
   beforeEach(resetDatabase);
@@ -39,7 +28,7 @@ describe("tick", () => {
     const w = world("progress");
     const sim = upstream(w);
     const t0 = Date.now();
-    const tracked = await startRunning(w, "bjb-progress");
+    const tracked = await trackRunning(w, "bjb-progress");
     expect(tracked.status).toBe("running");
     expect(tracked.tracking.state).toBe("active");
 
@@ -65,7 +54,7 @@ describe("tick", () => {
   it("writes no snapshot when nothing changed, and polls less often", async () => {
     const w = world("quiet");
     const t0 = Date.now();
-    await startRunning(w, "bjb-quiet");
+    await trackRunning(w, "bjb-quiet");
     await tick(w, t0 + 2 * MINUTE);
     const after = await job(w, "bjb-quiet");
     expect(await history(w, "bjb-quiet")).toHaveLength(1);
@@ -78,7 +67,7 @@ describe("tick", () => {
   it("does not poll a job before it is due", async () => {
     const w = world("not-due");
     const t0 = Date.now();
-    await startRunning(w, "bjb-not-due");
+    await trackRunning(w, "bjb-not-due");
     await tick(w, t0 + 10_000);
     expect(await upstream(w).statusRequests("bjb-not-due")).toHaveLength(1);
   });
@@ -87,7 +76,7 @@ describe("tick", () => {
     const w = world("terminal");
     const sim = upstream(w);
     const t0 = Date.now();
-    await startRunning(w, "bjb-terminal");
+    await trackRunning(w, "bjb-terminal");
     await sim.advance("bjb-terminal", { to: "end" });
     await tick(w, t0 + 2 * MINUTE);
     const done = await job(w, "bjb-terminal");
@@ -113,7 +102,7 @@ describe("tick", () => {
   it("refuses an answer too large to be a job status, keeping nothing of it", async () => {
     const w = world("oversized");
     const sim = upstream(w);
-    await startRunning(w, "bjb-oversized");
+    await trackRunning(w, "bjb-oversized");
     await sim.advance("bjb-oversized");
     await sim.fault({ kind: "malformed", variant: "oversized", job_id: "bjb-oversized" });
     await tick(w, Date.now() + 2 * MINUTE);
@@ -131,7 +120,7 @@ describe("tick", () => {
     const w = world(`fault-${code}`);
     const sim = upstream(w);
     const t0 = Date.now();
-    await startRunning(w, "bjb-fault");
+    await trackRunning(w, "bjb-fault");
     await sim.fault({ ...fault, job_id: "bjb-fault", times: 2 });
 
     await tick(w, t0 + 2 * MINUTE);
@@ -157,7 +146,7 @@ describe("tick", () => {
   it("records a timeout when LlamaCloud does not answer within 10 s", { timeout: 30_000 }, async () => {
     const w = world("timeout");
     const t0 = Date.now();
-    await startRunning(w, "bjb-slow");
+    await trackRunning(w, "bjb-slow");
     await upstream(w).fault({ kind: "latency", delay_ms: 11_000, job_id: "bjb-slow" });
     await tick(w, t0 + 2 * MINUTE);
     expect((await job(w, "bjb-slow")).tracking.last_error?.code).toBe("timeout");
@@ -166,7 +155,7 @@ describe("tick", () => {
   it("records a network failure when LlamaCloud cannot be reached", async () => {
     const w = world("network");
     const t0 = Date.now();
-    await startRunning(w, "bjb-offline");
+    await trackRunning(w, "bjb-offline");
     // The simulator's test network cannot drop a connection, so this one fetch is refused here.
     const spy = vi
       .spyOn(globalThis, "fetch")
@@ -188,7 +177,7 @@ describe("tick", () => {
     const w = world("no-key");
     await upstream(w).createJob({ id: "bjb-nokey", start_at: "running" });
     const unconfigured = { ...w, env: { ...w.env, LLAMA_CLOUD_API_KEY: undefined } };
-    const res = await admin(unconfigured, "/api/jobs", { method: "POST", json: { job_id: "bjb-nokey" } });
+    const res = await client(unconfigured).api.jobs.$post({ json: { job_id: "bjb-nokey" } });
     expect(res.status).toBe(201);
     await tick(unconfigured, Date.now() + 2 * MINUTE);
     const now = await job(w, "bjb-nokey");
@@ -202,7 +191,7 @@ describe("tick", () => {
     const sim = upstream(w);
     const t0 = Date.now();
     const ids = ["bjb-rl-1", "bjb-rl-2", "bjb-rl-3"];
-    for (const id of ids) await startRunning(w, id);
+    for (const id of ids) await trackRunning(w, id);
     await sim.fault({ kind: "rate_limit", retry_after: 600, times: 1 });
 
     await tick(w, t0 + 2 * MINUTE);
@@ -225,7 +214,7 @@ describe("tick", () => {
     const w = world("stale");
     const sim = upstream(w);
     const t0 = Date.now();
-    await startRunning(w, "bjb-stale");
+    await trackRunning(w, "bjb-stale");
     await sim.advance("bjb-stale", { steps: 3 });
     await tick(w, t0 + 2 * MINUTE);
     const fresh = await job(w, "bjb-stale");
@@ -248,7 +237,7 @@ describe("tick", () => {
     const sim = upstream(w);
     const t0 = Date.now();
     const ids = Array.from({ length: 12 }, (_, i) => `bjb-overlap-${i}`);
-    for (const id of ids) await startRunning(w, id);
+    for (const id of ids) await trackRunning(w, id);
     await sim.fault({ kind: "latency", delay_ms: 200, forever: true });
 
     await Promise.all([tick(w, t0 + 2 * MINUTE), tick(w, t0 + 2 * MINUTE), tick(w, t0 + 2 * MINUTE)]);
@@ -264,7 +253,7 @@ describe("tick", () => {
     const w = world("unknown");
     const sim = upstream(w);
     const t0 = Date.now();
-    await startRunning(w, "bjb-new-status");
+    await trackRunning(w, "bjb-new-status");
     await sim.patchJob("bjb-new-status", {
       status: "paused_for_review",
       extra: { reviewer: "ada", priority: 3 },
@@ -281,7 +270,7 @@ describe("tick", () => {
     const w = world("utc");
     const sim = upstream(w);
     await sim.createJob({ id: "bjb-utc", total_items: 10, start_at: "running", project_id: "prj-real" });
-    await admin(w, "/api/jobs", { method: "POST", json: { job_id: "bjb-utc", project_id: "prj-typo" } });
+    await client(w).api.jobs.$post({ json: { job_id: "bjb-utc", project_id: "prj-typo" } });
     await sim.patchJob("bjb-utc", {
       processed_items: 3,
       created_at: "2026-11-01T08:00:00.5",
@@ -299,7 +288,7 @@ describe("tick", () => {
     const w = world("lost");
     const sim = upstream(w);
     const t0 = Date.now();
-    await startRunning(w, "bjb-lost");
+    await trackRunning(w, "bjb-lost");
     await sim.deleteJob("bjb-lost");
     await tick(w, t0 + 2 * MINUTE);
     expect((await job(w, "bjb-lost")).tracking.state).toBe("active");
@@ -318,8 +307,8 @@ describe("tick", () => {
     const w = world("isolation");
     const sim = upstream(w);
     const t0 = Date.now();
-    await startRunning(w, "bjb-good");
-    await startRunning(w, "bjb-bad");
+    await trackRunning(w, "bjb-good");
+    await trackRunning(w, "bjb-bad");
     await sim.fault({ kind: "server_error", job_id: "bjb-bad", forever: true });
     await sim.advance("bjb-good");
     await tick(w, t0 + 2 * MINUTE);
@@ -332,10 +321,10 @@ describe("tick", () => {
     const w = world("health");
     const at = Date.now() + 2 * MINUTE;
     await tick(w, at);
-    const res = await admin(w, "/healthz");
-    const body = (await res.json()) as { ok: boolean; last_tick_at: string; active_jobs: number };
+    const res = await client(w).healthz.$get();
+    const body = await res.json();
     expect(body.ok).toBe(true);
-    expect(Date.parse(body.last_tick_at)).toBeGreaterThanOrEqual(at);
+    expect(Date.parse(body.last_tick_at ?? "")).toBeGreaterThanOrEqual(at);
   });
 });
 
@@ -351,12 +340,19 @@ describe("tick cost", () => {
       const now = Date.now();
       const ids = Array.from({ length: count }, (_, i) => `bjb-cost-${i}`);
       for (const id of ids) await sim.createJob({ id, start_at: "running" });
-      await env.DB.batch(
-        ids.map((id) =>
-          env.DB.prepare(
-            "insert into jobs (job_id, state, tracked_at, next_poll_at) values (?, 'active', ?, ?)",
-          ).bind(id, now, now),
-        ),
+      // Due now and never answered yet (no status, no counts), so every poll is a change.
+      await insertJobs(
+        ids.map((jobId) => ({
+          jobId,
+          trackedAt: now,
+          nextPollAt: now,
+          status: null,
+          totalItems: null,
+          processedItems: null,
+          failedItems: null,
+          skippedItems: null,
+          progressPercentage: null,
+        })),
       );
       const counted = countingD1(env.DB);
       const result = await runTick({ ...w.env, DB: counted.db }, now);
