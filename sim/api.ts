@@ -3,7 +3,8 @@
 
 import { Hono } from "hono";
 import { alterResponse, detail, type Fault, faultResponse, takeFaults } from "./faults";
-import { CannotCancel, cancelJob, itemsPage, jobJson, statusJson } from "./jobs";
+import { itemsPage, jobJson, statusJson } from "./job-answers";
+import { CannotCancel, cancelJob } from "./jobs";
 import { type Endpoint, ITEM_STATUSES, JOB_STATUSES, JOB_TYPES } from "./model";
 import type { RequestLogEntry, World, Worlds } from "./world";
 

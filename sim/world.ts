@@ -11,7 +11,8 @@ import {
   sendCallback,
 } from "./callbacks";
 import type { Fault, FaultKind } from "./faults";
-import { type JobChange, type JobDefaults, statusJson, syncJob } from "./jobs";
+import { statusJson } from "./job-answers";
+import { type JobChange, type JobDefaults, syncJob } from "./jobs";
 import type { Endpoint, SimJob } from "./model";
 
 export interface TenantConfig {

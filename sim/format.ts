@@ -1,0 +1,19 @@
+// How derived values look: ISO timestamps and stable ids, so answers about the same thing never change.
+
+export function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** A stable hex fragment derived from `seed` (FNV-1a), so derived ids look real and never change. */
+export function fragment(seed: string, length: number): string {
+  let out = "";
+  for (let round = 0; out.length < length; round++) {
+    let hash = 0x811c9dc5 ^ round;
+    for (let i = 0; i < seed.length; i++) {
+      hash ^= seed.charCodeAt(i);
+      hash = Math.imul(hash, 0x01000193);
+    }
+    out += (hash >>> 0).toString(16).padStart(8, "0");
+  }
+  return out.slice(0, length);
+}
