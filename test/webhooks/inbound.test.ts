@@ -3,30 +3,26 @@
 import { createExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it, vi } from "vitest";
+import { signature as lcSignature } from "../../sim/callbacks";
 import { simControl } from "../../sim/control";
 import { app } from "../../src/app";
-import type { JobJson, SnapshotJson } from "../../src/http/shapes";
 import { CALLBACK_POLLS_PER_MINUTE } from "../../src/monitor/callback";
-import { admin, call, errorOf, MINUTE, resetDatabase, tick, upstream, type World, world } from "../helpers";
-import { countRows } from "../notifications/helpers";
+import {
+  call,
+  countRows,
+  errorOf,
+  history,
+  job,
+  MINUTE,
+  resetDatabase,
+  tick,
+  trackRunning,
+  upstream,
+  type World,
+  world,
+} from "../helpers";
 
 const SECRET = "lc-callback-secret-for-tests";
-
-async function track(w: World, jobId: string): Promise<JobJson> {
-  const res = await admin(w, "/api/jobs", { method: "POST", json: { job_id: jobId } });
-  expect(res.status, await res.clone().text()).toBe(201);
-  return ((await res.json()) as { job: JobJson }).job;
-}
-
-async function job(w: World, jobId: string): Promise<JobJson> {
-  const res = await admin(w, `/api/jobs/${jobId}`);
-  return ((await res.json()) as { job: JobJson }).job;
-}
-
-async function history(w: World, jobId: string): Promise<SnapshotJson[]> {
-  const res = await admin(w, `/api/jobs/${jobId}/history?limit=200`);
-  return ((await res.json()) as { snapshots: SnapshotJson[] }).snapshots;
-}
 
 /** A callback as the simulator builds and signs it (`secret: null` for an unsigned one). */
 async function simulatedCallback(
@@ -41,18 +37,13 @@ async function post(w: World, callback: { body: string; headers: Record<string, 
   return call(w, "/webhooks/llamacloud", { method: "POST", headers: callback.headers, body: callback.body });
 }
 
-async function runningJob(w: World, id: string) {
-  await upstream(w).createJob({ id, total_items: 100, items_per_step: 10, start_at: "running" });
-  return track(w, id);
-}
-
 describe("inbound callbacks", () => {
   beforeEach(resetDatabase);
 
   describe("signature", () => {
     it("with the secret set, refuses a callback without a signature and stores nothing", async () => {
       const w = world("sig-none", { LLAMA_CLOUD_WEBHOOK_SECRET: SECRET });
-      await runningJob(w, "bjb-sig-none");
+      await trackRunning(w, "bjb-sig-none");
       const before = await upstream(w).statusRequests("bjb-sig-none");
       const cb = await simulatedCallback(w, { job_id: "bjb-sig-none", secret: null });
       expect(cb.headers["lc-signature"]).toBeUndefined();
@@ -66,7 +57,7 @@ describe("inbound callbacks", () => {
 
     it("with the secret set, refuses a wrong signature and stores nothing", async () => {
       const w = world("sig-wrong", { LLAMA_CLOUD_WEBHOOK_SECRET: SECRET });
-      await runningJob(w, "bjb-sig-wrong");
+      await trackRunning(w, "bjb-sig-wrong");
       const before = await upstream(w).statusRequests("bjb-sig-wrong");
       const wrongKey = await simulatedCallback(w, { job_id: "bjb-sig-wrong", secret: "some-other-secret" });
       const tampered = await simulatedCallback(w, { job_id: "bjb-sig-wrong" });
@@ -87,7 +78,7 @@ describe("inbound callbacks", () => {
 
     it("with the secret set, accepts the right signature and polls the job", async () => {
       const w = world("sig-right", { LLAMA_CLOUD_WEBHOOK_SECRET: SECRET });
-      await runningJob(w, "bjb-sig-right");
+      await trackRunning(w, "bjb-sig-right");
       await upstream(w).advance("bjb-sig-right");
       const cb = await simulatedCallback(w, { job_id: "bjb-sig-right" });
       expect(cb.headers["lc-signature"]).toMatch(/^sha256=[0-9a-f]{64}$/);
@@ -101,7 +92,7 @@ describe("inbound callbacks", () => {
 
     it("without a secret configured, accepts callbacks signed or not", async () => {
       const w = world("sig-unset");
-      await runningJob(w, "bjb-sig-unset");
+      await trackRunning(w, "bjb-sig-unset");
       for (const secret of [null, "anything"]) {
         const res = await post(w, await simulatedCallback(w, { job_id: "bjb-sig-unset", secret }));
         expect(res.status).toBe(202);
@@ -112,7 +103,7 @@ describe("inbound callbacks", () => {
 
   it("answers a repeated event_id with 200 and does nothing a second time", async () => {
     const w = world("dupe");
-    await runningJob(w, "bjb-dupe");
+    await trackRunning(w, "bjb-dupe");
     await upstream(w).advance("bjb-dupe");
     const cb = await simulatedCallback(w, { job_id: "bjb-dupe" });
     const first = await post(w, cb);
@@ -159,8 +150,8 @@ describe("inbound callbacks", () => {
   it("makes every active job due now for a callback about a job it does not track", async () => {
     const w = world("unknown");
     const t0 = Date.now();
-    await runningJob(w, "bjb-known-1");
-    await runningJob(w, "bjb-known-2");
+    await trackRunning(w, "bjb-known-1");
+    await trackRunning(w, "bjb-known-2");
     await upstream(w).createJob({ id: "bjb-untracked", start_at: "running" });
     const before = await job(w, "bjb-known-1");
     expect(Date.parse(before.tracking.next_poll_at ?? "")).toBeGreaterThan(t0 + 30_000);
@@ -185,7 +176,7 @@ describe("inbound callbacks", () => {
 
   it("polls at once for a callback right after tracking, and has the snapshot on record by the 202", async () => {
     const w = world("right-away");
-    await runningJob(w, "bjb-right-away");
+    await trackRunning(w, "bjb-right-away");
     await upstream(w).advance("bjb-right-away");
     // The answer itself is awaited here, not the background work: the poll must precede it.
     const res = await app.request(
@@ -205,7 +196,7 @@ describe("inbound callbacks", () => {
 
   it("past CALLBACK_POLLS_PER_MINUTE callbacks a minute, only makes the job due: a flood is not a flood of polls", async () => {
     const w = world("flood");
-    await runningJob(w, "bjb-flood");
+    await trackRunning(w, "bjb-flood");
     const before = (await upstream(w).statusRequests("bjb-flood")).length;
     const now = Date.now();
     await env.DB.batch(
@@ -239,7 +230,7 @@ describe("inbound callbacks", () => {
 
   it("keeps a job due when its callback arrives while another invocation is polling it", async () => {
     const w = world("mid-poll");
-    await runningJob(w, "bjb-mid-poll");
+    await trackRunning(w, "bjb-mid-poll");
     await upstream(w).advance("bjb-mid-poll");
     await upstream(w).fault({ kind: "latency", delay_ms: 1_500, job_id: "bjb-mid-poll" });
     // A tick polls the job; its upstream answer is slow, so the callback lands while it holds the lease.
@@ -269,15 +260,7 @@ describe("inbound callbacks", () => {
     const w = world("signed-id", { LLAMA_CLOUD_WEBHOOK_SECRET: SECRET });
     // A correctly signed body without an event_id: the unsigned header must not be able to vary it.
     const body = JSON.stringify({ event_type: "batch.progress", data: {} });
-    const key = await crypto.subtle.importKey(
-      "raw",
-      new TextEncoder().encode(SECRET),
-      { name: "HMAC", hash: "SHA-256" },
-      false,
-      ["sign"],
-    );
-    const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(body)));
-    const signature = `sha256=${[...mac].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+    const signature = await lcSignature(SECRET, body);
     for (const id of ["replay-1", "replay-2"]) {
       const res = await call(w, "/webhooks/llamacloud", {
         method: "POST",
@@ -291,7 +274,7 @@ describe("inbound callbacks", () => {
 
   it("finds the job in data.id when data.job_id is absent", async () => {
     const w = world("data-id");
-    await runningJob(w, "bjb-data-id");
+    await trackRunning(w, "bjb-data-id");
     await upstream(w).advance("bjb-data-id");
     const res = await post(w, {
       headers: { "content-type": "application/json" },
@@ -307,7 +290,7 @@ describe("inbound callbacks", () => {
 
   it("makes a job that another invocation is polling due now instead of polling it twice", async () => {
     const w = world("busy");
-    await runningJob(w, "bjb-busy");
+    await trackRunning(w, "bjb-busy");
     const polls = (await upstream(w).statusRequests("bjb-busy")).length;
     const now = Date.now();
     await env.DB.prepare(
@@ -329,7 +312,7 @@ describe("inbound callbacks", () => {
     it("a late callback about an earlier state does not move the job back", async () => {
       const w = world("late");
       const sim = upstream(w);
-      await runningJob(w, "bjb-late");
+      await trackRunning(w, "bjb-late");
       const early = await simulatedCallback(w, { job_id: "bjb-late" }); // built while running
       await sim.advance("bjb-late", { to: "end" });
       const done = await simulatedCallback(w, { job_id: "bjb-late" });
@@ -350,7 +333,7 @@ describe("inbound callbacks", () => {
     it("an answer older than the stored one, prompted by a callback, is not applied", async () => {
       const w = world("stale");
       const sim = upstream(w);
-      await runningJob(w, "bjb-stale");
+      await trackRunning(w, "bjb-stale");
       await sim.advance("bjb-stale", { to: "end" });
       expect((await post(w, await simulatedCallback(w, { job_id: "bjb-stale" }))).status).toBe(202);
       const done = await job(w, "bjb-stale");
