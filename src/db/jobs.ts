@@ -1,5 +1,5 @@
 import { and, desc, eq, gte, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
-import type { JobChanges, Observation } from "../monitor/decisions";
+import type { JobChanges, Observation } from "../model";
 import { DAY_MS, PRUNE_BATCH } from "./batch";
 import type { Database, Statement } from "./client";
 import { olderThan, type Position, toPage } from "./keyset";

@@ -3,8 +3,8 @@
  * from the same definitions the handlers are typed against, plus the functions that map rows to them.
  */
 import { z } from "@hono/zod-openapi";
-import { type JobRow, SNAPSHOT_SOURCES, type SnapshotRow, TRACKING_STATES } from "../db/schema";
-import type { Observation } from "../monitor/decisions";
+import type { JobRow, SnapshotRow } from "../db/schema";
+import { type Observation, SNAPSHOT_SOURCES, TRACKING_STATES } from "../model";
 import { UPSTREAM_JOB_FIELDS } from "../upstream/v1";
 
 const timestamp = z.string().openapi({ format: "date-time", example: "2026-11-28T12:00:00.000Z" });

@@ -3,7 +3,7 @@
  * Nothing here touches D1 or the network, so every rule is unit-tested on its own.
  */
 
-import type { TRACKING_STATES } from "../db/schema";
+import type { JobChanges, Observation, TrackingState } from "../model";
 import type { FailureKind } from "../upstream/failures";
 import type { StatusAnswer, StatusResult } from "../upstream/v1";
 
@@ -16,20 +16,6 @@ export const MAX_ERROR_BACKOFF_SECONDS = 30 * 60;
 export const MAX_CLOCK_SKEW_MS = 60 * 60_000;
 /** Upstream 404s in a row before a job is declared lost. */
 export const LOST_AFTER_NOT_FOUND = 3;
-
-export type TrackingState = (typeof TRACKING_STATES)[number];
-
-/** The part of a job's state that a snapshot records; a snapshot is written when any of it changes. */
-export interface Observation {
-  status: string | null;
-  totalItems: number | null;
-  processedItems: number | null;
-  failedItems: number | null;
-  skippedItems: number | null;
-  progressPercentage: number | null;
-  errorMessage: string | null;
-  upstreamUpdatedAt: string | null;
-}
 
 /** What the monitor knows about a job before a poll. */
 export interface TrackedJob extends Observation {
@@ -45,24 +31,6 @@ export interface TrackedJob extends Observation {
 export interface MonitorSettings {
   pollIntervalSeconds: number;
   stallAfterMinutes: number;
-}
-
-/** The fields of a job a poll outcome sets (tracking fields, and the upstream ones on success). */
-export interface JobChanges {
-  state: TrackingState;
-  lastPolledAt: number;
-  nextPollAt: number | null;
-  pollIntervalSeconds: number;
-  consecutiveFailures: number;
-  consecutiveNotFound: number;
-  lastErrorCode: string | null;
-  lastErrorMessage: string | null;
-  lastErrorAt: number | null;
-  stalledSince: number | null;
-  lastSuccessAt?: number;
-  lastChangeAt?: number | null;
-  /** Present only when the answer was accepted (not stale): the new upstream view of the job. */
-  upstream?: { observation: Observation; jobType: string | null; upstreamJob: string };
 }
 
 export interface PollOutcome {

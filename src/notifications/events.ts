@@ -5,7 +5,8 @@
 import { changeColumns } from "../db/jobs";
 import type { JobRow } from "../db/schema";
 import { iso, type JobJson, observationJson, presentJob, utc } from "../http/shapes";
-import { type JobChanges, type PollOutcome, progressChanged } from "../monitor/decisions";
+import type { JobChanges } from "../model";
+import { type PollOutcome, progressChanged } from "../monitor/decisions";
 
 export const EVENT_TYPES = [
   "job.tracked",

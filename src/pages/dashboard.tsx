@@ -1,4 +1,5 @@
-import { type JobRow, TRACKING_STATES } from "../db/schema";
+import type { JobRow } from "../db/schema";
+import { TRACKING_STATES } from "../model";
 import { CountHeaders, jobHref, Layout, Markers, ProgressBar, StatusBadge, TimeAgo } from "./components";
 import {
   formatCount,

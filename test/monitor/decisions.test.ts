@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { Observation } from "../../src/model";
 import {
   decideOutcome,
   errorBackoffSeconds,
@@ -8,7 +9,6 @@ import {
   MAX_QUIET_INTERVAL_SECONDS,
   movesBackwards,
   nextQuietInterval,
-  type Observation,
   observationChanged,
   retryAfterFailureSeconds,
   stalledSince,

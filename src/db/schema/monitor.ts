@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { index, integer, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { SNAPSHOT_SOURCES, TRACKING_STATES } from "../../model";
 
 // Every *_at column batchwatch owns is epoch milliseconds (UTC); upstream timestamps are kept as the
 // strings LlamaCloud sent, since they are shown, never computed with.
@@ -20,11 +21,6 @@ function observationColumns() {
     upstreamUpdatedAt: text("upstream_updated_at"),
   };
 }
-
-/** Where a job's tracking stands: polled, done (a terminal status was seen) or lost (404s in a row). */
-export const TRACKING_STATES = ["active", "finished", "lost"] as const;
-/** What made a snapshot: tracking, the tick, a LlamaCloud callback, or a manual poll. */
-export const SNAPSHOT_SOURCES = ["track", "poll", "webhook", "manual"] as const;
 
 /** A LlamaCloud batch job batchwatch tracks: its latest upstream answer plus the tracking state. */
 export const jobs = sqliteTable(

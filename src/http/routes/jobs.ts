@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { readConfig } from "../../config";
 import { database } from "../../db/client";
 import { deleteJob, findJob, listJobs, listSnapshots } from "../../db/jobs";
-import { TRACKING_STATES } from "../../db/schema";
+import { TRACKING_STATES } from "../../model";
 import { pollOne } from "../../monitor/poll";
 import { trackJob } from "../../monitor/track";
 import { firstAttempts } from "../../notifications/background";

@@ -1,0 +1,41 @@
+/**
+ * The monitor's vocabulary, shared by every layer: the database stores it, the monitor decides in it,
+ * the JSON shapes and pages show it. It imports nothing, so any module may use it.
+ */
+
+/** Where a job's tracking stands: polled, done (a terminal status was seen) or lost (404s in a row). */
+export const TRACKING_STATES = ["active", "finished", "lost"] as const;
+export type TrackingState = (typeof TRACKING_STATES)[number];
+
+/** What made a snapshot: tracking, the tick, a LlamaCloud callback, or a manual poll. */
+export const SNAPSHOT_SOURCES = ["track", "poll", "webhook", "manual"] as const;
+
+/** What one answer says of a job; the job keeps the latest and a snapshot is written when any of it changes. */
+export interface Observation {
+  status: string | null;
+  totalItems: number | null;
+  processedItems: number | null;
+  failedItems: number | null;
+  skippedItems: number | null;
+  progressPercentage: number | null;
+  errorMessage: string | null;
+  upstreamUpdatedAt: string | null;
+}
+
+/** The fields of a job a poll outcome sets (tracking fields, and the upstream ones on success). */
+export interface JobChanges {
+  state: TrackingState;
+  lastPolledAt: number;
+  nextPollAt: number | null;
+  pollIntervalSeconds: number;
+  consecutiveFailures: number;
+  consecutiveNotFound: number;
+  lastErrorCode: string | null;
+  lastErrorMessage: string | null;
+  lastErrorAt: number | null;
+  stalledSince: number | null;
+  lastSuccessAt?: number;
+  lastChangeAt?: number | null;
+  /** Present only when the answer was accepted (not stale): the new upstream view of the job. */
+  upstream?: { observation: Observation; jobType: string | null; upstreamJob: string };
+}
