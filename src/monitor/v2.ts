@@ -5,6 +5,8 @@
  * result is the same Observation v1 gives, so change, interval, backoff, stale, stall and lost stay
  * the rules in decisions.ts.
  */
+
+import type { Observation } from "../model";
 import {
   type Batch,
   type BatchResultEntry,
@@ -15,7 +17,7 @@ import {
   isChildType,
   MAX_CHILD_IDS_PER_PAGE,
 } from "../upstream/v2";
-import { isTerminal, type Observation } from "./decisions";
+import { isTerminal } from "./decisions";
 
 /** What is known of one child job: from D1, or from the page just read. Status in any case. */
 export interface ChildState {
