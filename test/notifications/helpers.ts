@@ -1,21 +1,24 @@
 // Shared by the notification tests: subscriptions made through the API, receivers on the test
 // network that record every request, and a check of every recorded request with the
 // `standardwebhooks` library, as any subscriber would verify it.
-import { env } from "cloudflare:workers";
+import type { InferRequestType, InferResponseType } from "hono/client";
 import { Webhook } from "standardwebhooks";
 import { expect } from "vitest";
 import { type ReceivedRequest, receiverControl } from "../../sim/control";
-import type { DeliveryJson, NewSubscriptionJson } from "../../src/http/routes/subscriptions";
-import type { JobJson } from "../../src/http/shapes";
-import { admin, type World } from "../helpers";
+import { client, expectStatus, type Job, type World } from "../helpers";
 
-export type Subscription = NewSubscriptionJson;
-export type Delivery = DeliveryJson;
+type Subscriptions = ReturnType<typeof client>["api"]["subscriptions"];
+/** A new subscription as POST /api/subscriptions answers it: the one answer with its secret. */
+export type Subscription = InferResponseType<Subscriptions["$post"], 201>["subscription"];
+export type Delivery = InferResponseType<
+  Subscriptions[":id"]["deliveries"]["$get"],
+  200
+>["deliveries"][number];
 
 export interface Notification {
   type: string;
   timestamp: string;
-  data: { job: JobJson; previous: Record<string, unknown> | null };
+  data: { job: Job; previous: Record<string, unknown> | null };
 }
 
 /** A fresh receiver on https://receiver.test (https, so subscriptions need no ALLOW_HTTP_WEBHOOKS). */
@@ -24,19 +27,19 @@ export function receiver(label: string) {
 }
 export type Receiver = ReturnType<typeof receiver>;
 
-export async function subscribe(
-  w: World,
-  body: { url: string; events?: string[] | null; job_id?: string | null },
-): Promise<Subscription> {
-  const res = await admin(w, "/api/subscriptions", { method: "POST", json: body });
-  expect(res.status, await res.clone().text()).toBe(201);
-  return ((await res.json()) as { subscription: Subscription }).subscription;
+export type SubscribeBody = InferRequestType<Subscriptions["$post"]>["json"];
+
+export async function subscribe(w: World, body: SubscribeBody): Promise<Subscription> {
+  const res = await client(w).api.subscriptions.$post({ json: body });
+  return (await (await expectStatus(res, 201)).json()).subscription;
 }
 
 export async function deliveriesOf(w: World, subscriptionId: string): Promise<Delivery[]> {
-  const res = await admin(w, `/api/subscriptions/${subscriptionId}/deliveries?limit=200`);
-  expect(res.status).toBe(200);
-  return ((await res.json()) as { deliveries: Delivery[] }).deliveries;
+  const res = await client(w).api.subscriptions[":id"].deliveries.$get({
+    param: { id: subscriptionId },
+    query: { limit: "200" },
+  });
+  return (await (await expectStatus(res, 200)).json()).deliveries;
 }
 
 export interface Verified {
@@ -62,12 +65,4 @@ export async function verifiedRequests(r: Receiver, secret: string): Promise<Ver
 /** The notification types the receiver got, in arrival order. */
 export async function receivedTypes(r: Receiver, secret: string): Promise<string[]> {
   return (await verifiedRequests(r, secret)).map((v) => v.body.type);
-}
-
-/** Direct reads of the tables, for what the API does not show. */
-export async function countRows(table: string, where = "1 = 1", ...binds: unknown[]): Promise<number> {
-  const row = await env.DB.prepare(`select count(*) as n from "${table}" where ${where}`)
-    .bind(...binds)
-    .first<{ n: number }>();
-  return row?.n ?? 0;
 }

@@ -5,31 +5,39 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { readConfig } from "../../src/config";
 import { database } from "../../src/db/client";
-import type { JobJson } from "../../src/http/shapes";
 import { pollOne } from "../../src/monitor/poll";
 import { runTick } from "../../src/monitor/tick";
 import { trackJob } from "../../src/monitor/track";
 import { MAX_ATTEMPTS, RETRY_DELAYS_MS, roundUpToTick } from "../../src/notifications/schedule";
-import { admin, MINUTE, resetDatabase, tick, upstream, type World, world } from "../helpers";
 import {
+  admin,
+  client,
   countRows,
+  expectStatus,
+  MINUTE,
+  RUNNING_JOB,
+  resetDatabase,
+  tick,
+  track,
+  trackRunning,
+  upstream,
+  type World,
+  world,
+} from "../helpers";
+import {
   type Delivery,
   deliveriesOf,
   type Receiver,
   receivedTypes,
   receiver,
+  type SubscribeBody,
   subscribe,
   verifiedRequests,
 } from "./helpers";
 
-async function track(w: World, jobId: string): Promise<JobJson> {
-  const res = await admin(w, "/api/jobs", { method: "POST", json: { job_id: jobId } });
-  expect(res.status, await res.clone().text()).toBe(201);
-  return ((await res.json()) as { job: JobJson }).job;
-}
-
-async function runningJob(w: World, id: string, extra: Record<string, unknown> = {}) {
-  await upstream(w).createJob({ id, total_items: 100, items_per_step: 10, start_at: "running", ...extra });
+/** A running job upstream, not tracked yet (for tests that act between the two). */
+async function runningJob(w: World, id: string) {
+  await upstream(w).createJob({ id, ...RUNNING_JOB });
 }
 
 async function onlyDelivery(w: World, subscriptionId: string): Promise<Delivery> {
@@ -38,7 +46,7 @@ async function onlyDelivery(w: World, subscriptionId: string): Promise<Delivery>
   return list[0] as Delivery;
 }
 
-async function subscribeReceiver(w: World, label: string, body: { events?: string[]; job_id?: string } = {}) {
+async function subscribeReceiver(w: World, label: string, body: Omit<SubscribeBody, "url"> = {}) {
   const r = receiver(label);
   const sub = await subscribe(w, { url: r.url(), ...body });
   return { r, sub };
@@ -53,8 +61,7 @@ describe("outbound notifications", () => {
       const sim = upstream(w);
       const { r, sub } = await subscribeReceiver(w, "life");
       const t0 = Date.now();
-      await runningJob(w, "bjb-life");
-      await track(w, "bjb-life");
+      await trackRunning(w, "bjb-life");
       // The first attempt ran right after the answer, without waiting for a tick.
       expect(await receivedTypes(r, sub.secret)).toEqual(["job.tracked"]);
 
@@ -98,8 +105,7 @@ describe("outbound notifications", () => {
       const sim = upstream(w);
       const { r, sub } = await subscribeReceiver(w, "stall", { events: ["job.stalled"] });
       const t0 = Date.now();
-      await runningJob(w, "bjb-stall");
-      await track(w, "bjb-stall");
+      await trackRunning(w, "bjb-stall");
       await tick(w, t0 + 20 * MINUTE);
       expect(await receivedTypes(r, sub.secret)).toEqual([]);
       await tick(w, t0 + 31 * MINUTE); // 30 minutes without change: stalled
@@ -126,8 +132,7 @@ describe("outbound notifications", () => {
       const sim = upstream(w);
       const { r, sub } = await subscribeReceiver(w, "failing", { events: ["job.poll_failing"] });
       let t = Date.now();
-      await runningJob(w, "bjb-failing");
-      await track(w, "bjb-failing");
+      await trackRunning(w, "bjb-failing");
       await sim.fault({ kind: "server_error", job_id: "bjb-failing", forever: true });
       const failuresAfter: number[] = [];
       for (let i = 0; i < 7; i++) {
@@ -182,8 +187,7 @@ describe("outbound notifications", () => {
     it("a manual poll that fails still sends the job.poll_failing it raised right away", async () => {
       const w = world("manual-failing");
       const { r, sub } = await subscribeReceiver(w, "manual-failing", { events: ["job.poll_failing"] });
-      await runningJob(w, "bjb-manual-failing");
-      await track(w, "bjb-manual-failing");
+      await trackRunning(w, "bjb-manual-failing");
       await env.DB.prepare(
         "update jobs set consecutive_failures = 4 where job_id = 'bjb-manual-failing'",
       ).run();
@@ -198,8 +202,7 @@ describe("outbound notifications", () => {
       const w = world("manual");
       const sim = upstream(w);
       const { r, sub } = await subscribeReceiver(w, "manual", { events: ["job.progressed"] });
-      await runningJob(w, "bjb-manual");
-      await track(w, "bjb-manual");
+      await trackRunning(w, "bjb-manual");
       await sim.advance("bjb-manual");
       expect((await admin(w, "/api/jobs/bjb-manual/poll", { method: "POST" })).status).toBe(200);
       expect(await receivedTypes(r, sub.secret)).toEqual(["job.progressed"]);
@@ -219,8 +222,7 @@ describe("outbound notifications", () => {
     const w = world("recover");
     const { r, sub } = await subscribeReceiver(w, "recover");
     await r.script([{ status: 500, times: 2 }]);
-    await runningJob(w, "bjb-recover");
-    await track(w, "bjb-recover");
+    await trackRunning(w, "bjb-recover");
 
     const first = await onlyDelivery(w, sub.id);
     expect(first).toMatchObject({ status: "pending", attempts: 1, last_status_code: 500 });
@@ -259,8 +261,7 @@ describe("outbound notifications", () => {
       job_id: "bjb-give-up",
     });
     await r.script([], { status: 503 });
-    await runningJob(w, "bjb-give-up");
-    await track(w, "bjb-give-up");
+    await trackRunning(w, "bjb-give-up");
 
     const gaps: number[] = [];
     let delivery = await onlyDelivery(w, sub.id);
@@ -283,8 +284,7 @@ describe("outbound notifications", () => {
 
     // Retrying a delivery that is not failed is a conflict; an unknown one is 404.
     const other = await subscribeReceiver(w, "other", { job_id: "bjb-give-up-2" });
-    await runningJob(w, "bjb-give-up-2");
-    await track(w, "bjb-give-up-2");
+    await trackRunning(w, "bjb-give-up-2");
     const delivered = await onlyDelivery(w, other.sub.id);
     expect(delivered.status).toBe("delivered");
     expect((await admin(w, `/api/deliveries/${delivered.id}/retry`, { method: "POST" })).status).toBe(409);
@@ -292,9 +292,8 @@ describe("outbound notifications", () => {
     expect((await admin(w, `/api/deliveries/${delivery.id}/retry`)).status).toBe(404); // GET: no such route
 
     await r.script([], { status: 204 });
-    const retried = await admin(w, `/api/deliveries/${delivery.id}/retry`, { method: "POST" });
-    expect(retried.status).toBe(202);
-    expect(((await retried.json()) as { delivery: Delivery }).delivery).toMatchObject({
+    const retried = await client(w).api.deliveries[":id"].retry.$post({ param: { id: delivery.id } });
+    expect((await (await expectStatus(retried, 202)).json()).delivery).toMatchObject({
       id: delivery.id,
       status: "pending",
     });
@@ -329,9 +328,8 @@ describe("outbound notifications", () => {
     // The first got the 410; the later one is failed too, without being sent to a gone receiver.
     expect(await r.requests()).toHaveLength(3);
 
-    const list = (await (await admin(w, "/api/subscriptions")).json()) as {
-      subscriptions: { id: string; disabled_at: string | null; disabled_reason: string | null }[];
-    };
+    const listed = await client(w).api.subscriptions.$get({ query: {} });
+    const list = await (await expectStatus(listed, 200)).json();
     expect(list.subscriptions[0]).toMatchObject({
       id: sub.id,
       disabled_reason: expect.stringMatching(/410/),
@@ -357,8 +355,7 @@ describe("outbound notifications", () => {
     expect(sub.url).toMatch(/^http:\/\//);
     // The same deployment, its setting back to the default.
     const prod: World = { ...dev, env: { ...dev.env, ALLOW_HTTP_WEBHOOKS: "false" } };
-    await runningJob(prod, "bjb-recheck");
-    await track(prod, "bjb-recheck");
+    await trackRunning(prod, "bjb-recheck");
     const held = await onlyDelivery(prod, sub.id);
     expect(held).toMatchObject({ status: "pending", attempts: 1, last_status_code: null });
     expect(held.last_error).toMatch(/^Not sent: .*https:\/\//);
@@ -374,8 +371,7 @@ describe("outbound notifications", () => {
     const { r, sub } = await subscribeReceiver(w, "redirect");
     const target = receiver("redirect-target");
     await r.script([{ status: 307, redirect_to: target.url() }], { status: 301, redirect_to: target.url() });
-    await runningJob(w, "bjb-redirect");
-    await track(w, "bjb-redirect");
+    await trackRunning(w, "bjb-redirect");
     const first = await onlyDelivery(w, sub.id);
     expect(first).toMatchObject({ status: "pending", attempts: 1, last_status_code: 307 });
     expect(first.last_error).toMatch(/redirect/);
@@ -467,8 +463,7 @@ describe("outbound notifications", () => {
     const w = world("lease");
     const sim = upstream(w);
     const { r, sub } = await subscribeReceiver(w, "lease");
-    await runningJob(w, "bjb-lease");
-    await track(w, "bjb-lease");
+    await trackRunning(w, "bjb-lease");
     await sim.advance("bjb-lease", { to: "end" });
     const events = await countRows("events");
     // Tick A claims the job; its lease runs out while it polls and tick B takes the job over.

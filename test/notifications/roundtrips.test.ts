@@ -3,8 +3,8 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { runTick } from "../../src/monitor/tick";
-import { countingD1, resetDatabase, upstream, world } from "../helpers";
-import { countRows, receiver, subscribe } from "./helpers";
+import { countingD1, countRows, insertJobs, resetDatabase, upstream, world } from "../helpers";
+import { receiver, subscribe } from "./helpers";
 
 const JOBS = 100;
 const PENDING = 100;
@@ -21,14 +21,18 @@ async function setUp(label: string, opts: { jobsChange: boolean }) {
   if (opts.jobsChange) for (const id of ids) await sim.advance(id);
   // The jobs as the monitor last saw them: running, nothing processed, due now.
   const upstreamAt = new Date(now - 60_000).toISOString();
-  await env.DB.batch(
-    ids.map((id) =>
-      env.DB.prepare(
-        `insert into jobs (job_id, state, status, total_items, processed_items, failed_items, skipped_items,
-           progress_percentage, upstream_updated_at, tracked_at, last_change_at, next_poll_at)
-         values (?, 'active', 'running', 100, 0, 0, 0, 0, ?, ?, ?, ?)`,
-      ).bind(id, upstreamAt, now - 60_000, now - 60_000, now),
-    ),
+  await insertJobs(
+    ids.map((jobId) => ({
+      jobId,
+      processedItems: 0,
+      failedItems: 0,
+      skippedItems: 0,
+      progressPercentage: 0,
+      upstreamUpdatedAt: upstreamAt,
+      trackedAt: now - 60_000,
+      lastChangeAt: now - 60_000,
+      nextPollAt: now,
+    })),
   );
   // Deliveries whose earlier attempts failed and whose retry is due.
   const pending = Array.from({ length: PENDING }, (_, i) => i);

@@ -2,8 +2,18 @@
 // deletion, the deliveries list and its pagination, and the retention clean-up.
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { admin, call, errorOf, READ_TOKEN, resetDatabase, tick, upstream, world } from "../helpers";
-import { countRows, type Delivery, deliveriesOf, receiver, subscribe } from "./helpers";
+import {
+  admin,
+  call,
+  countRows,
+  errorOf,
+  READ_TOKEN,
+  resetDatabase,
+  tick,
+  upstream,
+  world,
+} from "../helpers";
+import { type Delivery, deliveriesOf, receiver, subscribe } from "./helpers";
 
 const DAY = 86_400_000;
 
