@@ -1,9 +1,5 @@
 import type { Database, Statement } from "./client";
 
-/** Rows one retention clean-up statement deletes at most, so a tick's prune stays short. */
-export const PRUNE_BATCH = 500;
-export const DAY_MS = 86_400_000;
-
 /** D1 batches are kept to this many statements; one group's statements always stay in one batch. */
 const MAX_STATEMENTS_PER_BATCH = 200;
 

@@ -1,15 +1,9 @@
 import type { Config } from "../config";
 import { runGroupsThen } from "../db/batch";
+import { claimJob, pauseStatement, releaseStatement } from "../db/claims";
 import type { Database, Statement } from "../db/client";
-import {
-  applyChangesStatement,
-  claimJob,
-  findJobStatement,
-  pauseStatement,
-  releaseStatement,
-  type SnapshotSource,
-  snapshotStatement,
-} from "../db/jobs";
+import { findJobStatement } from "../db/jobs";
+import { applyChangesStatement, type SnapshotSource, snapshotStatement } from "../db/outcomes";
 import type { JobRow } from "../db/schema";
 import { notificationStatements } from "../notifications/outbox";
 import { inPool } from "../outbound";

@@ -1,7 +1,9 @@
 import { type Bindings, type Config, readConfig } from "../config";
 import { runGroups, runGroupsThen } from "../db/batch";
+import { claimDueJobs } from "../db/claims";
 import { type Database, database } from "../db/client";
-import { claimDueJobs, pruneStatements, type TickRecord, tickStatement } from "../db/jobs";
+import { pruneStatements } from "../db/prune";
+import { type TickRecord, tickStatement } from "../db/ticks";
 import { claimDeliveries, MAX_DELIVERIES_PER_TICK, sendClaimed } from "../notifications/deliver";
 import { notificationPruneStatements } from "../notifications/store";
 import { LEASE_MS, pollClaimed } from "./poll";

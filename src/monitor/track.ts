@@ -1,6 +1,8 @@
 import type { Config } from "../config";
+import { jobAndPause } from "../db/claims";
 import type { Database } from "../db/client";
-import { findJobStatement, insertJobStatement, jobAndPause, type NewJob, newJobRow } from "../db/jobs";
+import { findJobStatement } from "../db/jobs";
+import { insertJobStatement, type NewJob, newJobRow } from "../db/outcomes";
 import { type JobRow, jobs } from "../db/schema";
 import { decideOutcome, type PollOutcome } from "./decisions";
 import { fetchUnlessPaused, outcomeStatements } from "./poll";

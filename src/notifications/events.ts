@@ -2,7 +2,7 @@
  * Which notifications a poll outcome raises, and what they say. Pure functions of the stored row
  * before the poll and the outcome `decideOutcome` computed, so every rule is unit-tested on its own.
  */
-import { changeColumns } from "../db/jobs";
+import { changeColumns } from "../db/outcomes";
 import type { JobRow } from "../db/schema";
 import { iso, type JobJson, observationJson, presentJob, utc } from "../http/shapes";
 import type { JobChanges } from "../model";

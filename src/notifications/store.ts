@@ -1,8 +1,8 @@
 /** Subscriptions, deliveries and inbound callbacks in D1: the queries the routes and the tick run. */
 import { and, count, desc, eq, gt, inArray, isNull, lt, notExists, or } from "drizzle-orm";
-import { DAY_MS, PRUNE_BATCH } from "../db/batch";
 import type { Database, Statement } from "../db/client";
 import { olderThan, type Position, toPage } from "../db/keyset";
+import { DAY_MS, PRUNE_BATCH } from "../db/prune";
 import {
   type DeliveryRow,
   deliveries,

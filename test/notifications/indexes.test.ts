@@ -2,8 +2,8 @@
 // plan for the exact SQL drizzle generates never scans the growing tables.
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { makeDueStatement } from "../../src/db/claims";
 import { database, type Statement } from "../../src/db/client";
-import { makeDueStatement } from "../../src/db/jobs";
 import { claimDeliveries, ofJobSince, onlyDelivery, resultStatements } from "../../src/notifications/deliver";
 import { fanOutStatement } from "../../src/notifications/outbox";
 import { notificationPruneStatements } from "../../src/notifications/store";

@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { database } from "../../db/client";
-import { healthSummary } from "../../db/jobs";
+import { healthSummary } from "../../db/ticks";
 import { jsonContent, router } from "../openapi";
 import { iso } from "../shapes";
 

@@ -1,0 +1,136 @@
+/**
+ * Claims and leases: a poll holds a job's lease (see `jobs.leaseToken`) from its claim until its
+ * outcome is written, so overlapping ticks, callbacks and manual polls never poll one job twice; and
+ * the monitor-wide pause a 429 imposes, read with every claim.
+ */
+import { and, eq, inArray, isNull, lte, or, sql } from "drizzle-orm";
+import type { Database, Statement } from "./client";
+import { findJobStatement } from "./jobs";
+import { type JobRow, jobs, monitorState } from "./schema";
+
+const RATE_LIMIT_KEY = "rate_limited_until";
+
+/** A poll's results are only written by the holder of the job's lease (see `jobs.leaseToken`). */
+function leaseFree(now: number) {
+  return or(isNull(jobs.leaseUntil), lte(jobs.leaseUntil, now));
+}
+
+/**
+ * Claims up to `limit` due active jobs, oldest due first, in one conditional UPDATE. SQLite runs it
+ * atomically, so two overlapping ticks can never both claim a job.
+ */
+export async function claimDueJobs(
+  db: Database,
+  opts: { now: number; limit: number; token: string; leaseUntil: number },
+): Promise<JobRow[]> {
+  const due = db
+    .select({ jobId: jobs.jobId })
+    .from(jobs)
+    .where(and(eq(jobs.state, "active"), lte(jobs.nextPollAt, opts.now), leaseFree(opts.now)))
+    .orderBy(jobs.nextPollAt)
+    .limit(opts.limit);
+  const claimed = await db
+    .update(jobs)
+    .set({ leaseToken: opts.token, leaseUntil: opts.leaseUntil })
+    .where(
+      and(
+        inArray(jobs.jobId, due),
+        // Re-checked here: the subquery's snapshot of the table is not the lock.
+        leaseFree(opts.now),
+        sql`not exists (select 1 from ${monitorState} where ${monitorState.key} = ${RATE_LIMIT_KEY} and cast(${monitorState.value} as integer) > ${opts.now})`,
+      ),
+    )
+    .returning();
+  return claimed.sort((a, b) => (a.nextPollAt ?? 0) - (b.nextPollAt ?? 0) || a.jobId.localeCompare(b.jobId));
+}
+
+/**
+ * Claims one job whatever its schedule (a manual or webhook poll), in one round trip that also reads
+ * the job as it stands (so a job held by another poll can be reported busy) and the rate-limit pause.
+ */
+export async function claimJob(
+  db: Database,
+  opts: { jobId: string; now: number; token: string; leaseUntil: number },
+): Promise<{ claimed: JobRow | null; current: JobRow | null; pausedUntil: number | null }> {
+  const [claimed, current, pause] = await db.batch([
+    db
+      .update(jobs)
+      .set({ leaseToken: opts.token, leaseUntil: opts.leaseUntil })
+      .where(and(eq(jobs.jobId, opts.jobId), leaseFree(opts.now)))
+      .returning(),
+    findJobStatement(db, opts.jobId),
+    pauseQuery(db),
+  ]);
+  return {
+    claimed: claimed[0] ?? null,
+    current: current[0] ?? null,
+    pausedUntil: pauseFrom(pause, opts.now),
+  };
+}
+
+function pauseQuery(db: Database) {
+  return db.select().from(monitorState).where(eq(monitorState.key, RATE_LIMIT_KEY));
+}
+
+function pauseFrom(rows: { value: string }[], now: number): number | null {
+  const until = rows[0] ? Number(rows[0].value) : Number.NaN;
+  return Number.isFinite(until) && until > now ? until : null;
+}
+
+/** A job as it stands and the rate-limit pause, in one round trip (what tracking needs to decide). */
+export async function jobAndPause(
+  db: Database,
+  jobId: string,
+  now: number,
+): Promise<{ row: JobRow | null; pausedUntil: number | null }> {
+  const [row, pause] = await db.batch([findJobStatement(db, jobId), pauseQuery(db)]);
+  return { row: row[0] ?? null, pausedUntil: pauseFrom(pause, now) };
+}
+
+/** Extends (never shortens) the monitor-wide pause that a 429 imposes. */
+export function pauseStatement(db: Database, until: number, now: number): Statement {
+  return db
+    .insert(monitorState)
+    .values({ key: RATE_LIMIT_KEY, value: String(until), updatedAt: now })
+    .onConflictDoUpdate({
+      target: monitorState.key,
+      set: {
+        value: sql`max(cast(${monitorState.value} as integer), cast(excluded.value as integer))`,
+        updatedAt: now,
+      },
+    });
+}
+
+/** Makes jobs due now: one job, or every active job when `jobId` is omitted. */
+export function makeDueStatement(db: Database, now: number, jobId?: string): Statement {
+  return db
+    .update(jobs)
+    .set({ nextPollAt: now })
+    .where(
+      and(
+        eq(jobs.state, "active"),
+        jobId === undefined ? undefined : eq(jobs.jobId, jobId),
+        or(
+          isNull(jobs.nextPollAt),
+          sql`${jobs.nextPollAt} > ${now}`,
+          // A poll in flight may have asked upstream before the news: marking its job keeps it due
+          // once that poll's outcome is written (applyChangesStatement).
+          sql`${jobs.leaseUntil} > ${now}`,
+        ),
+      ),
+    );
+}
+
+/** Gives back a claimed job that was not polled (tick out of time, or paused by a 429). */
+export function releaseStatement(db: Database, jobId: string, token: string, nextPollAt?: number): Statement {
+  return db
+    .update(jobs)
+    .set({
+      leaseToken: null,
+      leaseUntil: null,
+      ...(nextPollAt === undefined
+        ? {}
+        : { nextPollAt: sql`max(coalesce(${jobs.nextPollAt}, 0), ${nextPollAt})` }),
+    })
+    .where(and(eq(jobs.jobId, jobId), eq(jobs.leaseToken, token)));
+}
