@@ -8,6 +8,7 @@ import { type AppType, app } from "../src/app";
 import type { Bindings } from "../src/config";
 import { database } from "../src/db/client";
 import { type JobRow, jobs } from "../src/db/schema";
+import { errorSchema } from "../src/http/shapes";
 import worker from "../src/index";
 
 export const ADMIN_TOKEN = "admin-token-for-tests";
@@ -128,12 +129,9 @@ export async function tick(w: World, at: number = Date.now()): Promise<void> {
 
 export const MINUTE = 60_000;
 
-export interface ErrorJson {
-  error: { code: string; message: string };
-}
-
-export async function errorOf(res: Response): Promise<ErrorJson["error"]> {
-  return ((await res.json()) as ErrorJson).error;
+/** The `error` of an error answer (raw or from the client), read with the API's own schema. */
+export async function errorOf(res: { json(): Promise<unknown> }) {
+  return errorSchema.parse(await res.json()).error;
 }
 
 /**
