@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ADMIN, admin, call, errorOf, world } from "../helpers";
+import { ADMIN, admin, call, errorOf, insertJob, world } from "../helpers";
 
 // Bad input is answered with a clear 4xx in the contract's error shape and changes nothing stored.
 const w = world("bad-input");
@@ -15,9 +15,7 @@ async function storedRows(): Promise<string> {
 
 beforeAll(async () => {
   // One job already tracked, so routes that need one reach their validation.
-  await env.DB.prepare(
-    "insert into jobs (job_id, state, tracked_at, next_poll_at) values ('bjb-known', 'active', 1, 9999999999999)",
-  ).run();
+  await insertJob({ jobId: "bjb-known", trackedAt: 1, nextPollAt: 9_999_999_999_999 });
 });
 
 const long = "x".repeat(201);

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { sql } from "drizzle-orm";
 import type { Bindings } from "../../src/config";
 import { database } from "../../src/db/client";
-import { type JobRow, jobs, type SnapshotRow, snapshots } from "../../src/db/schema";
+import { type SnapshotRow, snapshots } from "../../src/db/schema";
 
 import { call, READ_TOKEN } from "../helpers";
 
@@ -24,32 +24,6 @@ export async function page(path: string): Promise<string> {
   const res = await get(path);
   if (res.status !== 200) throw new Error(`${path} answered ${res.status}: ${await res.text()}`);
   return res.text();
-}
-
-let seq = 0;
-
-/** Inserts a tracked job as the monitor would have stored it; anything not given gets a plausible value. */
-export async function insertJob(fields: Partial<JobRow> & { jobId: string }): Promise<JobRow> {
-  const now = Date.now();
-  const row: typeof jobs.$inferInsert = {
-    state: "active",
-    trackedAt: now - 3_600_000 + seq++,
-    jobType: "parse",
-    status: "running",
-    totalItems: 100,
-    processedItems: 40,
-    failedItems: 2,
-    skippedItems: 1,
-    progressPercentage: 43,
-    lastPolledAt: now - 120_000,
-    lastSuccessAt: now - 120_000,
-    lastChangeAt: now - 120_000,
-    nextPollAt: now + 60_000,
-    ...fields,
-  };
-  const [inserted] = await db.insert(jobs).values(row).returning();
-  if (!inserted) throw new Error("insert failed");
-  return inserted;
 }
 
 export type SnapshotFields = Partial<Omit<SnapshotRow, "id">> & { observedAt: number };

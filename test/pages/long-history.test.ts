@@ -6,7 +6,8 @@ import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { jobHistory, MAX_STATUS_CHANGES, sampledHistory, statusChangesQuery } from "../../src/db/history";
 import { MAX_CHART_POINTS } from "../../src/pages/chart";
-import { db, get, insertJob, insertSnapshots, seedLongHistory, select } from "./helpers";
+import { insertJob } from "../helpers";
+import { db, get, insertSnapshots, seedLongHistory, select } from "./helpers";
 
 const MIN = 60_000;
 const COUNT = 100_000;

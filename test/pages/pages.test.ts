@@ -3,7 +3,8 @@
  * and marker, refresh, filters and pagination, the job page's parts and the badge.
  */
 import { describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, BASIC_READ, get, insertJob, insertSnapshots, page, select } from "./helpers";
+import { insertJob } from "../helpers";
+import { ADMIN_TOKEN, BASIC_READ, get, insertSnapshots, page, select } from "./helpers";
 
 const MIN = 60_000;
 
