@@ -10,6 +10,16 @@ export type TrackingState = (typeof TRACKING_STATES)[number];
 /** What made a snapshot: tracking, the tick, a LlamaCloud callback, or a manual poll. */
 export const SNAPSHOT_SOURCES = ["track", "poll", "webhook", "manual"] as const;
 
+/** The notifications batchwatch sends (README "Notifications (webhooks out)"). */
+export const EVENT_TYPES = [
+  "job.tracked",
+  "job.status_changed",
+  "job.progressed",
+  "job.stalled",
+  "job.poll_failing",
+] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
 /** What one answer says of a job; the job keeps the latest and a snapshot is written when any of it changes. */
 export interface Observation {
   status: string | null;

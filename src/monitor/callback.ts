@@ -3,10 +3,10 @@
  * the job it names is polled (the status API stays the truth), and a repeat does nothing.
  */
 import type { Config } from "../config";
+import { callbacksSinceQuery, recordInboundStatement } from "../db/callbacks";
 import { makeDueStatement } from "../db/claims";
 import type { Database } from "../db/client";
 import { findJobStatement } from "../db/jobs";
-import { callbacksSinceQuery, recordInboundStatement } from "../notifications/store";
 import type { Callback } from "../upstream/callbacks";
 import { pollOne } from "./poll";
 

@@ -2,10 +2,10 @@ import { type Bindings, type Config, readConfig } from "../config";
 import { runGroups, runGroupsThen } from "../db/batch";
 import { claimDueJobs } from "../db/claims";
 import { type Database, database } from "../db/client";
-import { pruneStatements } from "../db/prune";
+import { claimDeliveries } from "../db/deliveries";
+import { notificationPruneStatements, pruneStatements } from "../db/prune";
 import { type TickRecord, tickStatement } from "../db/ticks";
-import { claimDeliveries, MAX_DELIVERIES_PER_TICK, sendClaimed } from "../notifications/deliver";
-import { notificationPruneStatements } from "../notifications/store";
+import { MAX_DELIVERIES_PER_TICK, sendClaimed } from "../notifications/deliver";
 import { LEASE_MS, pollClaimed } from "./poll";
 
 /**

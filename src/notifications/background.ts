@@ -2,13 +2,8 @@ import type { SQL } from "drizzle-orm";
 import type { Context } from "hono";
 import { type Bindings, readConfig } from "../config";
 import { database } from "../db/client";
-import {
-  DELIVERY_INLINE_BUDGET_MS,
-  deliverQuietly,
-  MAX_DELIVERIES_INLINE,
-  ofJobSince,
-  onlyDelivery,
-} from "./deliver";
+import { ofJobSince, onlyDelivery } from "../db/deliveries";
+import { DELIVERY_INLINE_BUDGET_MS, deliverQuietly, MAX_DELIVERIES_INLINE } from "./deliver";
 
 /**
  * Sends the deliveries `filter` picks (at most `limit`) after the answer, through `waitUntil`, within

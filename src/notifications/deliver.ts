@@ -1,13 +1,17 @@
 /**
- * Sending deliveries. Nothing is sent from memory: every attempt starts from a pending row, claimed
- * with a conditional UPDATE (a token and an expiry, like the jobs' lease) so that two invocations —
- * overlapping ticks, or a tick and a route's first attempt — never send the same attempt twice.
+ * Sending deliveries: one signed POST per claimed delivery (see db/deliveries.ts for the claim that
+ * keeps two invocations from sending the same attempt), and the writes each result makes.
  */
-import { and, asc, eq, exists, gte, inArray, isNull, lte, or, type SQL, sql } from "drizzle-orm";
 import { Webhook } from "standardwebhooks";
 import { runGroups } from "../db/batch";
 import type { Database, Statement } from "../db/client";
-import { deliveries, events, subscriptions } from "../db/schema";
+import {
+  attemptStatements,
+  type Claimed,
+  type ClaimOptions,
+  claimDeliveries,
+  releaseClaimStatement,
+} from "../db/deliveries";
 import { inPool } from "../outbound";
 import {
   type AttemptResult,
@@ -18,8 +22,6 @@ import {
 } from "./schedule";
 import { checkSubscriptionUrl } from "./urls";
 
-/** How long a claim protects a delivery: longer than the last attempt a sender may start plus its timeout. */
-export const DELIVERY_CLAIM_MS = 2 * 60_000;
 /** A sender starts no attempt later than this after its claim, so every attempt ends inside the claim. */
 export const DELIVERY_SEND_BUDGET_MS = 60_000;
 /** Attempts one tick makes at most (subrequests are shared with the polls; see MAX_POLLS_PER_TICK). */
@@ -37,15 +39,6 @@ export const DELIVERY_INLINE_BUDGET_MS = 10_000;
 
 const USER_AGENT = "batchwatch-webhooks/1";
 
-export interface Claimed {
-  id: string;
-  attempts: number;
-  subscriptionId: string;
-  url: string;
-  secret: string;
-  payload: string;
-}
-
 export interface DeliveryRun {
   claimed: number;
   attempted: number;
@@ -55,89 +48,11 @@ export interface DeliveryRun {
   roundTrips: number;
 }
 
-function claimFree(now: number) {
-  return or(isNull(deliveries.claimUntil), lte(deliveries.claimUntil, now));
-}
-
-/** Only the deliveries of one job's events written at or after `since` (a route's first attempts). */
-export function ofJobSince(db: Database, jobId: string, since: number): SQL {
-  return inArray(
-    deliveries.eventId,
-    db
-      .select({ id: events.id })
-      .from(events)
-      .where(and(eq(events.jobId, jobId), gte(events.createdAt, since))),
-  );
-}
-
-/** Only this delivery (a manual retry). */
-export function onlyDelivery(id: string): SQL {
-  return eq(deliveries.id, id);
-}
-
-export interface ClaimOptions {
-  now: number;
-  limit: number;
-  /** Narrows what is claimed; every due delivery when omitted (the tick). */
-  filter?: SQL;
-}
-
 export interface DeliverOptions extends ClaimOptions {
   /** No attempt starts later than this after the claim (DELIVERY_SEND_BUDGET_MS when omitted). */
   budgetMs?: number;
   /** ALLOW_HTTP_WEBHOOKS as it is now: every URL is checked again before it is sent to. */
   allowHttp: boolean;
-}
-
-/**
- * Claims due pending deliveries and reads what to send, in one batch: the UPDATE marks them with
- * `token`, the SELECT reads them back by that token (with the event's payload and the receiver).
- */
-function claimStatements(db: Database, opts: ClaimOptions & { token: string }) {
-  const claimable = and(
-    eq(deliveries.status, "pending"),
-    lte(deliveries.nextAttemptAt, opts.now),
-    claimFree(opts.now),
-    opts.filter,
-  );
-  const due = db
-    .select({ id: deliveries.id })
-    .from(deliveries)
-    .where(claimable)
-    .orderBy(asc(deliveries.nextAttemptAt))
-    .limit(opts.limit);
-  const claim = db
-    .update(deliveries)
-    // From the wall clock: the sends this claim protects start now, whatever time the tick is for.
-    .set({ claimToken: opts.token, claimUntil: Math.max(Date.now(), opts.now) + DELIVERY_CLAIM_MS })
-    .where(
-      and(
-        inArray(deliveries.id, due),
-        // Re-checked on the row itself: the subquery is not the lock.
-        claimable,
-        exists(
-          db
-            .select({ id: subscriptions.id })
-            .from(subscriptions)
-            .where(and(eq(subscriptions.id, deliveries.subscriptionId), isNull(subscriptions.disabledAt))),
-        ),
-      ),
-    );
-  const read = db
-    .select({
-      id: deliveries.id,
-      attempts: deliveries.attempts,
-      subscriptionId: deliveries.subscriptionId,
-      url: subscriptions.url,
-      secret: subscriptions.secret,
-      payload: events.payload,
-    })
-    .from(deliveries)
-    .innerJoin(events, eq(events.id, deliveries.eventId))
-    .innerJoin(subscriptions, eq(subscriptions.id, deliveries.subscriptionId))
-    .where(eq(deliveries.claimToken, opts.token))
-    .orderBy(asc(deliveries.nextAttemptAt), asc(deliveries.id));
-  return [claim, read] as const;
 }
 
 /** One signed POST. The signature is made per attempt (fresh timestamp), the id is the delivery's. */
@@ -176,68 +91,18 @@ export function resultStatements(
   opts: { now: number; token: string },
 ): Statement[] {
   const next = afterAttempt(delivery.attempts, result, opts.now);
-  // An attempt still in flight when another one got 410 must not put its delivery back to pending:
-  // the subscription is disabled, so nothing would ever send or fail it.
-  const disabled = sql`exists (select 1 from ${subscriptions} where ${subscriptions.id} = ${delivery.subscriptionId} and ${subscriptions.disabledAt} is not null)`;
-  const stillSendable = next.status === "pending";
-  const statements: Statement[] = [
-    db
-      .update(deliveries)
-      .set({
-        status: stillSendable ? sql`case when ${disabled} then 'failed' else 'pending' end` : next.status,
-        attempts: next.attempts,
-        nextAttemptAt: stillSendable
-          ? sql`case when ${disabled} then null else ${next.nextAttemptAt} end`
-          : next.nextAttemptAt,
-        lastAttemptAt: opts.now,
-        lastStatusCode: result.statusCode,
-        lastError:
-          result.kind === "delivered"
-            ? null
-            : result.kind === "gone"
-              ? "The receiver answered 410 Gone; the subscription is disabled."
-              : result.error,
-        deliveredAt: result.kind === "delivered" ? opts.now : null,
-        claimToken: null,
-        claimUntil: null,
-      })
-      .where(and(eq(deliveries.id, delivery.id), eq(deliveries.claimToken, opts.token))),
-  ];
-  if (result.kind === "gone") {
-    statements.push(
-      db
-        .update(subscriptions)
-        .set({ disabledAt: opts.now, disabledReason: "The receiver answered 410 Gone." })
-        .where(and(eq(subscriptions.id, delivery.subscriptionId), isNull(subscriptions.disabledAt))),
-      db
-        .update(deliveries)
-        .set({
-          status: "failed",
-          nextAttemptAt: null,
-          lastError: "Not sent: the subscription was disabled after its receiver answered 410 Gone.",
-        })
-        .where(and(eq(deliveries.subscriptionId, delivery.subscriptionId), eq(deliveries.status, "pending"))),
-    );
-  }
-  return statements;
-}
-
-/** A claim ready to run: its statements (an UPDATE, then the SELECT of what to send) and its token. */
-export interface DeliveryClaim {
-  token: string;
-  statements: [Statement, Statement];
-  /** The claimed deliveries, from the results of `statements`. */
-  read: (results: unknown[]) => Claimed[];
-}
-
-/**
- * Prepares a claim of due deliveries. It may run at the end of a batch of other writes (the tick
- * appends it to its last one): the claimed rows are then only those committed by that batch.
- */
-export function claimDeliveries(db: Database, opts: ClaimOptions): DeliveryClaim {
-  const token = crypto.randomUUID();
-  const [claim, read] = claimStatements(db, { ...opts, token });
-  return { token, statements: [claim, read], read: (results) => (results[1] ?? []) as Claimed[] };
+  const error =
+    result.kind === "delivered"
+      ? null
+      : result.kind === "gone"
+        ? "The receiver answered 410 Gone; the subscription is disabled."
+        : result.error;
+  return attemptStatements(
+    db,
+    delivery,
+    { ...next, statusCode: result.statusCode, error, gone: result.kind === "gone" },
+    opts,
+  );
 }
 
 /**
@@ -278,12 +143,7 @@ export async function sendClaimed(
   );
   if (started < claimed.length) {
     // Out of time: give the rest back for the next tick.
-    groups.push([
-      db
-        .update(deliveries)
-        .set({ claimToken: null, claimUntil: null })
-        .where(eq(deliveries.claimToken, token)),
-    ]);
+    groups.push([releaseClaimStatement(db, token)]);
   }
   run.roundTrips += await runGroups(db, groups);
   return run;

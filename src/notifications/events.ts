@@ -5,17 +5,8 @@
 import { changeColumns } from "../db/outcomes";
 import type { JobRow } from "../db/schema";
 import { iso, type JobJson, observationJson, presentJob, utc } from "../http/shapes";
-import type { JobChanges } from "../model";
+import type { EventType, JobChanges } from "../model";
 import { type PollOutcome, progressChanged } from "../monitor/decisions";
-
-export const EVENT_TYPES = [
-  "job.tracked",
-  "job.status_changed",
-  "job.progressed",
-  "job.stalled",
-  "job.poll_failing",
-] as const;
-export type EventType = (typeof EVENT_TYPES)[number];
 
 /** Consecutive failed polls that raise `job.poll_failing` (once, when the count reaches it). */
 export const POLL_FAILING_AFTER = 5;

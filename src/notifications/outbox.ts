@@ -1,76 +1,13 @@
 /**
- * The outbox: the statements that record a job's events and fan them out to deliveries. They join the
- * statement group of the state change that caused them, so they commit (or not) with it in one D1
- * batch, and each is guarded by the poll's lease token: a poll whose lease was lost writes no event.
+ * The outbox: which events one poll outcome raises become statements (each event's row and its
+ * deliveries, see db/outbox.ts) in the statement group of the state change that caused them.
  */
-import { and, eq, isNull, or, sql } from "drizzle-orm";
 import type { Database, Statement } from "../db/client";
-import { deliveries, events, type JobRow, jobs, subscriptions } from "../db/schema";
+import { randomId } from "../db/ids";
+import { eventStatement, fanOutStatement } from "../db/outbox";
+import type { JobRow } from "../db/schema";
 import type { PollOutcome } from "../monitor/decisions";
-import { type EventType, eventBody, jobAfter, raisedEvents } from "./events";
-import { randomId } from "./store";
-
-/**
- * Records one event, but only while `token` holds the job's lease. The statement must run before
- * the statement that applies the outcome, which releases the lease.
- */
-function eventStatement(
-  db: Database,
-  event: { id: string; type: EventType; jobId: string; createdAt: number; payload: string },
-  token: string,
-): Statement {
-  return db.insert(events).select(
-    db
-      .select({
-        id: sql`${event.id}`.as("id"),
-        type: sql`${event.type}`.as("type"),
-        jobId: sql`${event.jobId}`.as("job_id"),
-        createdAt: sql`${event.createdAt}`.as("created_at"),
-        payload: sql`${event.payload}`.as("payload"),
-      })
-      .from(jobs)
-      .where(and(eq(jobs.jobId, event.jobId), eq(jobs.leaseToken, token))),
-  );
-}
-
-/**
- * One pending delivery per enabled subscription that wants the event: all of them or this type, all
- * jobs or this one. The fan-out happens inside SQLite, and only if the event row was written. The
- * delivery id (the `webhook-id` of every attempt) is generated there too.
- */
-export function fanOutStatement(db: Database, eventId: string, now: number): Statement {
-  return db.insert(deliveries).select(
-    db
-      .select({
-        id: sql<string>`'msg_' || lower(hex(randomblob(16)))`.as("id"),
-        eventId: events.id,
-        subscriptionId: subscriptions.id,
-        status: sql`'pending'`.as("status"),
-        attempts: sql`0`.as("attempts"),
-        nextAttemptAt: sql`${now}`.as("next_attempt_at"),
-        lastAttemptAt: sql`null`.as("last_attempt_at"),
-        lastStatusCode: sql`null`.as("last_status_code"),
-        lastError: sql`null`.as("last_error"),
-        createdAt: sql`${now}`.as("created_at"),
-        deliveredAt: sql`null`.as("delivered_at"),
-        claimToken: sql`null`.as("claim_token"),
-        claimUntil: sql`null`.as("claim_until"),
-      })
-      .from(events)
-      .innerJoin(
-        subscriptions,
-        and(
-          isNull(subscriptions.disabledAt),
-          or(isNull(subscriptions.jobId), eq(subscriptions.jobId, events.jobId)),
-          or(
-            isNull(subscriptions.events),
-            sql`exists (select 1 from json_each(${subscriptions.events}) where json_each.value = ${events.type})`,
-          ),
-        ),
-      )
-      .where(eq(events.id, eventId)),
-  );
-}
+import { eventBody, jobAfter, raisedEvents } from "./events";
 
 /**
  * The outbox statements for one poll outcome: per raised event, its row and its deliveries. Empty

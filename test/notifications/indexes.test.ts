@@ -4,9 +4,10 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { makeDueStatement } from "../../src/db/claims";
 import { database, type Statement } from "../../src/db/client";
-import { claimDeliveries, ofJobSince, onlyDelivery, resultStatements } from "../../src/notifications/deliver";
-import { fanOutStatement } from "../../src/notifications/outbox";
-import { notificationPruneStatements } from "../../src/notifications/store";
+import { claimDeliveries, ofJobSince, onlyDelivery } from "../../src/db/deliveries";
+import { fanOutStatement } from "../../src/db/outbox";
+import { notificationPruneStatements } from "../../src/db/prune";
+import { resultStatements } from "../../src/notifications/deliver";
 
 const GROWING = ["deliveries", "events", "inbound_events", "jobs"];
 

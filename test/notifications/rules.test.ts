@@ -1,6 +1,7 @@
 // The notification rules as pure functions: which events an outcome raises, what an attempt's answer
 // means, the retry schedule, which subscription URLs are refused, the inbound signature.
 import { describe, expect, it } from "vitest";
+import { generateSecret } from "../../src/db/ids";
 import type { JobRow } from "../../src/db/schema";
 import { decideOutcome, type PollOutcome } from "../../src/monitor/decisions";
 import { eventBody, jobAfter, raisedEvents } from "../../src/notifications/events";
@@ -12,7 +13,6 @@ import {
   RETRY_DELAYS_MS,
   roundUpToTick,
 } from "../../src/notifications/schedule";
-import { generateSecret } from "../../src/notifications/store";
 import { checkSubscriptionUrl } from "../../src/notifications/urls";
 import { readCallback, verifyLlamaCloudSignature } from "../../src/upstream/callbacks";
 import type { StatusResult } from "../../src/upstream/v1";

@@ -2,8 +2,6 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { readConfig } from "../../config";
 import { database } from "../../db/client";
 import type { SubscriptionRow } from "../../db/schema";
-import { retryNow } from "../../notifications/background";
-import { EVENT_TYPES } from "../../notifications/events";
 import {
   createSubscription,
   type DeliveryListRow,
@@ -12,7 +10,9 @@ import {
   listSubscriptions,
   retryDelivery,
   subscribedEvents,
-} from "../../notifications/store";
+} from "../../db/subscriptions";
+import { EVENT_TYPES } from "../../model";
+import { retryNow } from "../../notifications/background";
 import { checkSubscriptionUrl } from "../../notifications/urls";
 import { requireWrite } from "../auth";
 import { decodeCursor, encodeCursor } from "../cursor";

@@ -1,36 +1,13 @@
-/** Subscriptions, deliveries and inbound callbacks in D1: the queries the routes and the tick run. */
-import { and, count, desc, eq, gt, inArray, isNull, lt, notExists, or } from "drizzle-orm";
-import type { Database, Statement } from "../db/client";
-import { olderThan, type Position, toPage } from "../db/keyset";
-import { DAY_MS, PRUNE_BATCH } from "../db/prune";
-import {
-  type DeliveryRow,
-  deliveries,
-  events,
-  inboundEvents,
-  type SubscriptionRow,
-  subscriptions,
-} from "../db/schema";
-import { EVENT_TYPES, type EventType } from "./events";
-
-/** Delivered rows are kept this long for the deliveries list, then pruned. */
-const DELIVERED_RETENTION_DAYS = 7;
-/** Inbound callback ids are remembered this long: LlamaCloud's redeliveries come well within it. */
-const INBOUND_RETENTION_DAYS = 7;
-/** Rows one prune statement deletes at most, so a tick's clean-up stays small. */
-
 /**
- * A signing secret in the Standard Webhooks format: `whsec_` and base64 of 32 random bytes (the
- * scheme asks for 24 to 64).
+ * Subscriptions and their deliveries as the API manages them: storing, listing and deleting
+ * subscriptions (with the events column they keep), a subscription's deliveries, the manual retry.
  */
-export function generateSecret(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  return `whsec_${btoa(String.fromCharCode(...bytes))}`;
-}
-
-export function randomId(prefix: string): string {
-  return `${prefix}_${crypto.randomUUID().replaceAll("-", "")}`;
-}
+import { and, desc, eq, inArray, isNull } from "drizzle-orm";
+import { EVENT_TYPES, type EventType } from "../model";
+import type { Database } from "./client";
+import { generateSecret, randomId } from "./ids";
+import { olderThan, type Position, toPage } from "./keyset";
+import { type DeliveryRow, deliveries, events, type SubscriptionRow, subscriptions } from "./schema";
 
 /** The event types a subscription asked for (stored as a JSON array); null for every event. */
 export function subscribedEvents(row: SubscriptionRow): EventType[] | null {
@@ -101,7 +78,6 @@ export async function deleteSubscription(db: Database, id: string): Promise<bool
 
 export type DeliveryListRow = DeliveryRow & { eventType: string };
 
-/** A subscription's deliveries, newest first, keyset-paginated on (created_at, id). */
 /** A page of a subscription's deliveries, newest first; null when it does not exist. One round trip. */
 export async function listDeliveries(
   db: Database,
@@ -174,68 +150,4 @@ export async function retryDelivery(db: Database, id: string, now: number): Prom
     kind: "conflict",
     message: `Only a failed delivery can be retried; this one is ${found.delivery.status}.`,
   };
-}
-
-export type InboundRecord = { eventId: string; eventType: string | null; jobId: string | null; now: number };
-
-/** Remembers a callback; returns no row when its `event_id` was seen before (the callback is a repeat). */
-export function recordInboundStatement(db: Database, record: InboundRecord) {
-  return db
-    .insert(inboundEvents)
-    .values({
-      eventId: record.eventId,
-      eventType: record.eventType,
-      jobId: record.jobId,
-      receivedAt: record.now,
-    })
-    .onConflictDoNothing()
-    .returning({ eventId: inboundEvents.eventId });
-}
-
-/** How many callbacks arrived since `since` (for the callback rate limit). */
-export function callbacksSinceQuery(db: Database, since: number) {
-  return db.select({ n: count() }).from(inboundEvents).where(gt(inboundEvents.receivedAt, since));
-}
-
-/**
- * The tick's bounded clean-up: delivered rows and remembered callbacks after their retention,
- * failed deliveries after the history retention, and events no delivery refers to any more.
- */
-export function notificationPruneStatements(
-  db: Database,
-  opts: { now: number; historyRetentionDays: number },
-): Statement[] {
-  const deliveredCutoff = opts.now - DELIVERED_RETENTION_DAYS * DAY_MS;
-  const failedCutoff = opts.now - opts.historyRetentionDays * DAY_MS;
-  const inboundCutoff = opts.now - INBOUND_RETENTION_DAYS * DAY_MS;
-  const oldDeliveries = db
-    .select({ id: deliveries.id })
-    .from(deliveries)
-    .where(
-      or(
-        and(eq(deliveries.status, "delivered"), lt(deliveries.createdAt, deliveredCutoff)),
-        and(eq(deliveries.status, "failed"), lt(deliveries.createdAt, failedCutoff)),
-      ),
-    )
-    .limit(PRUNE_BATCH);
-  const orphanEvents = db
-    .select({ id: events.id })
-    .from(events)
-    .where(
-      and(
-        lt(events.createdAt, deliveredCutoff),
-        notExists(db.select({ id: deliveries.id }).from(deliveries).where(eq(deliveries.eventId, events.id))),
-      ),
-    )
-    .limit(PRUNE_BATCH);
-  const oldInbound = db
-    .select({ id: inboundEvents.eventId })
-    .from(inboundEvents)
-    .where(lt(inboundEvents.receivedAt, inboundCutoff))
-    .limit(PRUNE_BATCH);
-  return [
-    db.delete(deliveries).where(inArray(deliveries.id, oldDeliveries)),
-    db.delete(events).where(inArray(events.id, orphanEvents)),
-    db.delete(inboundEvents).where(inArray(inboundEvents.eventId, oldInbound)),
-  ];
 }
