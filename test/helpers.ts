@@ -76,37 +76,50 @@ export type Snapshot = InferResponseType<
 >["snapshots"][number];
 type TrackBody = InferRequestType<Client["api"]["jobs"]["$post"]>["json"];
 
+interface Answer {
+  status: number;
+  clone(): { text(): Promise<string> };
+  json(): Promise<unknown>;
+}
+
+type JsonOf<R> = R extends { json(): Promise<infer T> } ? T : never;
+
 /**
- * The answer narrowed to the status the test expects, so its `json()` has that status's type; any
- * other status fails the test, showing the body.
+ * The JSON of an answer that must have `status`, typed as the API declares it for that status (the
+ * client's answer is a union over every status the route declares; the check here is what narrows
+ * it); any other status fails the test, showing the body.
  */
-export async function expectStatus<
-  R extends { status: number; clone(): { text(): Promise<string> } },
-  S extends R["status"],
->(res: R, status: S): Promise<Extract<R, { status: S }>> {
+export async function expectJson<R extends Answer, S extends R["status"]>(
+  answer: R | Promise<R>,
+  status: S,
+): Promise<JsonOf<Extract<R, { status: S }>>> {
+  const res = await answer;
   expect(res.status, await res.clone().text()).toBe(status);
-  return res as Extract<R, { status: S }>;
+  return (await res.json()) as JsonOf<Extract<R, { status: S }>>;
 }
 
 /** Tracks a job through the API (POST /api/jobs, which polls it once) and answers the new job. */
 export async function track(w: World, jobId: string, body: Omit<TrackBody, "job_id"> = {}): Promise<Job> {
-  const res = await client(w).api.jobs.$post({ json: { job_id: jobId, ...body } });
-  return (await (await expectStatus(res, 201)).json()).job;
+  return (await expectJson(client(w).api.jobs.$post({ json: { job_id: jobId, ...body } }), 201)).job;
 }
 
 /** The job as GET /api/jobs/:job_id answers it. */
 export async function job(w: World, jobId: string): Promise<Job> {
-  const res = await client(w).api.jobs[":job_id"].$get({ param: { job_id: jobId } });
-  return (await (await expectStatus(res, 200)).json()).job;
+  return (await expectJson(client(w).api.jobs[":job_id"].$get({ param: { job_id: jobId } }), 200)).job;
 }
 
 /** The job's snapshots, newest first (one page of up to 200). */
 export async function history(w: World, jobId: string): Promise<Snapshot[]> {
-  const res = await client(w).api.jobs[":job_id"].history.$get({
+  const answer = client(w).api.jobs[":job_id"].history.$get({
     param: { job_id: jobId },
     query: { limit: "200" },
   });
-  return (await (await expectStatus(res, 200)).json()).snapshots;
+  return (await expectJson(answer, 200)).snapshots;
+}
+
+/** Polls a job now (POST /api/jobs/:job_id/poll), as an operator would. */
+export function pollNow(w: World, jobId: string) {
+  return client(w).api.jobs[":job_id"].poll.$post({ param: { job_id: jobId } });
 }
 
 /** An upstream job that is running: 100 items, 10 more done at each `advance`. */

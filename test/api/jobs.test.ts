@@ -4,12 +4,13 @@ import {
   call,
   client,
   errorOf,
-  expectStatus,
+  expectJson,
   history,
   insertJob,
   insertJobs,
   job,
   MINUTE,
+  pollNow,
   READ_TOKEN,
   resetDatabase,
   tick,
@@ -35,9 +36,8 @@ describe("POST /api/jobs", () => {
     const res = await client(w).api.jobs.$post({
       json: { job_id: "bjb-t1", project_id: "proj-1", organization_id: "org-1", label: "Invoices Q3" },
     });
-    const created = await expectStatus(res, 201);
+    const { job } = await expectJson(res, 201);
     expect(res.headers.get("cache-control")).toBe("no-store");
-    const { job } = await created.json();
     expect(job).toMatchObject({
       id: "bjb-t1",
       status: "running",
@@ -60,8 +60,7 @@ describe("POST /api/jobs", () => {
     const w = world("track-twice");
     const first = await trackRunning(w, "bjb-t2", { label: "first" });
     const again = await client(w).api.jobs.$post({ json: { job_id: "bjb-t2", label: "second" } });
-    const same = await expectStatus(again, 200);
-    expect((await same.json()).job).toEqual(first);
+    expect((await expectJson(again, 200)).job).toEqual(first);
     expect(await upstream(w).statusRequests("bjb-t2")).toHaveLength(1);
     expect(await stored()).toEqual({ jobs: 1, snapshots: 1 });
   });
@@ -107,7 +106,7 @@ describe("POST /api/jobs", () => {
     const res = await client(w).api.jobs.$post({
       json: { job_id: "bjb-nulls", project_id: null, organization_id: null, label: null },
     });
-    const { job } = await (await expectStatus(res, 201)).json();
+    const { job } = await expectJson(res, 201);
     expect(job).toMatchObject({ id: "bjb-nulls", label: null, organization_id: null });
     const [request] = await upstream(w).statusRequests("bjb-nulls");
     expect(request?.query).not.toHaveProperty("project_id");
@@ -122,7 +121,7 @@ describe("POST /api/jobs", () => {
     await upstream(w).createJob({ id: "bjb-flaky", start_at: "running" });
     await upstream(w).fault({ ...fault, times: 1 });
     const res = await client(w).api.jobs.$post({ json: { job_id: "bjb-flaky" } });
-    const { job } = await (await expectStatus(res, 201)).json();
+    const { job } = await expectJson(res, 201);
     expect(job.status).toBeNull();
     expect(job.tracking.last_error?.code).toBe(code);
     expect(job.tracking.next_poll_at).not.toBeNull();
@@ -136,7 +135,7 @@ describe("reading jobs", () => {
     await trackRunning(w, "bjb-get");
     const reader = client(w, { authorization: `Bearer ${READ_TOKEN}` });
     const res = await reader.api.jobs[":job_id"].$get({ param: { job_id: "bjb-get" } });
-    expect((await (await expectStatus(res, 200)).json()).job.id).toBe("bjb-get");
+    expect((await expectJson(res, 200)).job.id).toBe("bjb-get");
     expect((await client(w).api.jobs[":job_id"].$get({ param: { job_id: "bjb-other" } })).status).toBe(404);
   });
 
@@ -153,7 +152,7 @@ describe("reading jobs", () => {
       })),
     );
     const list = async (query: { limit: string; status?: string; cursor?: string }) =>
-      (await expectStatus(await client(w).api.jobs.$get({ query }), 200)).json();
+      expectJson(client(w).api.jobs.$get({ query }), 200);
     const seen: string[] = [];
     let cursor: string | null = null;
     let pages = 0;
@@ -175,7 +174,7 @@ describe("reading jobs", () => {
     const w = world("empty-query");
     await trackRunning(w, "bjb-eq");
     const res = await client(w).api.jobs.$get({ query: { status: "", state: "", limit: "", cursor: "" } });
-    expect((await (await expectStatus(res, 200)).json()).jobs.map((j) => j.id)).toEqual(["bjb-eq"]);
+    expect((await expectJson(res, 200)).jobs.map((j) => j.id)).toEqual(["bjb-eq"]);
     const snapshots = await client(w).api.jobs[":job_id"].history.$get({
       param: { job_id: "bjb-eq" },
       query: { since: "", until: "", limit: "" },
@@ -196,12 +195,7 @@ describe("reading jobs", () => {
       ),
     );
     const historyPage = async (query: { limit?: string; cursor?: string; since?: string; until?: string }) =>
-      (
-        await expectStatus(
-          await client(w).api.jobs[":job_id"].history.$get({ param: { job_id: "bjb-h" }, query }),
-          200,
-        )
-      ).json();
+      expectJson(client(w).api.jobs[":job_id"].history.$get({ param: { job_id: "bjb-h" }, query }), 200);
     const seen: number[] = [];
     let cursor: string | null = null;
     do {
@@ -223,8 +217,8 @@ describe("changing jobs", () => {
     const w = world("manual");
     await trackRunning(w, "bjb-m");
     await upstream(w).advance("bjb-m");
-    const res = await client(w).api.jobs[":job_id"].poll.$post({ param: { job_id: "bjb-m" } });
-    const { job } = await (await expectStatus(res, 200)).json();
+    const res = await pollNow(w, "bjb-m");
+    const { job } = await expectJson(res, 200);
     expect(job.processed_items).toBeGreaterThan(0);
     expect((await history(w, "bjb-m")).map((s) => s.source)).toEqual(["manual", "track"]);
   });
@@ -239,7 +233,7 @@ describe("changing jobs", () => {
       const w = world(`manual-${kind}`);
       await trackRunning(w, "bjb-mf");
       await upstream(w).fault({ ...fault, times: 1 });
-      const res = await client(w).api.jobs[":job_id"].poll.$post({ param: { job_id: "bjb-mf" } });
+      const res = await pollNow(w, "bjb-mf");
       expect(res.status).toBe(status);
       expect((await errorOf(res)).code).toBe(code);
       const after = await job(w, "bjb-mf");
@@ -252,7 +246,7 @@ describe("changing jobs", () => {
     const w = world("manual-no-key");
     await trackRunning(w, "bjb-nk");
     const unconfigured = { ...w, env: { ...w.env, LLAMA_CLOUD_API_KEY: undefined } };
-    const res = await client(unconfigured).api.jobs[":job_id"].poll.$post({ param: { job_id: "bjb-nk" } });
+    const res = await pollNow(unconfigured, "bjb-nk");
     expect(res.status).toBe(503);
     expect((await errorOf(res)).code).toBe("not_configured");
   });
@@ -263,7 +257,7 @@ describe("changing jobs", () => {
     await env.DB.prepare("update jobs set lease_token = 'tick', lease_until = ? where job_id = 'bjb-busy'")
       .bind(Date.now() + MINUTE)
       .run();
-    const res = await client(w).api.jobs[":job_id"].poll.$post({ param: { job_id: "bjb-busy" } });
+    const res = await pollNow(w, "bjb-busy");
     expect(res.status).toBe(409);
     expect((await errorOf(res)).code).toBe("conflict");
   });

@@ -5,7 +5,7 @@ import type { InferRequestType, InferResponseType } from "hono/client";
 import { Webhook } from "standardwebhooks";
 import { expect } from "vitest";
 import { type ReceivedRequest, receiverControl } from "../../sim/control";
-import { client, expectStatus, type Job, type World } from "../helpers";
+import { client, expectJson, type Job, type World } from "../helpers";
 
 type Subscriptions = ReturnType<typeof client>["api"]["subscriptions"];
 /** A new subscription as POST /api/subscriptions answers it: the one answer with its secret. */
@@ -30,16 +30,13 @@ export type Receiver = ReturnType<typeof receiver>;
 export type SubscribeBody = InferRequestType<Subscriptions["$post"]>["json"];
 
 export async function subscribe(w: World, body: SubscribeBody): Promise<Subscription> {
-  const res = await client(w).api.subscriptions.$post({ json: body });
-  return (await (await expectStatus(res, 201)).json()).subscription;
+  return (await expectJson(client(w).api.subscriptions.$post({ json: body }), 201)).subscription;
 }
 
 export async function deliveriesOf(w: World, subscriptionId: string): Promise<Delivery[]> {
-  const res = await client(w).api.subscriptions[":id"].deliveries.$get({
-    param: { id: subscriptionId },
-    query: { limit: "200" },
-  });
-  return (await (await expectStatus(res, 200)).json()).deliveries;
+  const deliveries = client(w).api.subscriptions[":id"].deliveries;
+  return (await expectJson(deliveries.$get({ param: { id: subscriptionId }, query: { limit: "200" } }), 200))
+    .deliveries;
 }
 
 export interface Verified {

@@ -13,8 +13,9 @@ import {
   admin,
   client,
   countRows,
-  expectStatus,
+  expectJson,
   MINUTE,
+  pollNow,
   RUNNING_JOB,
   resetDatabase,
   tick,
@@ -192,7 +193,7 @@ describe("outbound notifications", () => {
         "update jobs set consecutive_failures = 4 where job_id = 'bjb-manual-failing'",
       ).run();
       await upstream(w).fault({ kind: "server_error", job_id: "bjb-manual-failing", times: 1 });
-      const res = await admin(w, "/api/jobs/bjb-manual-failing/poll", { method: "POST" });
+      const res = await pollNow(w, "bjb-manual-failing");
       expect(res.status).toBe(502);
       // No tick ran: the route's own first attempt delivered it.
       expect(await receivedTypes(r, sub.secret)).toEqual(["job.poll_failing"]);
@@ -204,7 +205,7 @@ describe("outbound notifications", () => {
       const { r, sub } = await subscribeReceiver(w, "manual", { events: ["job.progressed"] });
       await trackRunning(w, "bjb-manual");
       await sim.advance("bjb-manual");
-      expect((await admin(w, "/api/jobs/bjb-manual/poll", { method: "POST" })).status).toBe(200);
+      expect((await pollNow(w, "bjb-manual")).status).toBe(200);
       expect(await receivedTypes(r, sub.secret)).toEqual(["job.progressed"]);
       await sim.advance("bjb-manual");
       // A callback right after a poll only makes the job due; this one comes a minute later.
@@ -293,7 +294,7 @@ describe("outbound notifications", () => {
 
     await r.script([], { status: 204 });
     const retried = await client(w).api.deliveries[":id"].retry.$post({ param: { id: delivery.id } });
-    expect((await (await expectStatus(retried, 202)).json()).delivery).toMatchObject({
+    expect((await expectJson(retried, 202)).delivery).toMatchObject({
       id: delivery.id,
       status: "pending",
     });
@@ -328,8 +329,7 @@ describe("outbound notifications", () => {
     // The first got the 410; the later one is failed too, without being sent to a gone receiver.
     expect(await r.requests()).toHaveLength(3);
 
-    const listed = await client(w).api.subscriptions.$get({ query: {} });
-    const list = await (await expectStatus(listed, 200)).json();
+    const list = await expectJson(client(w).api.subscriptions.$get({ query: {} }), 200);
     expect(list.subscriptions[0]).toMatchObject({
       id: sub.id,
       disabled_reason: expect.stringMatching(/410/),
