@@ -8,8 +8,9 @@ import { type AppType, app } from "../src/app";
 import type { Bindings } from "../src/config";
 import { database } from "../src/db/client";
 import { type JobRow, jobs } from "../src/db/schema";
-import { errorSchema } from "../src/http/shapes";
+import { errorSchema } from "../src/http/errors";
 import worker from "../src/index";
+import type { StatusResult } from "../src/upstream/v1";
 
 export const ADMIN_TOKEN = "admin-token-for-tests";
 export const READ_TOKEN = "read-token-for-tests";

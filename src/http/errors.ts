@@ -1,3 +1,4 @@
+import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
@@ -17,6 +18,16 @@ export const ERROR_STATUS = {
 } as const satisfies Record<string, ContentfulStatusCode>;
 
 export type ErrorCode = keyof typeof ERROR_STATUS;
+
+/** The shape of every error answer, for the OpenAPI document. */
+export const errorSchema = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ example: "validation_error" }),
+      message: z.string().openapi({ example: "limit must be between 1 and 200." }),
+    }),
+  })
+  .openapi("Error");
 
 function errorBody(code: ErrorCode, message: string) {
   return { error: { code, message } };

@@ -1,7 +1,6 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Bindings } from "../config";
-import { errorResponse, sentence } from "./errors";
-import { errorSchema } from "./shapes";
+import { errorResponse, errorSchema, sentence } from "./errors";
 
 export type AppEnv = { Bindings: Bindings };
 

@@ -4,9 +4,10 @@
  */
 import { changeColumns } from "../db/outcomes";
 import type { JobRow } from "../db/schema";
-import { iso, type JobJson, observationJson, presentJob, utc } from "../http/shapes";
 import type { EventType, JobChanges } from "../model";
 import { type PollOutcome, progressChanged } from "../monitor/decisions";
+import { type JobJson, observationJson, presentJob } from "../present/jobs";
+import { iso, utc } from "../present/time";
 
 /** Consecutive failed polls that raise `job.poll_failing` (once, when the count reaches it). */
 export const POLL_FAILING_AFTER = 5;

@@ -1,7 +1,7 @@
 import type { JobHistory } from "../db/history";
 import type { JobRow, SnapshotRow } from "../db/schema";
-import { presentJob } from "../http/shapes";
 import { LOST_AFTER_NOT_FOUND } from "../monitor/decisions";
+import { presentJob } from "../present/jobs";
 import type { ChartPoint } from "./chart";
 import { ProgressChart } from "./chart-view";
 import { CountHeaders, Layout, Markers, ProgressBar, StatusBadge, TimeAgo, Timestamp } from "./components";

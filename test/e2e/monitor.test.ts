@@ -1,7 +1,7 @@
 // The monitor end to end: a real `wrangler dev` process polling the simulator over real HTTP.
 
 import { describe, expect, it } from "vitest";
-import type { JobJson, SnapshotJson } from "../../src/http/shapes";
+import type { JobJson, SnapshotJson } from "../../src/present/jobs";
 import { eventually, useStack } from "./harness";
 
 // A one-second base interval lets consecutive ticks poll the same job without waiting a minute.

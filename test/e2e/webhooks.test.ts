@@ -5,7 +5,7 @@
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import { receiverControl } from "../../sim/control";
-import type { SnapshotJson } from "../../src/http/shapes";
+import type { SnapshotJson } from "../../src/present/jobs";
 import { eventually, useStack } from "./harness";
 
 // Subscribers here are plain http on loopback, which only local development allows.

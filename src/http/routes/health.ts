@@ -1,8 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { database } from "../../db/client";
 import { healthSummary } from "../../db/ticks";
+import { iso } from "../../present/time";
 import { jsonContent, router } from "../openapi";
-import { iso } from "../shapes";
 
 export const healthRoutes = router().openapi(
   createRoute({

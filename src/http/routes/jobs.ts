@@ -6,12 +6,12 @@ import { TRACKING_STATES } from "../../model";
 import { pollOne } from "../../monitor/poll";
 import { trackJob } from "../../monitor/track";
 import { firstAttempts } from "../../notifications/background";
+import { jobSchema, presentJob, presentSnapshot, snapshotSchema } from "../../present/jobs";
 import { requireRead, requireWrite } from "../auth";
 import { decodeCursor, decodeNumberCursor, encodeCursor } from "../cursor";
-import { ApiError } from "../errors";
+import { ApiError, errorSchema } from "../errors";
 import { cursorQuery, emptyAsMissing, idInput, labelInput, limitQuery, optionalInput } from "../inputs";
 import { AUTH_ERRORS, jsonContent, READ_SECURITY, router, WRITE_SECURITY } from "../openapi";
-import { errorSchema, jobSchema, presentJob, presentSnapshot, snapshotSchema } from "../shapes";
 
 const id = idInput;
 const jobIdParam = z.object({

@@ -4,9 +4,8 @@ import { database } from "../../db/client";
 import { handleCallback } from "../../monitor/callback";
 import { firstAttempts } from "../../notifications/background";
 import { readCallback, verifyLlamaCloudSignature } from "../../upstream/callbacks";
-import { ApiError } from "../errors";
+import { ApiError, errorSchema } from "../errors";
 import { jsonContent, router } from "../openapi";
-import { errorSchema } from "../shapes";
 
 const acceptedSchema = z.object({
   received: z.literal(true),

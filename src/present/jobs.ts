@@ -1,23 +1,16 @@
 /**
- * The public JSON shapes (the contract's "JSON API"), as zod schemas so the OpenAPI document is derived
- * from the same definitions the handlers are typed against, plus the functions that map rows to them.
+ * The job and snapshot as batchwatch shows them (README "Using it"): in the API, in the pages' details
+ * and in every notification body. Zod schemas, so the OpenAPI document is derived from the same
+ * definitions the handlers are typed against, plus the functions that map rows to them.
  */
 import { z } from "@hono/zod-openapi";
 import type { JobRow, SnapshotRow } from "../db/schema";
 import { type Observation, SNAPSHOT_SOURCES, TRACKING_STATES } from "../model";
 import { UPSTREAM_JOB_FIELDS } from "../upstream/v1";
+import { iso, utc } from "./time";
 
 const timestamp = z.string().openapi({ format: "date-time", example: "2026-11-28T12:00:00.000Z" });
 const nullableTimestamp = timestamp.nullable();
-
-export const errorSchema = z
-  .object({
-    error: z.object({
-      code: z.string().openapi({ example: "validation_error" }),
-      message: z.string().openapi({ example: "limit must be between 1 and 200." }),
-    }),
-  })
-  .openapi("Error");
 
 export const trackingSchema = z
   .object({
@@ -86,12 +79,6 @@ export const snapshotSchema = z
 export type JobJson = z.infer<typeof jobSchema>;
 export type SnapshotJson = z.infer<typeof snapshotSchema>;
 
-export function iso(ms: number): string;
-export function iso(ms: number | null): string | null;
-export function iso(ms: number | null): string | null {
-  return ms === null ? null : new Date(ms).toISOString();
-}
-
 const UPSTREAM_TIME_FIELDS = [
   "completed_at",
   "created_at",
@@ -117,17 +104,6 @@ function parseUpstream(json: string | null): Record<string, unknown> {
 
 function textOrNull(value: unknown): string | null {
   return typeof value === "string" ? value : null;
-}
-
-/**
- * An upstream timestamp as ISO-8601 UTC, like every timestamp batchwatch answers with. LlamaCloud's
- * timestamps without a zone are UTC; a value that does not parse is passed through as sent.
- */
-export function utc(value: unknown): string | null {
-  if (typeof value !== "string") return null;
-  const zoned = /(Z|[+-]\d{2}:?\d{2})$/i.test(value) ? value : `${value}Z`;
-  const ms = Date.parse(zoned);
-  return Number.isNaN(ms) ? value : new Date(ms).toISOString();
 }
 
 export function presentJob(row: JobRow): JobJson {
