@@ -205,6 +205,21 @@ export function jobRow(fields: Partial<JobRow> & { jobId: string }, now: number 
 }
 
 /**
+ * A v1 status answer as the upstream client hands it to the monitor: job bjb-1, running, of type
+ * parse, nothing skipped, with `job` adding or overriding fields. Unknown fields and statuses pass
+ * through, as LlamaCloud may send them.
+ */
+export function v1Answer(job: Record<string, unknown>, progress: number): StatusResult {
+  return {
+    ok: true,
+    answer: {
+      job: { id: "bjb-1", status: "running", job_type: "parse", skipped_items: 0, ...job } as never,
+      progress_percentage: progress,
+    },
+  };
+}
+
+/**
  * Stores jobs (see `jobRow`) in the real local D1, in one batch of one statement per row (a row's
  * columns times three would pass D1's 100 bound parameters).
  */

@@ -15,6 +15,7 @@ import {
   type TrackedJob,
 } from "../../src/monitor/decisions";
 import type { StatusResult } from "../../src/upstream/v1";
+import { v1Answer } from "../helpers";
 
 const now = Date.parse("2026-11-28T12:00:00Z");
 const settings = { pollIntervalSeconds: 60, stallAfterMinutes: 30 };
@@ -45,24 +46,17 @@ function tracked(overrides: Partial<TrackedJob> = {}): TrackedJob {
 }
 
 function answer(overrides: Partial<Record<string, unknown>> = {}, progress = 41): StatusResult {
-  return {
-    ok: true,
-    answer: {
-      job: {
-        id: "bjb-1",
-        status: "running",
-        job_type: "parse",
-        total_items: 100,
-        processed_items: 40,
-        failed_items: 1,
-        skipped_items: 0,
-        error_message: null,
-        updated_at: "2026-11-28T11:59:00Z",
-        ...overrides,
-      } as never,
-      progress_percentage: progress,
+  return v1Answer(
+    {
+      total_items: 100,
+      processed_items: 40,
+      failed_items: 1,
+      error_message: null,
+      updated_at: "2026-11-28T11:59:00Z",
+      ...overrides,
     },
-  };
+    progress,
+  );
 }
 
 function failure(kind: string, extra: Record<string, unknown> = {}): StatusResult {

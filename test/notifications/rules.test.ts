@@ -16,64 +16,46 @@ import {
 import { checkSubscriptionUrl } from "../../src/notifications/urls";
 import { readCallback, verifyLlamaCloudSignature } from "../../src/upstream/callbacks";
 import type { StatusResult } from "../../src/upstream/v1";
+import { jobRow, v1Answer } from "../helpers";
 
 const T0 = Date.parse("2026-11-28T12:00:00.000Z");
 const MIN = 60_000;
 const settings = { pollIntervalSeconds: 60, stallAfterMinutes: 30 };
 
+/** The job as the monitor stored it a minute before T0, and leased for this poll. */
 function row(overrides: Partial<JobRow> = {}): JobRow {
-  return {
+  return jobRow({
     jobId: "bjb-1",
     projectId: "p",
-    organizationId: null,
-    label: null,
-    jobType: "parse",
-    status: "running",
     totalItems: 10,
     processedItems: 2,
     failedItems: 0,
     skippedItems: 0,
     progressPercentage: 20,
-    errorMessage: null,
     upstreamUpdatedAt: "2026-11-28T11:59:00.000Z",
-    upstreamJob: null,
-    state: "active",
     trackedAt: T0 - 60 * MIN,
     lastPolledAt: T0 - MIN,
     lastSuccessAt: T0 - MIN,
     lastChangeAt: T0 - MIN,
     nextPollAt: T0,
-    pollIntervalSeconds: 60,
-    consecutiveFailures: 0,
-    consecutiveNotFound: 0,
-    lastErrorCode: null,
-    lastErrorMessage: null,
-    lastErrorAt: null,
-    stalledSince: null,
     leaseToken: "lease",
     leaseUntil: T0 + 2 * MIN,
     ...overrides,
-  };
+  });
 }
 
+/** An answer that repeats the stored row (a minute newer), unless `fields` say otherwise. */
 function answer(fields: Record<string, unknown> = {}, progress = 20): StatusResult {
-  return {
-    ok: true,
-    answer: {
-      job: {
-        id: "bjb-1",
-        status: "running",
-        job_type: "parse",
-        total_items: 10,
-        processed_items: 2,
-        failed_items: 0,
-        skipped_items: 0,
-        updated_at: "2026-11-28T12:00:00.000Z",
-        ...fields,
-      },
-      progress_percentage: progress,
+  return v1Answer(
+    {
+      total_items: 10,
+      processed_items: 2,
+      failed_items: 0,
+      updated_at: "2026-11-28T12:00:00.000Z",
+      ...fields,
     },
-  } as StatusResult;
+    progress,
+  );
 }
 
 const serverError: StatusResult = {
