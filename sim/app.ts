@@ -1,11 +1,13 @@
-// The simulator: upstream API + control routes over one set of tenant worlds. Runners (the miniflare
+// The simulator: upstream APIs (v1 and v2) + control routes over one set of tenant worlds. Runners (the miniflare
 // outbound service, the Node server, in-process tests) all build it here.
 
 import { Hono } from "hono";
-import { apiRoutes, looksLikeLlamaCloudKey } from "./api";
+import { apiRoutes } from "./api";
+import { apiV2Routes } from "./api-v2";
 import type { Deliver } from "./callbacks";
 import { controlRoutes } from "./control-routes";
 import { DEFAULT_JOB_SETTINGS, type JobDefaults } from "./jobs";
+import { looksLikeLlamaCloudKey } from "./upstream";
 import { type RequestLogEntry, type TenantConfig, Worlds } from "./world";
 
 export interface SimulatorOptions {
@@ -24,7 +26,7 @@ export interface Simulator {
   app: Hono;
   worlds: Worlds;
   fetch: (request: Request) => Promise<Response>;
-  /** Brings every tenant's realtime jobs up to now, sending their callbacks. */
+  /** Brings every tenant's realtime jobs and batches up to now, sending their callbacks. */
   syncAll: () => void;
 }
 
@@ -44,7 +46,9 @@ export function createSimulator(options: SimulatorOptions = {}): Simulator {
   const anonymousLog: RequestLogEntry[] = [];
   const app = new Hono();
   app.route("/", controlRoutes({ worlds, anonymousLog }));
-  app.route("/", apiRoutes({ worlds, anonymousLog, acceptKey: options.acceptKey ?? looksLikeLlamaCloudKey }));
+  const api = { worlds, anonymousLog, acceptKey: options.acceptKey ?? looksLikeLlamaCloudKey };
+  app.route("/", apiRoutes(api));
+  app.route("/", apiV2Routes(api));
   app.notFound((c) => c.json({ detail: "Not Found" }, 404));
   return {
     app,

@@ -9,13 +9,18 @@
 //   batch.error                                      failed
 //   batch.cancelled                                  cancelled
 //   batch.status_changed                             any other (unknown) status
+//
+// v2 batches follow the current API's names: batch.pending|running|success|error|cancelled with `data`
+// naming the batch (`batch_id`), and parse.* / extract.* for each child job with `data` naming the
+// child (`job_id`); their timestamp is unix seconds (a float), v1's an ISO string.
 
+import type { BatchJson, ChildJobJson, ChildJobType } from "./batch-model";
 import type { BatchStatusJson } from "./model";
 
 export interface CallbackEvent {
   event_id: string;
   event_type: string;
-  timestamp: string;
+  timestamp: string | number;
   data: Record<string, unknown>;
 }
 
@@ -66,6 +71,65 @@ export function jobEventFromData(
     timestamp: new Date(nowMs).toISOString(),
     data,
   };
+}
+
+const BATCH_EVENTS: Record<string, string> = {
+  PENDING: "batch.pending",
+  RUNNING: "batch.running",
+  COMPLETED: "batch.success",
+  FAILED: "batch.error",
+  CANCELLED: "batch.cancelled",
+};
+
+/** The event a v2 batch entering `status` sends; null for statuses without one (THROTTLED). */
+export function batchEventType(status: string): string | null {
+  return BATCH_EVENTS[status] ?? null;
+}
+
+const CHILD_EVENTS: Record<string, string> = {
+  PENDING: "pending",
+  RUNNING: "running",
+  COMPLETED: "success",
+  FAILED: "error",
+  CANCELLED: "cancelled",
+};
+
+/** The event a child job entering `status` sends (the SDK lists no `extract.running`). */
+export function childEventType(jobType: ChildJobType, status: string): string | null {
+  const product = jobType === "parse_v2" ? "parse" : "extract";
+  const state = CHILD_EVENTS[status];
+  if (!state || (product === "extract" && state === "running")) return null;
+  return `${product}.${state}`;
+}
+
+/** A v2 batch event: the batch's fields (results left out) plus `batch_id`. */
+export function batchEvent(
+  batch: BatchJson,
+  eventType: string,
+  nowMs: number,
+  eventId?: string,
+): CallbackEvent {
+  const { results: _perFile, ...fields } = batch;
+  return v2Event({ batch_id: batch.id, ...fields }, eventType, nowMs, eventId);
+}
+
+/** A child job's event: the job's fields plus `job_id`. */
+export function childEvent(
+  job: ChildJobJson,
+  eventType: string,
+  nowMs: number,
+  eventId?: string,
+): CallbackEvent {
+  return v2Event({ job_id: job.id, ...job }, eventType, nowMs, eventId);
+}
+
+export function v2Event(
+  data: Record<string, unknown>,
+  eventType: string,
+  nowMs: number,
+  eventId?: string,
+): CallbackEvent {
+  return { ...jobEventFromData(data, eventType, nowMs, eventId), timestamp: nowMs / 1000 };
 }
 
 export async function prepareCallback(

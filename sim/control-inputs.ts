@@ -3,6 +3,8 @@
 
 import type { Context } from "hono";
 import { z } from "zod";
+import { BATCH_SCENARIOS, CHILD_JOB_TYPES } from "./batch-model";
+import { BATCH_OVERRIDABLE_FIELDS } from "./batches";
 import { FAULT_KINDS, MALFORMED_VARIANTS } from "./faults";
 import { OVERRIDABLE_FIELDS } from "./jobs";
 import { ENDPOINTS, SCENARIOS } from "./model";
@@ -65,6 +67,71 @@ export const AdvanceBody = z.strictObject({
   to: z.enum(["dispatched", "running", "end"]).optional(),
 });
 
+export const CreateBatchBody = z
+  .strictObject({
+    id: z.string().min(1).max(200).optional(),
+    job_type: z.enum(CHILD_JOB_TYPES).optional(),
+    configuration_id: z.string().min(1).optional(),
+    project_id: z.string().min(1).optional(),
+    organization_id: z.string().nullable().optional(),
+    source_directory_id: z.string().min(1).optional(),
+    total_files: count.max(100_000).optional(),
+    unmappable_files: count.optional(),
+    failed_children: count.optional(),
+    cancelled_children: count.optional(),
+    stuck_children: count.optional(),
+    scenario: z.enum(BATCH_SCENARIOS).optional(),
+    stop_at: count.optional(),
+    completes_before_children: z.boolean().optional(),
+    throttle_after_files: count.optional(),
+    throttled_steps: count.max(100_000).optional(),
+    files_per_step: z.number().int().min(1).optional(),
+    child_steps: z.number().int().min(1).max(10_000).optional(),
+    mode: z.enum(["manual", "realtime"]).optional(),
+    speed: z.number().positive().optional(),
+    pending_ms: z.number().min(0).optional(),
+    start_at: z.enum(["pending", "running", "mapped", "end"]).optional(),
+    extra: json.optional(),
+    omit: z.array(z.string()).optional(),
+  })
+  .superRefine((input, ctx) => {
+    const total = input.total_files ?? 10;
+    const unmappable = input.unmappable_files ?? 0;
+    const jobs = (input.failed_children ?? 0) + (input.cancelled_children ?? 0) + (input.stuck_children ?? 0);
+    const limit =
+      input.scenario === "fails" ? Math.min(total, input.stop_at ?? Math.floor(total / 2)) : total;
+    const problems: [boolean, string][] = [
+      [unmappable > total, "unmappable_files: more than total_files"],
+      [
+        jobs > total - unmappable,
+        "failed + cancelled + stuck children: more than the files that can be mapped",
+      ],
+      [(input.stop_at ?? 0) > total, "stop_at: more than total_files"],
+      [
+        (input.throttled_steps ?? 0) > 0 && (input.throttle_after_files ?? 0) >= limit,
+        "throttle_after_files: the THROTTLED phase must start before the last file is mapped",
+      ],
+    ];
+    for (const [wrong, message] of problems) if (wrong) ctx.addIssue({ code: "custom", message });
+  });
+
+const batchOverridableShape = Object.fromEntries(
+  BATCH_OVERRIDABLE_FIELDS.map((field) => [field, z.unknown().optional()]),
+) as { [K in (typeof BATCH_OVERRIDABLE_FIELDS)[number]]: z.ZodOptional<z.ZodUnknown> };
+
+export const PatchBatchBody = z.strictObject({
+  ...batchOverridableShape,
+  project_id: z.string().min(1).optional(),
+  extra: json.optional(),
+  omit: z.array(z.string()).optional(),
+});
+
+export const AdvanceBatchBody = z.strictObject({
+  steps: z.number().int().min(1).optional(),
+  /** Advance until the batch reaches this stage (`mapped`: every file mapped; `end`: nothing left to move). */
+  to: z.enum(["running", "mapped", "end"]).optional(),
+});
+
 export const FaultBody = z.strictObject({
   kind: z.enum(FAULT_KINDS),
   job_id: z.string().min(1).nullable().optional(),
@@ -87,6 +154,7 @@ export const ConfigBody = z.strictObject({
 });
 
 export const CallbackBody = z.strictObject({
+  /** A v1 job, a v2 batch or a v2 child job. */
   job_id: z.string().min(1).optional(),
   event_type: z.string().min(1).optional(),
   /** Overrides the tenant's callback URL for this one callback. */
@@ -111,6 +179,9 @@ export type AdvanceInput = z.input<typeof AdvanceBody>;
 export type FaultInput = z.input<typeof FaultBody>;
 export type ConfigInput = z.input<typeof ConfigBody>;
 export type CallbackInput = z.input<typeof CallbackBody>;
+export type CreateBatchInput = z.input<typeof CreateBatchBody>;
+export type PatchBatchInput = z.input<typeof PatchBatchBody>;
+export type AdvanceBatchInput = z.input<typeof AdvanceBatchBody>;
 
 export type ControlEnv = { Variables: { world: World } };
 

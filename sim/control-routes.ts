@@ -3,19 +3,23 @@
 // Every answer is JSON, deletions included, so simple clients can always parse it.
 
 import { Hono } from "hono";
-import { bearerKey } from "./api";
+import { batchControlRoutes } from "./control-batches";
 import { BadInput, type ControlEnv } from "./control-inputs";
 import { jobControlRoutes } from "./control-jobs";
 import { tenantControlRoutes } from "./control-tenant";
+import { bearerKey } from "./upstream";
 import type { RequestLogEntry, Worlds } from "./world";
 
 // The input types are the control API's surface for its clients (sim/control.ts, test helpers).
 export type {
+  AdvanceBatchInput,
   AdvanceInput,
   CallbackInput,
   ConfigInput,
+  CreateBatchInput,
   CreateJobInput,
   FaultInput,
+  PatchBatchInput,
   PatchJobInput,
 } from "./control-inputs";
 
@@ -45,6 +49,7 @@ export function controlRoutes(deps: ControlDeps): Hono<ControlEnv> {
   });
 
   app.route("/", jobControlRoutes());
+  app.route("/", batchControlRoutes());
   app.route("/", tenantControlRoutes());
   app.all("/__sim/*", (c) => c.json({ detail: "No such control route" }, 404));
   return app;

@@ -1,10 +1,15 @@
 // Control routes for the rest of a tenant's world: faults, the request log, callback config and
-// on-demand callbacks, the clock, and reset.
+// on-demand callbacks (about v1 jobs, v2 batches and child jobs), the clock, and reset.
 
 import { Hono } from "hono";
 import type { z } from "zod";
+import { batchJson, childJson } from "./batch-answers";
 import {
+  batchEvent,
+  batchEventType,
   type CallbackEvent,
+  childEvent,
+  childEventType,
   eventTypeForStatus,
   jobEvent,
   jobEventFromData,
@@ -13,8 +18,6 @@ import {
 import { body, CallbackBody, ClockBody, ConfigBody, type ControlEnv, FaultBody } from "./control-inputs";
 import { makeFault } from "./faults";
 import { statusJson } from "./job-answers";
-import type { JobChange } from "./jobs";
-import type { SimJob } from "./model";
 import type { World } from "./world";
 
 export function tenantControlRoutes(): Hono<ControlEnv> {
@@ -43,7 +46,8 @@ export function tenantControlRoutes(): Hono<ControlEnv> {
     const { job_id, endpoint, since_seq } = c.req.query();
     const requests = c.var.world.requests.filter(
       (entry) =>
-        (!job_id || entry.job_id === job_id) &&
+        // A child list request is about its batch and every child it named.
+        (!job_id || entry.job_id === job_id || entry.job_ids?.includes(job_id) === true) &&
         (!endpoint || entry.endpoint === endpoint) &&
         (!since_seq || entry.seq > Number(since_seq)),
     );
@@ -80,14 +84,13 @@ export function tenantControlRoutes(): Hono<ControlEnv> {
       };
       return c.json({ callback: await world.sendInOrder(callback) });
     }
-    const job = input.job_id ? world.jobs.get(input.job_id) : undefined;
-    if (!job && !input.data) {
+    const event = callbackEvent(world, input);
+    if (!event) {
       const hint = input.job_id
-        ? "No such simulated job (give `data` to send one anyway)"
+        ? "No such simulated job, batch or child job (give `data` to send one anyway)"
         : "Give `job_id` or `data`";
       return c.json({ detail: hint }, 404);
     }
-    const event = callbackEvent(world, job, input);
     const secret = input.secret === undefined ? world.config.callbackSecret : input.secret;
     const callback = await prepareCallback(event, input.url ?? world.config.callbackUrl, secret);
     if (input.deliver === false) return c.json({ callback: { ...callback, status: null, error: null } });
@@ -99,9 +102,9 @@ export function tenantControlRoutes(): Hono<ControlEnv> {
     const { world } = c.var;
     const input = await body(c, ClockBody);
     world.clockOffsetMs += input.advance_ms;
-    const changes: JobChange[] = world.sync();
+    const { jobs, batches } = world.sync();
     await world.flush();
-    return c.json({ now: new Date(world.now()).toISOString(), changes });
+    return c.json({ now: new Date(world.now()).toISOString(), changes: jobs, batch_changes: batches });
   });
 
   app.post("/__sim/reset", (c) => {
@@ -111,24 +114,35 @@ export function tenantControlRoutes(): Hono<ControlEnv> {
   return app;
 }
 
-/** The event of an on-demand callback: the job's current answer (if any), with `data` merged in. */
-function callbackEvent(
-  world: World,
-  job: SimJob | undefined,
-  input: z.output<typeof CallbackBody>,
-): CallbackEvent {
+/**
+ * The event of an on-demand callback: the current answer about the v1 job, v2 batch or child job it
+ * names, with `data` merged in; `data` alone for anything else; null when there is nothing to send.
+ */
+function callbackEvent(world: World, input: z.output<typeof CallbackBody>): CallbackEvent | null {
   const now = world.now();
-  if (!job) {
-    return jobEventFromData(
-      input.data ?? {},
-      input.event_type ?? "batch.status_changed",
-      now,
-      input.event_id,
-    );
+  const id = input.job_id ?? "";
+  const job = world.jobs.get(id);
+  const batch = world.batches.get(id);
+  const child = world.childJobs.get(id);
+  const childAnswer = child ? childJson(child.batch, child.file) : null;
+  let event: CallbackEvent;
+  if (job) {
+    const answer = statusJson(job);
+    const type = input.event_type ?? eventTypeForStatus(answer.job.status, answer.job.failed_items);
+    event = jobEvent(answer, type, now, input.event_id);
+  } else if (batch) {
+    const answer = batchJson(batch, { results: false });
+    const type = input.event_type ?? batchEventType(answer.status) ?? "unmapped_event";
+    event = batchEvent(answer, type, now, input.event_id);
+  } else if (child && childAnswer) {
+    const type =
+      input.event_type ?? childEventType(child.batch.jobType, childAnswer.status) ?? "unmapped_event";
+    event = childEvent(childAnswer, type, now, input.event_id);
+  } else if (input.data) {
+    return jobEventFromData(input.data, input.event_type ?? "batch.status_changed", now, input.event_id);
+  } else {
+    return null;
   }
-  const answer = statusJson(job);
-  const type = input.event_type ?? eventTypeForStatus(answer.job.status, answer.job.failed_items);
-  const event = jobEvent(answer, type, now, input.event_id);
   return { ...event, data: { ...event.data, ...input.data } };
 }
 

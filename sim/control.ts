@@ -9,19 +9,31 @@
 //
 // Only types are imported, so this file pulls no simulator code into the test bundle.
 
+import type { BatchChange, SimBatchView } from "./batch-model";
 import type {
+  AdvanceBatchInput,
   AdvanceInput,
   CallbackInput,
   ConfigInput,
+  CreateBatchInput,
   CreateJobInput,
   FaultInput,
+  PatchBatchInput,
   PatchJobInput,
 } from "./control-routes";
 import type { Endpoint, SimJobView } from "./model";
 import type { ReceivedRequest, ScriptedResponse } from "./receiver";
 import type { CallbackLogEntry, RequestLogEntry } from "./world";
 
-export type { CallbackLogEntry, ReceivedRequest, RequestLogEntry, ScriptedResponse, SimJobView };
+export type {
+  BatchChange,
+  CallbackLogEntry,
+  ReceivedRequest,
+  RequestLogEntry,
+  ScriptedResponse,
+  SimBatchView,
+  SimJobView,
+};
 
 type Fetch = (input: string, init?: RequestInit) => Promise<Response>;
 
@@ -94,6 +106,7 @@ export function simControl(target: SimTarget) {
   }
 
   const jobPath = (id: string) => `/__sim/jobs/${encodeURIComponent(id)}`;
+  const batchPath = (id: string) => `/__sim/batches/${encodeURIComponent(id)}`;
 
   return {
     baseUrl: base,
@@ -122,6 +135,30 @@ export function simControl(target: SimTarget) {
       await call("DELETE", jobPath(id));
     },
 
+    /** A v2 batch: its files, which cannot be mapped, which jobs fail, a THROTTLED phase… */
+    async createBatch(options: CreateBatchInput = {}): Promise<SimBatchView> {
+      return (await call<{ batch: SimBatchView }>("POST", "/__sim/batches", options)).batch;
+    },
+    async batch(id: string): Promise<SimBatchView> {
+      return (await call<{ batch: SimBatchView }>("GET", batchPath(id))).batch;
+    },
+    async batches(): Promise<SimBatchView[]> {
+      return (await call<{ batches: SimBatchView[] }>("GET", "/__sim/batches")).batches;
+    },
+    /** Sets answer fields (any value, unknown statuses too), extra fields or omissions. */
+    async patchBatch(id: string, patch: PatchBatchInput): Promise<SimBatchView> {
+      return (await call<{ batch: SimBatchView }>("PATCH", batchPath(id), patch)).batch;
+    },
+    async advanceBatch(
+      id: string,
+      options: AdvanceBatchInput = {},
+    ): Promise<{ batch: SimBatchView; changes: BatchChange[] }> {
+      return call("POST", `${batchPath(id)}/advance`, options);
+    },
+    async deleteBatch(id: string): Promise<void> {
+      await call("DELETE", batchPath(id));
+    },
+
     async injectFault(fault: FaultInput): Promise<FaultView> {
       return (await call<{ fault: FaultView }>("POST", "/__sim/faults", fault)).fault;
     },
@@ -141,7 +178,7 @@ export function simControl(target: SimTarget) {
       const suffix = query.size > 0 ? `?${query}` : "";
       return (await call<{ requests: RequestLogEntry[] }>("GET", `/__sim/requests${suffix}`)).requests;
     },
-    /** Upstream requests about one job so far (every endpoint, faulted ones included). */
+    /** Upstream requests about one job or batch so far (every endpoint, faulted ones included). */
     async requestCount(jobId: string, endpoint?: Endpoint): Promise<number> {
       return (await this.requests({ job_id: jobId, endpoint })).length;
     },
@@ -164,11 +201,13 @@ export function simControl(target: SimTarget) {
       return (await call<{ callbacks: CallbackLogEntry[] }>("GET", "/__sim/callbacks")).callbacks;
     },
 
-    /** Moves this tenant's clock forward: realtime jobs progress as if that time had passed. */
-    async advanceClock(ms: number): Promise<{ now: string; changes: JobChangeView[] }> {
+    /** Moves this tenant's clock forward: realtime jobs and batches progress as if that time had passed. */
+    async advanceClock(
+      ms: number,
+    ): Promise<{ now: string; changes: JobChangeView[]; batch_changes: BatchChange[] }> {
       return call("POST", "/__sim/clock", { advance_ms: ms });
     },
-    /** Forgets this tenant's jobs, faults, logs, config and clock offset. */
+    /** Forgets this tenant's jobs, batches, faults, logs, config and clock offset. */
     async reset(): Promise<void> {
       await call("POST", "/__sim/reset");
     },

@@ -20,7 +20,10 @@ export type MalformedVariant = (typeof MALFORMED_VARIANTS)[number];
 
 export interface FaultSpec {
   kind: FaultKind;
-  /** Only requests about this job; absent = every request of the tenant (list requests included). */
+  /**
+   * Only requests about this job (a v1 job, a v2 batch, or a child job; a child list request is about
+   * every job it names and their batches); absent = every request of the tenant (lists included).
+   */
   job_id?: string | null;
   /** Only this endpoint; absent = all. */
   endpoint?: Endpoint | null;
@@ -38,7 +41,7 @@ export interface FaultSpec {
   delay_ms?: number;
   /** malformed: how the body is broken (default `truncated`). */
   variant?: MalformedVariant;
-  /** unknown_status: the status string shown instead of the real one (default `suspended`). */
+  /** unknown_status: the status string shown instead of the real one (default `suspended`; `SUSPENDED` on v2). */
   status_value?: string;
 }
 
@@ -51,7 +54,8 @@ export interface Fault {
 
 export interface FaultTarget {
   endpoint: Endpoint;
-  jobId: string | null;
+  /** The jobs the request is about. */
+  jobIds: readonly string[];
 }
 
 export function makeFault(spec: FaultSpec, id: string): Fault {
@@ -62,7 +66,7 @@ export function faultMatches(fault: Fault, target: FaultTarget): boolean {
   const { spec } = fault;
   if (fault.remaining <= 0) return false;
   if (spec.endpoint && spec.endpoint !== target.endpoint) return false;
-  if (spec.job_id && spec.job_id !== target.jobId) return false;
+  if (spec.job_id && !target.jobIds.includes(spec.job_id)) return false;
   return true;
 }
 
@@ -89,7 +93,11 @@ export function takeFaults(faults: Fault[], target: FaultTarget): { delayMs: num
 }
 
 /** The answer a fault gives in place of the real one; null when it alters the real answer instead. */
-export function faultResponse(fault: Fault, nowMs: number): Response | null {
+export function faultResponse(
+  fault: Fault,
+  nowMs: number,
+  notFound = "Batch job not found",
+): Response | null {
   const { spec } = fault;
   switch (spec.kind) {
     case "rate_limit": {
@@ -115,7 +123,7 @@ export function faultResponse(fault: Fault, nowMs: number): Response | null {
       return detail(status, "Internal Server Error");
     }
     case "not_found":
-      return detail(404, "Batch job not found");
+      return detail(404, notFound);
     case "unauthorized":
       return detail(spec.status ?? 401, "Invalid API key");
     case "bad_request": {
@@ -148,10 +156,7 @@ export async function alterResponse(fault: Fault, response: Response): Promise<R
   const text = await response.text();
   const init = { status: response.status, headers: { "content-type": "application/json" } };
   if (spec.kind === "unknown_status") {
-    return new Response(
-      JSON.stringify(replaceStatus(safeParse(text), spec.status_value ?? "suspended")),
-      init,
-    );
+    return new Response(JSON.stringify(replaceStatus(safeParse(text), spec.status_value)), init);
   }
   switch (spec.variant ?? "truncated") {
     case "truncated":
@@ -192,10 +197,15 @@ function safeParse(text: string): unknown {
   }
 }
 
-/** Swaps the status wherever the answer carries one: a status answer, a list page, a cancel answer. */
-function replaceStatus(body: unknown, status: string): unknown {
+/**
+ * Swaps the status wherever the answer carries one: a status answer, a list page, a cancel answer, a
+ * v2 batch. Without a given value, an unknown status in the answer's own style (v2 shouts).
+ */
+function replaceStatus(body: unknown, given: string | undefined): unknown {
   if (!body || typeof body !== "object") return body;
   const record = body as Record<string, unknown>;
+  const sample = JSON.stringify(record.job ?? record.items ?? record).match(/"status":"([^"]*)"/)?.[1] ?? "";
+  const status = given ?? (sample !== "" && sample === sample.toUpperCase() ? "SUSPENDED" : "suspended");
   if (record.job && typeof record.job === "object") return { ...record, job: { ...record.job, status } };
   if (Array.isArray(record.items)) {
     return { ...record, items: record.items.map((item) => ({ ...(item as object), status })) };

@@ -17,3 +17,9 @@ export function fragment(seed: string, length: number): string {
   }
   return out.slice(0, length);
 }
+
+/** A stable UUID-shaped id body derived from `seed`, like LlamaCloud's `dfl-…` / `pjb-…` ids. */
+export function uuidLike(seed: string): string {
+  const hex = fragment(seed, 32);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}

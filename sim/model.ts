@@ -27,8 +27,20 @@ export type Scenario = (typeof SCENARIOS)[number];
 /** `manual`: moves only through control routes. `realtime`: derives its position from elapsed time. */
 export type ClockMode = "manual" | "realtime";
 
-/** The upstream endpoints, as named in the request log and in fault filters. */
-export const ENDPOINTS = ["status", "list", "items", "cancel"] as const;
+/**
+ * The upstream endpoints, as named in the request log and in fault filters: v1's four, then v2's
+ * batch, batch list, batch cancel, and the child job lists (`/api/v2/parse`, `/api/v2/extract`).
+ */
+export const ENDPOINTS = [
+  "status",
+  "list",
+  "items",
+  "cancel",
+  "batch",
+  "batches",
+  "batch_cancel",
+  "children",
+] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
 
 /** `job` inside `GET /api/v1/beta/batch-processing/{id}`, and one entry of the list answer. */

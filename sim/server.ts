@@ -10,10 +10,10 @@ import type { AddressInfo } from "node:net";
 import process from "node:process";
 import { parseArgs } from "node:util";
 import { serve } from "@hono/node-server";
-import { looksLikeLlamaCloudKey } from "./api";
 import { createSimulator } from "./app";
 import { seedDemoJobs } from "./demo";
 import { createReceiver } from "./receiver";
+import { looksLikeLlamaCloudKey } from "./upstream";
 
 const RECEIVER_PATH = "/receiver";
 

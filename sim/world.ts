@@ -1,8 +1,16 @@
-// One tenant's world, selected by the Bearer API key: its jobs, faults, request and callback logs,
-// callback configuration and clock. Parallel tests with different keys never see each other.
+// One tenant's world, selected by the Bearer API key: its v1 jobs and v2 batches, faults, request and
+// callback logs, callback configuration and clock. Parallel tests with different keys never see each other.
 
+import { batchJson, batchStatus, childId, childJson } from "./batch-answers";
+import { isUnmappable } from "./batch-lifecycle";
+import type { BatchChange, SimBatch } from "./batch-model";
+import { syncBatch } from "./batches";
 import {
+  batchEvent,
+  batchEventType,
   type CallbackEvent,
+  childEvent,
+  childEventType,
   type Deliver,
   eventTypeForStatus,
   jobEvent,
@@ -33,6 +41,8 @@ export interface RequestLogEntry {
   path: string;
   endpoint: Endpoint | null;
   job_id: string | null;
+  /** The child job ids a v2 list request asked for; null for other requests. */
+  job_ids: string[] | null;
   query: Record<string, string>;
   authorization_present: boolean;
   status: number;
@@ -65,6 +75,9 @@ const LOG_LIMIT = 10_000;
 
 export class World {
   readonly jobs = new Map<string, SimJob>();
+  readonly batches = new Map<string, SimBatch>();
+  /** Every child job id of every batch, to its batch and file (ids are fixed before the jobs exist). */
+  readonly childJobs = new Map<string, { batch: SimBatch; file: number }>();
   faults: Fault[] = [];
   requests: RequestLogEntry[] = [];
   callbacks: CallbackLogEntry[] = [];
@@ -87,16 +100,61 @@ export class World {
     return this.seq;
   }
 
-  /** Brings every realtime job up to now, sending callbacks for what moved. */
-  sync(): JobChange[] {
+  /** Brings every realtime job and batch up to now, sending callbacks for what moved. */
+  sync(): { jobs: JobChange[]; batches: BatchChange[] } {
     const now = this.now();
-    const changes: JobChange[] = [];
+    const jobs: JobChange[] = [];
     for (const job of this.jobs.values()) {
       const change = syncJob(job, now);
-      if (change) changes.push(change);
+      if (change) jobs.push(change);
     }
-    for (const change of changes) this.announce(change);
-    return changes;
+    const batches: BatchChange[] = [];
+    for (const batch of this.batches.values()) {
+      const change = syncBatch(batch, now);
+      if (change) batches.push(change);
+    }
+    for (const change of jobs) this.announce(change);
+    for (const change of batches) this.announceBatch(change);
+    return { jobs, batches };
+  }
+
+  addBatch(batch: SimBatch): void {
+    this.batches.set(batch.id, batch);
+    for (let file = 0; file < batch.plan.totalFiles; file++) {
+      if (!isUnmappable(batch.plan, file)) this.childJobs.set(childId(batch, file), { batch, file });
+    }
+  }
+
+  deleteBatch(batch: SimBatch): void {
+    this.batches.delete(batch.id);
+    for (const [id, child] of this.childJobs) if (child.batch === batch) this.childJobs.delete(id);
+  }
+
+  /** Queues the callback for a batch that has just come into being (its current status). */
+  announceNewBatch(batch: SimBatch): void {
+    this.announceBatch({ batchId: batch.id, statuses: [batchStatus(batch)], children: [] });
+  }
+
+  /** Queues the automatic callbacks for one batch change: the batch's own, then each child's. */
+  announceBatch(change: BatchChange): void {
+    if (!this.config.autoCallbacks || !this.config.callbackUrl) return;
+    const batch = this.batches.get(change.batchId);
+    if (!batch) return;
+    const now = this.now();
+    const answer = batchJson(batch, { results: false });
+    for (const status of change.statuses) {
+      const type = batchEventType(status);
+      if (type) this.queue(batchEvent(answer, type, now), "auto");
+    }
+    for (const { id, statuses } of change.children) {
+      const child = this.childJobs.get(id);
+      const job = child ? childJson(child.batch, child.file) : null;
+      if (!job) continue;
+      for (const status of statuses) {
+        const type = childEventType(batch.jobType, status);
+        if (type) this.queue(childEvent(job, type, now), "auto");
+      }
+    }
   }
 
   /** Queues the automatic callbacks for one lifecycle change. */
@@ -137,7 +195,7 @@ export class World {
       trigger,
       event_id: callback.event.event_id,
       event_type: callback.event.event_type,
-      job_id: typeof callback.event.data.job_id === "string" ? callback.event.data.job_id : null,
+      job_id: idOf(callback.event.data.job_id) ?? idOf(callback.event.data.batch_id),
       url: callback.url,
       status: result.status,
       error: result.error,
@@ -166,12 +224,18 @@ export class World {
 
   reset(): void {
     this.jobs.clear();
+    this.batches.clear();
+    this.childJobs.clear();
     this.faults = [];
     this.requests = [];
     this.callbacks = [];
     this.config = { ...this.settings.config };
     this.clockOffsetMs = 0;
   }
+}
+
+function idOf(value: unknown): string | null {
+  return typeof value === "string" ? value : null;
 }
 
 function pushCapped<T>(log: T[], entry: T): void {
