@@ -1,5 +1,6 @@
 import { bodyLimit } from "hono/body-limit";
 import { secureHeaders } from "hono/secure-headers";
+import { requestScope } from "./http/context";
 import { errorResponse, handleError } from "./http/errors";
 import { router } from "./http/openapi";
 import { healthRoutes } from "./http/routes/health";
@@ -16,6 +17,9 @@ const app = router();
 app.use(secureHeaders({ overwrite: false }));
 // Over the limit, bodyLimit throws a 413 HTTPException; handleError answers it in the contract's shape.
 app.use("*", bodyLimit({ maxSize: MAX_BODY_BYTES }));
+
+// One database handle and one config per request, on c.var for every route below.
+app.use("*", requestScope);
 
 // API answers are per-caller and may carry a secret once (a new subscription): never cache them.
 app.use("/api/*", async (c, next) => {

@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import { type Bindings, readConfig } from "../config";
 import { ApiError } from "./errors";
+import type { AppEnv } from "./openapi";
 
 const encoder = new TextEncoder();
 
@@ -49,8 +49,8 @@ const READ_CHALLENGE = 'Bearer realm="batchwatch", Basic realm="batchwatch", cha
 const WRITE_CHALLENGE = 'Bearer realm="batchwatch"';
 
 /** Writes need the admin token as a Bearer token; without ADMIN_TOKEN configured they are closed. */
-export const requireWrite = createMiddleware<{ Bindings: Bindings }>(async (c, next) => {
-  const { adminToken } = readConfig(c.env);
+export const requireWrite = createMiddleware<AppEnv>(async (c, next) => {
+  const { adminToken } = c.var.config;
   if (!adminToken) throw new ApiError("not_configured", "Writes are disabled until ADMIN_TOKEN is set.");
   const secret = presentedSecret(c.req.header("authorization"), false);
   if (secret === null || !(await matchesAny(secret, [adminToken]))) {
@@ -62,15 +62,15 @@ export const requireWrite = createMiddleware<{ Bindings: Bindings }>(async (c, n
 });
 
 /** True when the request may read: PUBLIC_READ, or the read or admin token by Bearer or Basic auth. */
-export async function canRead(c: Context<{ Bindings: Bindings }>): Promise<boolean | "not_configured"> {
-  const { publicRead, adminToken, readToken } = readConfig(c.env);
+export async function canRead(c: Context<AppEnv>): Promise<boolean | "not_configured"> {
+  const { publicRead, adminToken, readToken } = c.var.config;
   if (publicRead) return true;
   if (!adminToken && !readToken) return "not_configured";
   const secret = presentedSecret(c.req.header("authorization"), true);
   return secret !== null && (await matchesAny(secret, [adminToken, readToken]));
 }
 
-export const requireRead = createMiddleware<{ Bindings: Bindings }>(async (c, next) => {
+export const requireRead = createMiddleware<AppEnv>(async (c, next) => {
   const allowed = await canRead(c);
   if (allowed === "not_configured") {
     throw new ApiError(

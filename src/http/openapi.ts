@@ -1,8 +1,10 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
-import type { Bindings } from "../config";
+import type { Bindings, Config } from "../config";
+import type { Database } from "../db/client";
 import { errorResponse, errorSchema, sentence } from "./errors";
 
-export type AppEnv = { Bindings: Bindings };
+/** Every router's environment: the bindings, and what `requestScope` (./context.ts) puts on `c.var`. */
+export type AppEnv = { Bindings: Bindings; Variables: { db: Database; config: Config } };
 
 /** A router whose validation failures answer with the contract's error shape. */
 export function router() {

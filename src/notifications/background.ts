@@ -1,36 +1,39 @@
 import type { SQL } from "drizzle-orm";
-import type { Context } from "hono";
-import { type Bindings, readConfig } from "../config";
-import { database } from "../db/client";
+import type { Database } from "../db/client";
 import { ofJobSince, onlyDelivery } from "../db/deliveries";
 import { DELIVERY_INLINE_BUDGET_MS, deliverQuietly, MAX_DELIVERIES_INLINE } from "./deliver";
 
+/** What sending after the answer needs from the request that answered. */
+export interface AfterAnswer {
+  db: Database;
+  /** ALLOW_HTTP_WEBHOOKS as this request read it. */
+  allowHttp: boolean;
+  /** Keeps the invocation alive for the work (the execution context's `waitUntil`). */
+  waitUntil: (work: Promise<unknown>) => void;
+}
+
 /**
  * Sends the deliveries `filter` picks (at most `limit`) after the answer, through `waitUntil`, within
- * the inline budget. Without an execution context (a bare `app.request`) the promise simply runs on;
- * `deliverQuietly` catches its errors.
+ * the inline budget. `deliverQuietly` catches its errors.
  */
-function deliverAfterAnswer(c: Context<{ Bindings: Bindings }>, limit: number, filter: SQL): void {
-  const work = deliverQuietly(database(c.env.DB), {
-    now: Date.now(),
-    limit,
-    budgetMs: DELIVERY_INLINE_BUDGET_MS,
-    allowHttp: readConfig(c.env).allowHttpWebhooks,
-    filter,
-  });
-  try {
-    c.executionCtx.waitUntil(work);
-  } catch {
-    // No execution context: nothing to register the promise with.
-  }
+function deliverAfterAnswer(after: AfterAnswer, limit: number, filter: SQL): void {
+  after.waitUntil(
+    deliverQuietly(after.db, {
+      now: Date.now(),
+      limit,
+      budgetMs: DELIVERY_INLINE_BUDGET_MS,
+      allowHttp: after.allowHttp,
+      filter,
+    }),
+  );
 }
 
 /** The first attempt of the deliveries that a job's events written since `since` created, after the answer. */
-export function firstAttempts(c: Context<{ Bindings: Bindings }>, jobId: string, since: number): void {
-  deliverAfterAnswer(c, MAX_DELIVERIES_INLINE, ofJobSince(database(c.env.DB), jobId, since));
+export function firstAttempts(after: AfterAnswer, jobId: string, since: number): void {
+  deliverAfterAnswer(after, MAX_DELIVERIES_INLINE, ofJobSince(after.db, jobId, since));
 }
 
 /** A manual retry's attempt, right after the answer. */
-export function retryNow(c: Context<{ Bindings: Bindings }>, deliveryId: string): void {
-  deliverAfterAnswer(c, 1, onlyDelivery(deliveryId));
+export function retryNow(after: AfterAnswer, deliveryId: string): void {
+  deliverAfterAnswer(after, 1, onlyDelivery(deliveryId));
 }

@@ -9,8 +9,6 @@ import { createMiddleware } from "hono/factory";
 import { NONCE, secureHeaders } from "hono/secure-headers";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
-import { readConfig } from "../config";
-import { database } from "../db/client";
 import { jobHistory } from "../db/history";
 import { findJob, listJobs } from "../db/jobs";
 import { canRead } from "../http/auth";
@@ -113,7 +111,7 @@ pageRoutes.get("/", htmlHeaders, requirePageRead, async (c) => {
   }
   const { cursor, ...filters } = parsed.data;
   const after = decodeCursor(cursor);
-  const page = await listJobs(database(c.env.DB), {
+  const page = await listJobs(c.var.db, {
     status: filters.status,
     state: filters.state,
     limit: filters.limit,
@@ -135,7 +133,7 @@ pageRoutes.get("/", htmlHeaders, requirePageRead, async (c) => {
 
 pageRoutes.get("/jobs/:job_id", htmlHeaders, requirePageRead, async (c) => {
   const jobId = c.req.param("job_id");
-  const db = database(c.env.DB);
+  const db = c.var.db;
   const job = await findJob(db, jobId);
   if (!job) return htmlPage(c, 404, "Job not found", `No tracked job has the id "${jobId}".`);
   const now = Date.now();
@@ -151,11 +149,11 @@ pageRoutes.get("/jobs/:job_id", htmlHeaders, requirePageRead, async (c) => {
 
 pageRoutes.get("/jobs/:job_id/badge.svg", badgeHeaders, requirePageRead, etag(), async (c) => {
   const jobId = c.req.param("job_id");
-  const job = await findJob(database(c.env.DB), jobId);
+  const job = await findJob(c.var.db, jobId);
   const svg = job
     ? (<Badge {...badgeModel(job.status, progressPercent(job))} />).toString()
     : (<Badge label="batch" message="not tracked" tone="muted" percent={null} />).toString();
-  const { publicRead } = readConfig(c.env);
+  const { publicRead } = c.var.config;
   // Short while the job moves, longer once it is final; private unless anyone may read anyway.
   const maxAge = job && (job.state !== "active" || isTerminal(job.status)) ? 3600 : 60;
   c.header("Cache-Control", `${publicRead ? "public" : "private"}, max-age=${maxAge}`);

@@ -1,5 +1,4 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { database } from "../../db/client";
 import { healthSummary } from "../../db/ticks";
 import { iso } from "../../present/time";
 import { jsonContent, router } from "../openapi";
@@ -17,7 +16,7 @@ export const healthRoutes = router().openapi(
     },
   }),
   async (c) => {
-    const summary = await healthSummary(database(c.env.DB));
+    const summary = await healthSummary(c.var.db);
     return c.json(
       { ok: true as const, last_tick_at: iso(summary.lastTickAt), active_jobs: summary.activeJobs },
       200,

@@ -1,6 +1,4 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { readConfig } from "../../config";
-import { database } from "../../db/client";
 import { deleteJob, findJob, listJobs, listSnapshots } from "../../db/jobs";
 import { TRACKING_STATES } from "../../model";
 import { pollOne } from "../../monitor/poll";
@@ -8,6 +6,7 @@ import { trackJob } from "../../monitor/track";
 import { firstAttempts } from "../../notifications/background";
 import { jobSchema, presentJob, presentSnapshot, snapshotSchema } from "../../present/jobs";
 import { requireRead, requireWrite } from "../auth";
+import { afterAnswer } from "../context";
 import { decodeCursor, decodeNumberCursor, encodeCursor } from "../cursor";
 import { ApiError, errorSchema } from "../errors";
 import { cursorQuery, emptyAsMissing, idInput, labelInput, limitQuery, optionalInput } from "../inputs";
@@ -53,8 +52,8 @@ export const jobRoutes = router()
       const body = c.req.valid("json");
       const now = Date.now();
       const result = await trackJob(
-        database(c.env.DB),
-        readConfig(c.env),
+        c.var.db,
+        c.var.config,
         {
           jobId: body.job_id,
           projectId: body.project_id ?? null,
@@ -66,7 +65,7 @@ export const jobRoutes = router()
       if (result.kind === "upstream_not_found") throw new ApiError("upstream_not_found", result.message);
       if (result.kind === "existing") return c.json({ job: presentJob(result.row) }, 200);
       // The tracking poll's events (job.tracked at least) get their first attempt after the answer.
-      firstAttempts(c, body.job_id, now);
+      firstAttempts(afterAnswer(c), body.job_id, now);
       return c.json({ job: presentJob(result.row) }, 201);
     },
   )
@@ -100,7 +99,7 @@ export const jobRoutes = router()
     async (c) => {
       const query = c.req.valid("query");
       const after = decodeCursor(query.cursor);
-      const page = await listJobs(database(c.env.DB), {
+      const page = await listJobs(c.var.db, {
         status: query.status,
         state: query.state,
         limit: query.limit,
@@ -131,7 +130,7 @@ export const jobRoutes = router()
     }),
     async (c) => {
       const { job_id } = c.req.valid("param");
-      const row = await findJob(database(c.env.DB), job_id);
+      const row = await findJob(c.var.db, job_id);
       if (!row) notFound(job_id);
       return c.json({ job: presentJob(row) }, 200);
     },
@@ -152,7 +151,7 @@ export const jobRoutes = router()
     }),
     async (c) => {
       const { job_id } = c.req.valid("param");
-      if (!(await deleteJob(database(c.env.DB), job_id))) notFound(job_id);
+      if (!(await deleteJob(c.var.db, job_id))) notFound(job_id);
       return c.body(null, 204);
     },
   )
@@ -179,13 +178,13 @@ export const jobRoutes = router()
     async (c) => {
       const { job_id } = c.req.valid("param");
       const now = Date.now();
-      const result = await pollOne(database(c.env.DB), readConfig(c.env), job_id, { source: "manual", now });
+      const result = await pollOne(c.var.db, c.var.config, job_id, { source: "manual", now });
       if (result.kind === "not_found") notFound(job_id);
       if (result.kind === "busy") {
         throw new ApiError("conflict", "This job is being polled right now; try again in a few seconds.");
       }
       // Whatever the poll raised (a failed poll can raise job.poll_failing) is sent after the answer.
-      firstAttempts(c, job_id, now);
+      firstAttempts(afterAnswer(c), job_id, now);
       // The failure is already recorded on the job (tracking.last_error); the answer says so too.
       const failure = result.outcome.failure;
       if (failure !== null) {
@@ -230,7 +229,7 @@ export const jobRoutes = router()
       const { job_id } = c.req.valid("param");
       const query = c.req.valid("query");
       const after = decodeNumberCursor(query.cursor);
-      const page = await listSnapshots(database(c.env.DB), {
+      const page = await listSnapshots(c.var.db, {
         jobId: job_id,
         since: query.since === undefined ? undefined : Date.parse(query.since),
         until: query.until === undefined ? undefined : Date.parse(query.until),

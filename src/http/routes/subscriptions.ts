@@ -1,6 +1,4 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { readConfig } from "../../config";
-import { database } from "../../db/client";
 import {
   createSubscription,
   deleteSubscription,
@@ -19,6 +17,7 @@ import {
   subscriptionSchema,
 } from "../../present/subscriptions";
 import { requireWrite } from "../auth";
+import { afterAnswer } from "../context";
 import { decodeCursor, encodeCursor } from "../cursor";
 import { ApiError, errorSchema } from "../errors";
 import { cursorQuery, idInput, limitQuery, optionalInput } from "../inputs";
@@ -64,9 +63,9 @@ export const subscriptionRoutes = router()
     }),
     async (c) => {
       const body = c.req.valid("json");
-      const check = checkSubscriptionUrl(body.url, readConfig(c.env).allowHttpWebhooks);
+      const check = checkSubscriptionUrl(body.url, c.var.config.allowHttpWebhooks);
       if (!check.ok) throw new ApiError("validation_error", check.reason);
-      const row = await createSubscription(database(c.env.DB), {
+      const row = await createSubscription(c.var.db, {
         url: check.url,
         events: body.events ?? null,
         jobId: body.job_id ?? null,
@@ -99,7 +98,7 @@ export const subscriptionRoutes = router()
     async (c) => {
       const query = c.req.valid("query");
       const after = decodeCursor(query.cursor);
-      const page = await listSubscriptions(database(c.env.DB), {
+      const page = await listSubscriptions(c.var.db, {
         limit: query.limit,
         after,
       });
@@ -128,8 +127,7 @@ export const subscriptionRoutes = router()
     }),
     async (c) => {
       const { id: subscriptionId } = c.req.valid("param");
-      if (!(await deleteSubscription(database(c.env.DB), subscriptionId)))
-        subscriptionNotFound(subscriptionId);
+      if (!(await deleteSubscription(c.var.db, subscriptionId))) subscriptionNotFound(subscriptionId);
       return c.body(null, 204);
     },
   )
@@ -160,7 +158,7 @@ export const subscriptionRoutes = router()
       const { id: subscriptionId } = c.req.valid("param");
       const query = c.req.valid("query");
       const after = decodeCursor(query.cursor);
-      const page = await listDeliveries(database(c.env.DB), {
+      const page = await listDeliveries(c.var.db, {
         subscriptionId,
         limit: query.limit,
         after,
@@ -193,11 +191,11 @@ export const subscriptionRoutes = router()
     async (c) => {
       const { id: deliveryId } = c.req.valid("param");
       const now = Date.now();
-      const result = await retryDelivery(database(c.env.DB), deliveryId, now);
+      const result = await retryDelivery(c.var.db, deliveryId, now);
       if (result.kind === "not_found")
         throw new ApiError("not_found", `No delivery has the id "${deliveryId}".`);
       if (result.kind === "conflict") throw new ApiError("conflict", result.message);
-      retryNow(c, deliveryId);
+      retryNow(afterAnswer(c), deliveryId);
       return c.json({ delivery: presentDelivery(result.row) }, 202);
     },
   );

@@ -1,9 +1,8 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { readConfig } from "../../config";
-import { database } from "../../db/client";
 import { handleCallback } from "../../monitor/callback";
 import { firstAttempts } from "../../notifications/background";
 import { readCallback, verifyLlamaCloudSignature } from "../../upstream/callbacks";
+import { afterAnswer } from "../context";
 import { ApiError, errorSchema } from "../errors";
 import { jsonContent, router } from "../openapi";
 
@@ -37,7 +36,7 @@ export const webhookRoutes = router().openapi(
     },
   }),
   async (c) => {
-    const config = readConfig(c.env);
+    const config = c.var.config;
     const raw = await c.req.arrayBuffer();
     if (
       config.webhookSecret !== undefined &&
@@ -64,8 +63,8 @@ export const webhookRoutes = router().openapi(
     }
 
     const now = Date.now();
-    const outcome = await handleCallback(database(c.env.DB), config, callback, now);
-    if (outcome.polled && callback.jobId !== null) firstAttempts(c, callback.jobId, now);
+    const outcome = await handleCallback(c.var.db, config, callback, now);
+    if (outcome.polled && callback.jobId !== null) firstAttempts(afterAnswer(c), callback.jobId, now);
     if (outcome.action === "none") {
       return c.json({ received: true as const, duplicate: true, action: outcome.action }, 200);
     }
