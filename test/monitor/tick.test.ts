@@ -340,20 +340,8 @@ describe("tick cost", () => {
       const now = Date.now();
       const ids = Array.from({ length: count }, (_, i) => `bjb-cost-${i}`);
       for (const id of ids) await sim.createJob({ id, start_at: "running" });
-      // Due now and never answered yet (no status, no counts), so every poll is a change.
-      await insertJobs(
-        ids.map((jobId) => ({
-          jobId,
-          trackedAt: now,
-          nextPollAt: now,
-          status: null,
-          totalItems: null,
-          processedItems: null,
-          failedItems: null,
-          skippedItems: null,
-          progressPercentage: null,
-        })),
-      );
+      // Due now and last seen pending: each poll finds the job running, a change.
+      await insertJobs(ids.map((jobId) => ({ jobId, trackedAt: now, nextPollAt: now, status: "pending" })));
       const counted = countingD1(env.DB);
       const result = await runTick({ ...w.env, DB: counted.db }, now);
       expect(result.polled).toBe(count);

@@ -1,6 +1,7 @@
 // The notification rules as pure functions: which events an outcome raises, what an attempt's answer
 // means, the retry schedule, which subscription URLs are refused, the inbound signature.
 import { describe, expect, it } from "vitest";
+import { signature } from "../../sim/callbacks";
 import { generateSecret } from "../../src/db/ids";
 import type { JobRow } from "../../src/db/schema";
 import { decideOutcome, type PollOutcome } from "../../src/monitor/decisions";
@@ -333,22 +334,11 @@ describe("signing secrets", () => {
 
 describe("inbound callbacks", () => {
   const encoder = new TextEncoder();
-  async function sign(secret: string, body: string): Promise<string> {
-    const key = await crypto.subtle.importKey(
-      "raw",
-      encoder.encode(secret),
-      { name: "HMAC", hash: "SHA-256" },
-      false,
-      ["sign"],
-    );
-    const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(body)));
-    return `sha256=${Array.from(mac, (b) => b.toString(16).padStart(2, "0")).join("")}`;
-  }
   const body = '{"event_id":"e1","data":{"job_id":"bjb-1"}}';
   const raw = encoder.encode(body).buffer as ArrayBuffer;
 
   it("accepts exactly the HMAC-SHA256 of the raw body", async () => {
-    const header = await sign("s3cret", body);
+    const header = await signature("s3cret", body);
     expect(await verifyLlamaCloudSignature("s3cret", raw, header)).toBe(true);
     expect(
       await verifyLlamaCloudSignature("s3cret", raw, header.toUpperCase().replace("SHA256", "sha256")),
