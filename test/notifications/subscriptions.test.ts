@@ -5,8 +5,10 @@ import { beforeEach, describe, expect, it } from "vitest";
 import {
   admin,
   call,
+  client,
   countRows,
   errorOf,
+  expectJson,
   READ_TOKEN,
   resetDatabase,
   tick,
@@ -43,12 +45,11 @@ describe("subscription routes", () => {
     expect(nulls).toMatchObject({ events: null, job_id: null });
     expect(all.secret).not.toBe(created.secret);
 
-    const res = await admin(w, "/api/subscriptions");
-    expect(res.status).toBe(200);
-    const text = await res.text();
+    const res = await client(w).api.subscriptions.$get({ query: {} });
+    const text = await res.clone().text();
     expect(text).not.toContain("whsec_");
     expect(text).not.toContain(created.secret.slice(6));
-    const { subscriptions } = JSON.parse(text) as { subscriptions: Record<string, unknown>[] };
+    const { subscriptions } = await expectJson(res, 200);
     expect(subscriptions.map((s) => s.id)).toEqual([nulls.id, all.id, created.id]);
     expect(subscriptions.every((s) => !("secret" in s))).toBe(true);
   });
@@ -174,9 +175,8 @@ describe("subscription routes", () => {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const query: string = cursor ? `?limit=3&cursor=${encodeURIComponent(cursor)}` : "?limit=3";
-      const res = await admin(w, `/api/subscriptions${query}`);
-      const page = (await res.json()) as { subscriptions: { id: string }[]; next_cursor: string | null };
+      const query: { limit: string; cursor?: string } = cursor ? { limit: "3", cursor } : { limit: "3" };
+      const page = await expectJson(client(w).api.subscriptions.$get({ query }), 200);
       seen.push(...page.subscriptions.map((sub) => sub.id));
       cursor = page.next_cursor;
       pages++;
@@ -203,10 +203,9 @@ describe("subscription routes", () => {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const query: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : "";
-      const res = await admin(w, `/api/subscriptions/${sub.id}/deliveries?limit=3${query}`);
-      expect(res.status).toBe(200);
-      const page = (await res.json()) as { deliveries: Delivery[]; next_cursor: string | null };
+      const query: { limit: string; cursor?: string } = cursor ? { limit: "3", cursor } : { limit: "3" };
+      const deliveries = client(w).api.subscriptions[":id"].deliveries;
+      const page = await expectJson(deliveries.$get({ param: { id: sub.id }, query }), 200);
       seen.push(...page.deliveries);
       cursor = page.next_cursor;
       pages++;
