@@ -79,3 +79,46 @@ function headerId(value: string | null | undefined): string | undefined {
   const trimmed = value?.trim();
   return trimmed && trimmed.length <= 200 ? trimmed : undefined;
 }
+
+/** A callback request as it arrived: the raw body and the headers LlamaCloud sets. */
+export interface CallbackRequest {
+  body: ArrayBuffer;
+  /** `LC-Signature`. */
+  signature: string | null | undefined;
+  /** `X-Webhook-Event-ID`. */
+  eventId: string | null | undefined;
+  /** `X-Webhook-Event-Type`. */
+  eventType: string | null | undefined;
+}
+
+/**
+ * Why a callback request is refused: a missing or wrong signature while a secret is set, a body that
+ * is not strict UTF-8 JSON, or no usable event id.
+ */
+export type CallbackRefusal = "bad_signature" | "not_json" | "no_event_id";
+
+/**
+ * LlamaCloud's rules for one callback request, in order: with a signing secret the signature must
+ * match the raw body (checked before anything is read), the body must be JSON in strict UTF-8, and the
+ * event id comes from the body, or from the header only while callbacks are unsigned (the headers are
+ * not covered by the signature, so with a secret a header could replay a signed body as a new event).
+ */
+export async function readCallbackRequest(
+  request: CallbackRequest,
+  secret: string | undefined,
+): Promise<{ ok: true; callback: Callback } | { ok: false; refusal: CallbackRefusal }> {
+  if (secret !== undefined && !(await verifyLlamaCloudSignature(secret, request.body, request.signature))) {
+    return { ok: false, refusal: "bad_signature" };
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(request.body));
+  } catch {
+    return { ok: false, refusal: "not_json" };
+  }
+  const callback = readCallback(body, {
+    eventId: secret === undefined ? request.eventId : null,
+    eventType: request.eventType,
+  });
+  return callback ? { ok: true, callback } : { ok: false, refusal: "no_event_id" };
+}

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { handleCallback } from "../../monitor/callback";
 import { firstAttempts } from "../../notifications/background";
-import { readCallback, verifyLlamaCloudSignature } from "../../upstream/callbacks";
+import { type CallbackRefusal, readCallbackRequest } from "../../upstream/callbacks";
 import { afterAnswer } from "../context";
 import { ApiError, errorSchema } from "../errors";
 import { jsonContent, router } from "../openapi";
@@ -18,6 +18,16 @@ const acceptedSchema = z.object({
 });
 
 const SIGNATURE_CHALLENGE = 'LC-Signature realm="batchwatch"';
+
+/** How each refused callback is answered. */
+const REFUSALS: Record<CallbackRefusal, () => ApiError> = {
+  bad_signature: () =>
+    new ApiError("unauthorized", "The LC-Signature header is missing or does not match the body.", {
+      "WWW-Authenticate": SIGNATURE_CHALLENGE,
+    }),
+  not_json: () => new ApiError("validation_error", "The callback body is not valid JSON."),
+  no_event_id: () => new ApiError("validation_error", "The callback must be a JSON object with an event_id."),
+};
 
 export const webhookRoutes = router().openapi(
   createRoute({
@@ -37,30 +47,17 @@ export const webhookRoutes = router().openapi(
   }),
   async (c) => {
     const config = c.var.config;
-    const raw = await c.req.arrayBuffer();
-    if (
-      config.webhookSecret !== undefined &&
-      !(await verifyLlamaCloudSignature(config.webhookSecret, raw, c.req.header("lc-signature")))
-    ) {
-      throw new ApiError("unauthorized", "The LC-Signature header is missing or does not match the body.", {
-        "WWW-Authenticate": SIGNATURE_CHALLENGE,
-      });
-    }
-    let body: unknown;
-    try {
-      body = JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(raw));
-    } catch {
-      throw new ApiError("validation_error", "The callback body is not valid JSON.");
-    }
-    // The headers are not covered by the signature: with a secret, the event id must come from the body.
-    const signed = config.webhookSecret !== undefined;
-    const callback = readCallback(body, {
-      eventId: signed ? null : c.req.header("x-webhook-event-id"),
-      eventType: c.req.header("x-webhook-event-type"),
-    });
-    if (!callback) {
-      throw new ApiError("validation_error", "The callback must be a JSON object with an event_id.");
-    }
+    const read = await readCallbackRequest(
+      {
+        body: await c.req.arrayBuffer(),
+        signature: c.req.header("lc-signature"),
+        eventId: c.req.header("x-webhook-event-id"),
+        eventType: c.req.header("x-webhook-event-type"),
+      },
+      config.webhookSecret,
+    );
+    if (!read.ok) throw REFUSALS[read.refusal]();
+    const callback = read.callback;
 
     const now = Date.now();
     const outcome = await handleCallback(c.var.db, config, callback, now);
