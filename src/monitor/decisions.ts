@@ -1,17 +1,16 @@
 /**
- * The monitor's decisions, as pure functions of what is stored and what LlamaCloud answered.
- * Nothing here touches D1 or the network, so every rule is unit-tested on its own.
+ * The monitor's decisions, as pure functions of what is stored and what LlamaCloud answered: what
+ * changed, whether an answer is old news, what a failure means, and the job's next state (the
+ * intervals themselves are ./intervals.ts). Nothing here touches D1 or the network, so every rule is
+ * unit-tested on its own.
  */
 
 import type { JobChanges, Observation, TrackingState } from "../model";
 import type { FailureKind } from "../upstream/failures";
 import type { StatusAnswer, StatusResult } from "../upstream/v1";
+import { nextQuietInterval, retryAfterFailureSeconds, stalledSince } from "./intervals";
 
 export const TERMINAL_STATUSES = new Set(["completed", "failed", "cancelled"]);
-/** While nothing changes the poll interval grows by this factor, up to MAX_QUIET_INTERVAL_SECONDS. */
-export const QUIET_GROWTH = 1.5;
-export const MAX_QUIET_INTERVAL_SECONDS = 10 * 60;
-export const MAX_ERROR_BACKOFF_SECONDS = 30 * 60;
 /** How far in the future an upstream `updated_at` may be before it is not trusted for ordering. */
 export const MAX_CLOCK_SKEW_MS = 60 * 60_000;
 /** Upstream 404s in a row before a job is declared lost. */
@@ -122,40 +121,6 @@ export function movesBackwards(
     return !(after > before);
   }
   return isStale(stored.upstreamUpdatedAt, answer.upstreamUpdatedAt, now);
-}
-
-/** The next interval while a job is quiet: grows from the base, never past ten minutes. */
-export function nextQuietInterval(currentSeconds: number, baseSeconds: number): number {
-  const from = Math.max(currentSeconds, baseSeconds);
-  return Math.min(Math.ceil(from * QUIET_GROWTH), Math.max(MAX_QUIET_INTERVAL_SECONDS, baseSeconds));
-}
-
-/** Exponential backoff after `failures` failures in a row (1 → the base interval), capped at 30 minutes. */
-export function errorBackoffSeconds(failures: number, baseSeconds: number): number {
-  const exponent = Math.max(0, failures - 1);
-  return Math.min(baseSeconds * 2 ** Math.min(exponent, 30), MAX_ERROR_BACKOFF_SECONDS);
-}
-
-/**
- * When to try again after a failed poll. A missing API key asked nothing of LlamaCloud, so there is
- * nothing to back off from: the jobs are retried at the base interval and pick up a key set later
- * within a minute, not after the 30-minute backoff ceiling.
- */
-export function retryAfterFailureSeconds(kind: FailureKind, failures: number, baseSeconds: number): number {
-  return kind === "not_configured" ? baseSeconds : errorBackoffSeconds(failures, baseSeconds);
-}
-
-/**
- * A job is stalled once nothing it reports has changed for `stallAfterMinutes`. Returns the time it
- * has been stuck since (its last change), or null when it is moving.
- */
-export function stalledSince(
-  lastChangeAt: number | null,
-  now: number,
-  stallAfterMinutes: number,
-): number | null {
-  if (lastChangeAt === null) return null;
-  return now - lastChangeAt >= stallAfterMinutes * 60_000 ? lastChangeAt : null;
 }
 
 /** Decides everything a poll result means for one job. */

@@ -2,18 +2,20 @@ import { describe, expect, it } from "vitest";
 import type { Observation } from "../../src/model";
 import {
   decideOutcome,
-  errorBackoffSeconds,
   isStale,
   isTerminal,
-  MAX_ERROR_BACKOFF_SECONDS,
-  MAX_QUIET_INTERVAL_SECONDS,
   movesBackwards,
-  nextQuietInterval,
   observationChanged,
-  retryAfterFailureSeconds,
-  stalledSince,
   type TrackedJob,
 } from "../../src/monitor/decisions";
+import {
+  errorBackoffSeconds,
+  MAX_ERROR_BACKOFF_SECONDS,
+  MAX_QUIET_INTERVAL_SECONDS,
+  nextQuietInterval,
+  retryAfterFailureSeconds,
+  stalledSince,
+} from "../../src/monitor/intervals";
 import type { StatusResult } from "../../src/upstream/v1";
 import { v1Answer } from "../helpers";
 
