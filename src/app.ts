@@ -15,7 +15,7 @@ const app = router();
 
 // overwrite: false keeps a header a route chose itself (the badge must be embeddable cross-origin).
 app.use(secureHeaders({ overwrite: false }));
-// Over the limit, bodyLimit throws a 413 HTTPException; handleError answers it in the contract's shape.
+// Over the limit, bodyLimit throws a 413 HTTPException; handleError answers it in the API's error shape.
 app.use("*", bodyLimit({ maxSize: MAX_BODY_BYTES }));
 
 // One database handle and one config per request, on c.var for every route below.

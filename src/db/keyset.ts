@@ -1,16 +1,17 @@
-import { and, eq, lt, or, type SQL } from "drizzle-orm";
-import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
-
 /**
  * Keyset pagination, newest first, on (time, id): rows strictly after the cursor's position. Every
  * list in batchwatch pages this way, so a page costs an index range scan however deep it is.
  */
+import { and, eq, lt, or, type SQL } from "drizzle-orm";
+import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
+
 /** Where a page ends: the (time, id) of its last row. */
 export interface Position<I extends string | number = string> {
   time: number;
   id: I;
 }
 
+/** The condition for rows after `after` in (time, id) order, newest first; none without a position. */
 export function olderThan(
   time: SQLiteColumn,
   id: SQLiteColumn,

@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 
-/** The error codes of the contract, with the status each one is answered with. */
+/** The error codes the API answers with (README "Using it"), with the status of each. */
 export const ERROR_STATUS = {
   validation_error: 400,
   unauthorized: 401,
@@ -33,7 +33,7 @@ function errorBody(code: ErrorCode, message: string) {
   return { error: { code, message } };
 }
 
-/** Thrown anywhere below a route to answer with the contract's error shape. */
+/** Thrown anywhere below a route to answer with the API's error shape. */
 export class ApiError extends Error {
   constructor(
     readonly code: ErrorCode,

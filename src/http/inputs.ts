@@ -1,6 +1,6 @@
 /**
  * The text a client may send us, shared by every route: ids and labels are at most 200 characters
- * (the contract's "Errors") and must be text we can store, show and put into an upstream URL unchanged.
+ * and must be text we can store, show and put into an upstream URL unchanged.
  */
 import { z } from "@hono/zod-openapi";
 

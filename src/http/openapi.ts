@@ -6,7 +6,7 @@ import { errorResponse, errorSchema, sentence } from "./errors";
 /** Every router's environment: the bindings, and what `requestScope` (./context.ts) puts on `c.var`. */
 export type AppEnv = { Bindings: Bindings; Variables: { db: Database; config: Config } };
 
-/** A router whose validation failures answer with the contract's error shape. */
+/** A router whose validation failures answer with the API's error shape (README "Using it"). */
 export function router() {
   return new OpenAPIHono<AppEnv>({
     defaultHook: (result, c) => {

@@ -76,7 +76,7 @@ export interface EventBody {
   data: { job: JobJson; previous: PreviousJson | null };
 }
 
-/** The body every delivery of an event sends (the contract's "Outbound notifications"). */
+/** The body every delivery of an event sends (README "Notifications (webhooks out)"). */
 export function eventBody(
   type: EventType,
   previous: JobRow,

@@ -1,5 +1,5 @@
 /**
- * The HTML pages (the contract's "HTML"): the dashboard, a job's page and its badge. Handlers only
+ * The HTML pages (README "Status pages"): the dashboard, a job's page and its badge. Handlers only
  * read, then hand rows to the views; every rule about what is shown lives in ./view.ts and ./chart.ts.
  */
 import type { Context } from "hono";
@@ -63,7 +63,7 @@ function htmlPage(c: PageContext, status: ContentfulStatusCode, title: string, m
   return c.html(<ErrorPage title={title} message={message} nonce={nonceOf(c)} />, status);
 }
 
-/** Reads need what the JSON API's reads need (the contract's "Auth"); a 401 makes browsers ask. */
+/** Reads need what the JSON API's reads need (README "Status pages"); a 401 makes browsers ask. */
 const requirePageRead = createMiddleware<PageEnv>(async (c, next) => {
   const allowed = await canRead(c);
   if (allowed === "not_configured") {
@@ -96,7 +96,7 @@ const dashboardQuerySchema = z.object({
 
 export const pageRoutes = new Hono<PageEnv>();
 
-/** Errors on these routes answer as HTML pages with the contract's status codes. */
+/** Errors on these routes answer as HTML pages with the JSON API's status codes. */
 pageRoutes.onError((err, c) => {
   if (err instanceof ApiError)
     return htmlPage(c, ERROR_STATUS[err.code], "Something is not right", err.message);

@@ -59,9 +59,13 @@ export const jobs = sqliteTable(
     leaseUntil: integer("lease_until"),
   },
   (t) => [
+    // Claiming due jobs (claimDueJobs), making jobs due (makeDueStatement), /healthz's active count.
     index("jobs_due_idx").on(t.state, t.nextPollAt),
+    // GET /api/jobs and the dashboard without a filter (listJobs), newest first.
     index("jobs_list_idx").on(t.trackedAt, t.jobId),
+    // listJobs filtered by ?status=.
     index("jobs_status_list_idx").on(t.status, t.trackedAt, t.jobId),
+    // listJobs filtered by ?state=.
     index("jobs_state_list_idx").on(t.state, t.trackedAt, t.jobId),
   ],
 );
@@ -83,8 +87,11 @@ export const snapshots = sqliteTable(
     statusChanged: integer("status_changed", { mode: "boolean" }).notNull().default(false),
   },
   (t) => [
+    // A job's history: listSnapshots, the job page (jobHistory, sampledHistory), the prune, deleteJob.
     index("snapshots_job_time_idx").on(t.jobId, t.observedAt, t.id),
+    // The retention prune's cutoff (pruneStatements).
     index("snapshots_time_idx").on(t.observedAt),
+    // The job page's status timeline (statusChangesQuery).
     index("snapshots_status_changes_idx").on(t.jobId, t.observedAt, t.id).where(sql`${t.statusChanged} = 1`),
   ],
 );

@@ -12,7 +12,10 @@ export const inboundEvents = sqliteTable(
     jobId: text("job_id"),
     receivedAt: integer("received_at").notNull(),
   },
-  (t) => [index("inbound_events_received_idx").on(t.receivedAt)],
+  (t) => [
+    // The callback rate limit (callbacksSinceQuery) and the prune of old callback ids.
+    index("inbound_events_received_idx").on(t.receivedAt),
+  ],
 );
 
 /** A subscriber's endpoint. The secret signs every delivery; it is shown to the API client only once. */
@@ -31,7 +34,10 @@ export const subscriptions = sqliteTable(
     disabledAt: integer("disabled_at"),
     disabledReason: text("disabled_reason"),
   },
-  (t) => [index("subscriptions_list_idx").on(t.createdAt, t.id)],
+  (t) => [
+    // GET /api/subscriptions (listSubscriptions), newest first.
+    index("subscriptions_list_idx").on(t.createdAt, t.id),
+  ],
 );
 
 /**
@@ -47,7 +53,12 @@ export const events = sqliteTable(
     createdAt: integer("created_at").notNull(),
     payload: text("payload").notNull(),
   },
-  (t) => [index("events_job_time_idx").on(t.jobId, t.createdAt), index("events_time_idx").on(t.createdAt)],
+  (t) => [
+    // A route's first attempts: the deliveries of one job's events since a time (ofJobSince).
+    index("events_job_time_idx").on(t.jobId, t.createdAt),
+    // The prune of events no delivery refers to any more (notificationPruneStatements).
+    index("events_time_idx").on(t.createdAt),
+  ],
 );
 
 /**
@@ -75,10 +86,15 @@ export const deliveries = sqliteTable(
     claimUntil: integer("claim_until"),
   },
   (t) => [
+    // The claim of due pending deliveries, by the tick and by a route (claimDeliveries).
     index("deliveries_due_idx").on(t.status, t.nextAttemptAt),
+    // GET /api/subscriptions/:id/deliveries (listDeliveries) and deleteSubscription.
     index("deliveries_subscription_idx").on(t.subscriptionId, t.createdAt, t.id),
+    // The orphaned-events prune: does any delivery still refer to this event?
     index("deliveries_event_idx").on(t.eventId),
+    // Reading back what a claim took, and giving it back (claimDeliveries, releaseClaimStatement).
     index("deliveries_claim_idx").on(t.claimToken),
+    // The prune of old delivered and failed rows, and failing a disabled subscription's pending ones.
     index("deliveries_status_time_idx").on(t.status, t.createdAt),
   ],
 );
