@@ -7,7 +7,10 @@ import { and, asc, eq, exists, gte, inArray, isNull, lte, or, type SQL, sql } fr
 import type { Database, Statement } from "./client";
 import { type DeliveryRow, deliveries, events, subscriptions } from "./schema";
 
-/** How long a claim protects a delivery: longer than the last attempt a sender may start plus its timeout. */
+/**
+ * How long a claim protects a delivery: longer than the time a sender may still start attempts
+ * (DELIVERY_SEND_BUDGET_MS in notifications/deliver.ts) plus one attempt's timeout.
+ */
 export const DELIVERY_CLAIM_MS = 2 * 60_000;
 
 export interface Claimed {
