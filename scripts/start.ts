@@ -9,7 +9,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { DEMO_JOBS } from "../sim/demo";
+import { DEMO_BATCHES, DEMO_JOBS } from "../sim/demo";
 import { ROOT } from "./processes";
 import { type Stack, startStack } from "./stack";
 
@@ -47,10 +47,12 @@ function ensureAdminToken(vars: Record<string, string>): string {
   return token;
 }
 
+/** The simulator's demo v1 jobs and v2 batches (`bat-…`, so batchwatch reads them as v2). */
+const DEMO_IDS = [...DEMO_JOBS, ...DEMO_BATCHES].flatMap(({ id }) => (id ? [id] : []));
+
 async function trackDemoJobs(stack: Stack) {
-  for (const { id } of DEMO_JOBS) {
-    if (!id) continue;
-    const label = `Demo: ${id.replace("bjb-demo-", "")}`;
+  for (const id of DEMO_IDS) {
+    const label = `Demo: ${id.replace("bjb-demo-", "").replace("bat-demo-", "v2 ")}`;
     const res = await fetch(`${stack.url}/api/jobs`, {
       method: "POST",
       headers: { authorization: `Bearer ${stack.adminToken}`, "content-type": "application/json" },

@@ -1,6 +1,7 @@
-// Demo jobs for `npm start` and manual exploration: one per lifecycle, all in realtime mode, with
-// fixed ids so scripts can track them without asking the simulator first.
+// Demo jobs and batches for `npm start` and manual exploration: one per lifecycle, all in realtime
+// mode, with fixed ids so scripts can track them without asking the simulator first.
 
+import { createBatch, type NewBatch } from "./batches";
 import { createJob, type NewJob } from "./jobs";
 import type { World } from "./world";
 
@@ -35,5 +36,40 @@ export function seedDemoJobs(world: World): string[] {
     world.jobs.set(job.id, job);
     world.announceNew(job);
     return job.id;
+  });
+}
+
+/** v2 batches (at the default speed of 1 file a second), so a v2 progress bar moves and failed files show. */
+export const DEMO_BATCHES: readonly NewBatch[] = [
+  // 120 files over about two minutes: 9 parse jobs fail, 2 files cannot be mapped at all.
+  { id: "bat-demo-files", total_files: 120, failed_children: 9, unmappable_files: 2, files_per_step: 2 },
+  // Extract jobs; the batch is THROTTLED for about 40 s after its first 10 files.
+  {
+    id: "bat-demo-throttled",
+    job_type: "extract_v2",
+    total_files: 30,
+    failed_children: 2,
+    throttle_after_files: 10,
+    throttled_steps: 40,
+  },
+  // COMPLETED once its 20 files are mapped (after about 20 s); its jobs run on for 40 s more.
+  {
+    id: "bat-demo-early",
+    total_files: 20,
+    files_per_step: 4,
+    child_steps: 10,
+    completes_before_children: true,
+  },
+];
+
+/** Adds the demo batches to a tenant (replacing earlier ones with the same ids); returns their ids. */
+export function seedDemoBatches(world: World): string[] {
+  return DEMO_BATCHES.map((spec) => {
+    const earlier = spec.id ? world.batches.get(spec.id) : undefined;
+    if (earlier) world.deleteBatch(earlier);
+    const batch = createBatch({ mode: "realtime", ...spec }, world.now(), world.settings.jobDefaults);
+    world.addBatch(batch);
+    world.announceNewBatch(batch);
+    return batch.id;
   });
 }

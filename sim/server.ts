@@ -11,7 +11,7 @@ import process from "node:process";
 import { parseArgs } from "node:util";
 import { serve } from "@hono/node-server";
 import { createSimulator } from "./app";
-import { seedDemoJobs } from "./demo";
+import { seedDemoBatches, seedDemoJobs } from "./demo";
 import { createReceiver } from "./receiver";
 import { looksLikeLlamaCloudKey } from "./upstream";
 
@@ -53,6 +53,7 @@ const simulator = createSimulator({
 });
 const receiver = createReceiver(RECEIVER_PATH);
 const demoJobs = demo ? seedDemoJobs(simulator.worlds.get(apiKey)) : [];
+const demoBatches = demo ? seedDemoBatches(simulator.worlds.get(apiKey)) : [];
 
 const server = serve(
   {
@@ -69,6 +70,7 @@ const server = serve(
     console.log(`LlamaCloud simulator listening on ${url}`);
     console.log(`  API key: ${apiKey}  (base URL for batchwatch: LLAMA_CLOUD_BASE_URL=${url})`);
     if (demoJobs.length > 0) console.log(`  demo jobs: ${demoJobs.join(", ")}`);
+    if (demoBatches.length > 0) console.log(`  demo v2 batches: ${demoBatches.join(", ")}`);
     console.log(
       `  callbacks: ${callbackUrl ?? "off (no --callback-url)"}${callbackSecret ? " (signed)" : ""}`,
     );

@@ -11,6 +11,7 @@ import type {
   BatchListResponse,
 } from "@llamaindex/llama-cloud/resources/beta/batch/batch";
 import type { JobItemListResponse } from "@llamaindex/llama-cloud/resources/beta/batch/job-items";
+import LlamaCloudV2 from "llama-cloud-v2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { createSimulator } from "../../sim/app";
@@ -227,7 +228,7 @@ describe("the SDK parses every simulator answer", () => {
 });
 
 describe("the Node server (npx tsx sim/server.ts)", () => {
-  it("serves demo jobs of every lifecycle, sends signed callbacks, and exits on SIGTERM", async () => {
+  it("serves demo jobs and v2 batches of every lifecycle, sends signed callbacks, and exits on SIGTERM", async () => {
     const callbacks: { headers: Record<string, string | string[] | undefined>; body: string }[] = [];
     const hooks = createServer((request, response) => {
       let body = "";
@@ -273,6 +274,10 @@ describe("the Node server (npx tsx sim/server.ts)", () => {
       expect(demo).toContain("completed");
       const stalls = await sdk.beta.batch.getStatus("bjb-demo-stalls");
       expect(strictly(StatusAnswer, stalls, "demo status").job.id).toBe("bjb-demo-stalls");
+      const v2 = new LlamaCloudV2({ apiKey: "llx-e2e", baseURL: url, maxRetries: 0 });
+      const batches: string[] = [];
+      for await (const batch of v2.batches.list()) batches.push(batch.id);
+      expect(batches.sort()).toEqual(["bat-demo-early", "bat-demo-files", "bat-demo-throttled"]);
 
       // Creation callbacks go out at once, the sweep sends the rest as realtime jobs move.
       await expect.poll(() => callbacks.length, { timeout: 10_000 }).toBeGreaterThan(7);
