@@ -52,6 +52,28 @@ function secret(value: string | undefined): string | undefined {
   return trimmed ? trimmed : undefined;
 }
 
+/** Boolean values already warned about in this isolate: one warning each, not one per request. */
+const warnedFlags = new Set<string>();
+
+/**
+ * A boolean var, read as people write it: "true"/"false" in any case, with stray spaces. Anything
+ * else counts as false (a typo must not open reads) and is logged once, so the operator sees why.
+ */
+export function flag(name: string, value: string | undefined): boolean {
+  const normalized = value?.trim().toLowerCase() ?? "";
+  if (normalized === "true") return true;
+  if (normalized !== "false" && normalized !== "" && !warnedFlags.has(`${name}=${value}`)) {
+    warnedFlags.add(`${name}=${value}`);
+    console.warn(
+      JSON.stringify({
+        event: "config_warning",
+        message: `${name} is ${JSON.stringify(value?.slice(0, 40))}, which is neither "true" nor "false"; it counts as "false".`,
+      }),
+    );
+  }
+  return false;
+}
+
 /** A malformed number falls back to its default rather than taking the whole monitor down. */
 function positiveNumber(value: string | undefined, fallback: number): number {
   const n = Number(value);
@@ -64,9 +86,9 @@ export function readConfig(env: Bindings): Config {
     llamaCloudBaseUrl: (env.LLAMA_CLOUD_BASE_URL?.trim() || DEFAULT_BASE_URL).replace(/\/+$/, ""),
     adminToken: secret(env.ADMIN_TOKEN),
     readToken: secret(env.READ_TOKEN),
-    publicRead: env.PUBLIC_READ === "true",
+    publicRead: flag("PUBLIC_READ", env.PUBLIC_READ),
     webhookSecret: secret(env.LLAMA_CLOUD_WEBHOOK_SECRET),
-    allowHttpWebhooks: env.ALLOW_HTTP_WEBHOOKS === "true",
+    allowHttpWebhooks: flag("ALLOW_HTTP_WEBHOOKS", env.ALLOW_HTTP_WEBHOOKS),
     pollIntervalSeconds: positiveNumber(env.POLL_INTERVAL_SECONDS, 60),
     stallAfterMinutes: positiveNumber(env.STALL_AFTER_MINUTES, 30),
     historyRetentionDays: positiveNumber(env.HISTORY_RETENTION_DAYS, 90),

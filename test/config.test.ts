@@ -22,10 +22,10 @@ describe("readConfig", () => {
     expect(readConfig(env({ ADMIN_TOKEN: "  ", READ_TOKEN: "" })).readToken).toBeUndefined();
   });
 
-  it("only opens reads for the exact string true", () => {
+  it("only opens reads for true (any case, see config-flags.test.ts), never for other values", () => {
     expect(readConfig(env({ PUBLIC_READ: "true" })).publicRead).toBe(true);
-    expect(readConfig(env({ PUBLIC_READ: "TRUE" })).publicRead).toBe(false);
     expect(readConfig(env({ PUBLIC_READ: "1" })).publicRead).toBe(false);
+    expect(readConfig(env({ PUBLIC_READ: "yes" })).publicRead).toBe(false);
   });
 
   it.each([
