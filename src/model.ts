@@ -20,6 +20,10 @@ export const EVENT_TYPES = [
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
+/** What a subscription's deliveries look like: signed Standard Webhooks, or a Slack or Discord message. */
+export const SUBSCRIPTION_FORMATS = ["standard", "slack", "discord"] as const;
+export type SubscriptionFormat = (typeof SUBSCRIPTION_FORMATS)[number];
+
 /** What one answer says of a job; the job keeps the latest and a snapshot is written when any of it changes. */
 export interface Observation {
   status: string | null;

@@ -1,4 +1,5 @@
 import { index, integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { SUBSCRIPTION_FORMATS } from "../../model";
 
 // Notifications, both ways. Times are epoch milliseconds (UTC), as in monitor.ts.
 
@@ -29,6 +30,13 @@ export const subscriptions = sqliteTable(
     events: text("events"),
     /** Only this job's events, or null for every job. */
     jobId: text("job_id"),
+    /** The body deliveries send: `standard` (signed with `secret`), `slack` or `discord` (unsigned). */
+    format: text("format", { enum: SUBSCRIPTION_FORMATS }).notNull().default("standard"),
+    /**
+     * The origin the subscription was created through (`https://host[:port]`): chat messages link to
+     * job pages there unless PUBLIC_BASE_URL is set. Null for subscriptions older than this column.
+     */
+    origin: text("origin"),
     createdAt: integer("created_at").notNull(),
     /** Set when the receiver answered 410 Gone: nothing more is sent to it. */
     disabledAt: integer("disabled_at"),
