@@ -11,6 +11,7 @@ export type Bindings = Omit<
   | "STALL_AFTER_MINUTES"
   | "HISTORY_RETENTION_DAYS"
   | "MAX_POLLS_PER_TICK"
+  | "PUBLIC_BASE_URL"
   // Secrets appear in the generated Env only when a local .dev.vars names them.
   | "LLAMA_CLOUD_API_KEY"
   | "ADMIN_TOKEN"
@@ -24,6 +25,7 @@ export type Bindings = Omit<
   STALL_AFTER_MINUTES?: string;
   HISTORY_RETENTION_DAYS?: string;
   MAX_POLLS_PER_TICK?: string;
+  PUBLIC_BASE_URL?: string;
   LLAMA_CLOUD_API_KEY?: string;
   ADMIN_TOKEN?: string;
   READ_TOKEN?: string;
@@ -42,6 +44,8 @@ export interface Config {
   stallAfterMinutes: number;
   historyRetentionDays: number;
   maxPollsPerTick: number;
+  /** Where people open batchwatch (no trailing slash), for links in chat messages; null when unset. */
+  publicBaseUrl: string | null;
 }
 
 const DEFAULT_BASE_URL = "https://api.cloud.llamaindex.ai";
@@ -74,6 +78,16 @@ export function flag(name: string, value: string | undefined): boolean {
   return false;
 }
 
+/**
+ * PUBLIC_BASE_URL trimmed and without trailing slashes. Anything but an http(s) URL is ignored (links
+ * then use the origin a subscription was created through) rather than sent out as a broken link.
+ */
+function baseUrl(value: string | undefined): string | null {
+  const trimmed = value?.trim().replace(/\/+$/, "");
+  if (!trimmed || !URL.canParse(trimmed)) return null;
+  return /^https?:$/.test(new URL(trimmed).protocol) ? trimmed : null;
+}
+
 /** A malformed number falls back to its default rather than taking the whole monitor down. */
 function positiveNumber(value: string | undefined, fallback: number): number {
   const n = Number(value);
@@ -94,5 +108,6 @@ export function readConfig(env: Bindings): Config {
     historyRetentionDays: positiveNumber(env.HISTORY_RETENTION_DAYS, 90),
     // Floored before the check: "0.5" must fall back to the default, not stop every poll.
     maxPollsPerTick: positiveNumber(String(Math.floor(Number(env.MAX_POLLS_PER_TICK))), 500),
+    publicBaseUrl: baseUrl(env.PUBLIC_BASE_URL),
   };
 }
