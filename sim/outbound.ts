@@ -2,6 +2,8 @@
 // the test files) to `simulatorOutbound`, which runs in the vitest main process, in Node.
 //   llamacloud.test              → the LlamaCloud simulator (one instance, one world per API key)
 //   receiver.test, *.receiver.test → the in-memory webhook receiver
+//   receiver.example.com           → the same receiver under a public-looking name, for https
+//                                    subscriptions (the URL guard refuses reserved names like .test)
 //   anything else                → 502, so no test ever reaches the internet
 
 import { createSimulator } from "./app";
@@ -9,13 +11,20 @@ import { createReceiver } from "./receiver";
 
 export const SIMULATOR_HOST = "llamacloud.test";
 export const RECEIVER_HOST = "receiver.test";
+export const PUBLIC_RECEIVER_HOST = "receiver.example.com";
 
 /** Delivers a request inside the test network; also how the simulator's callbacks travel. */
 export async function routeTestNetwork(request: Request): Promise<Response> {
   const { hostname } = new URL(request.url);
   if (hostname === SIMULATOR_HOST) return simulator.fetch(request);
-  if (hostname === RECEIVER_HOST || hostname.endsWith(`.${RECEIVER_HOST}`)) return receiver.fetch(request);
-  const message = `test network: no route to ${hostname} (reachable: ${SIMULATOR_HOST}, ${RECEIVER_HOST}, *.${RECEIVER_HOST})`;
+  if (
+    hostname === RECEIVER_HOST ||
+    hostname === PUBLIC_RECEIVER_HOST ||
+    hostname.endsWith(`.${RECEIVER_HOST}`)
+  ) {
+    return receiver.fetch(request);
+  }
+  const message = `test network: no route to ${hostname} (reachable: ${SIMULATOR_HOST}, ${RECEIVER_HOST}, *.${RECEIVER_HOST}, ${PUBLIC_RECEIVER_HOST})`;
   console.warn(`[batchwatch sim] ${request.method} ${request.url}: ${message}`);
   return new Response(message, { status: 502, headers: { "content-type": "text/plain" } });
 }

@@ -75,15 +75,26 @@ function isInternalIpv6(groups: number[]): boolean {
   );
 }
 
-/** Host names that only ever resolve inside a network. */
-function isInternalName(host: string): boolean {
-  const name = host.replace(/\.$/, "");
+/**
+ * Special-use names (RFC 6761, 6762, 8375, ICANN's .internal) and suffixes that networks commonly use
+ * for themselves: none of them names a public receiver.
+ */
+const RESERVED_SUFFIXES = [
+  ".localhost",
+  ".test",
+  ".invalid",
+  ".local",
+  ".internal",
+  ".lan",
+  ".home.arpa",
+  ".corp",
+];
+
+/** Host names that only ever resolve inside a network (`name` has no trailing dot). */
+function isInternalName(name: string): boolean {
   return (
     name === "localhost" ||
-    name.endsWith(".localhost") ||
-    name.endsWith(".local") ||
-    name.endsWith(".internal") ||
-    name.endsWith(".home.arpa") ||
+    RESERVED_SUFFIXES.some((suffix) => name.endsWith(suffix) || name === suffix.slice(1)) ||
     !name.includes(".")
   );
 }
@@ -110,7 +121,8 @@ export function checkSubscriptionUrl(raw: string, allowHttp: boolean): UrlCheck 
     };
   }
   if (allowHttp) return { ok: true, url: url.href };
-  const host = url.hostname;
+  // "localhost.." and "127.0.0.1.." are the same hosts to a resolver: every trailing dot goes first.
+  const host = url.hostname.replace(/\.+$/, "");
   const internal = host.startsWith("[")
     ? (() => {
         const groups = ipv6Groups(host.slice(1, -1));
@@ -123,7 +135,7 @@ export function checkSubscriptionUrl(raw: string, allowHttp: boolean): UrlCheck 
   if (internal) {
     return {
       ok: false,
-      reason: "url must point at a public host, not a private, loopback or link-local one.",
+      reason: "url must point at a public host, not a private, loopback, link-local or reserved one.",
     };
   }
   return { ok: true, url: url.href };

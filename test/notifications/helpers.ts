@@ -21,9 +21,15 @@ export interface Notification {
   data: { job: Job; previous: Record<string, unknown> | null };
 }
 
-/** A fresh receiver on https://receiver.test (https, so subscriptions need no ALLOW_HTTP_WEBHOOKS). */
+/**
+ * A fresh receiver on https://receiver.example.com (https on a public-looking name, so subscriptions
+ * need no ALLOW_HTTP_WEBHOOKS; the test network never lets it leave).
+ */
 export function receiver(label: string) {
-  return receiverControl({ name: `${label}-${crypto.randomUUID()}`, baseUrl: "https://receiver.test" });
+  return receiverControl({
+    name: `${label}-${crypto.randomUUID()}`,
+    baseUrl: "https://receiver.example.com",
+  });
 }
 export type Receiver = ReturnType<typeof receiver>;
 

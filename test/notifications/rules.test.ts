@@ -309,7 +309,7 @@ describe("subscription URLs", () => {
     "https://172.32.0.1/x",
     "https://[2606:4700:4700::1111]/x",
     "https://[2002:808:808::1]/x",
-    "https://receiver.test/hook",
+    "https://receiver.example.com/hook",
   ];
   it.each(accepted)("accepts %s", (url) => {
     expect(checkSubscriptionUrl(url, false)).toMatchObject({ ok: true });
