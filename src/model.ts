@@ -7,6 +7,15 @@
 export const TRACKING_STATES = ["active", "finished", "lost"] as const;
 export type TrackingState = (typeof TRACKING_STATES)[number];
 
+/** The two generations of LlamaCloud batch API a job can belong to (README "What it watches"). */
+export const APIS = ["v1", "v2"] as const;
+export type Api = (typeof APIS)[number];
+
+/** The API a job id belongs to when nobody says: `bat-…` ids are v2 batches, any other id is v1. */
+export function apiOfJobId(jobId: string): Api {
+  return jobId.startsWith("bat-") ? "v2" : "v1";
+}
+
 /** What made a snapshot: tracking, the tick, a LlamaCloud callback, or a manual poll. */
 export const SNAPSHOT_SOURCES = ["track", "poll", "webhook", "manual"] as const;
 
@@ -17,6 +26,7 @@ export const EVENT_TYPES = [
   "job.progressed",
   "job.stalled",
   "job.poll_failing",
+  "job.finished",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

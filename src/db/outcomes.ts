@@ -4,7 +4,7 @@
  * being tracked, which takes the lease its first poll writes under.
  */
 import { and, eq, sql } from "drizzle-orm";
-import type { JobChanges, Observation } from "../model";
+import { type Api, apiOfJobId, type JobChanges, type Observation } from "../model";
 import type { Database, Statement } from "./client";
 import { type JobRow, jobs, type SnapshotRow, snapshots } from "./schema";
 
@@ -99,6 +99,8 @@ export interface NewJob {
   projectId: string | null;
   organizationId: string | null;
   label: string | null;
+  /** Default: by the id's prefix. */
+  api?: Api;
 }
 
 /**
@@ -111,6 +113,7 @@ export function newJobRow(
 ): JobRow {
   return {
     ...job,
+    api: job.api ?? apiOfJobId(job.jobId),
     state: "active",
     trackedAt: opts.now,
     pollIntervalSeconds: opts.pollIntervalSeconds,
@@ -134,6 +137,8 @@ export function newJobRow(
     lastErrorMessage: null,
     lastErrorAt: null,
     stalledSince: null,
+    watchId: null,
+    terminalSeenAt: null,
     leaseToken: opts.token,
     leaseUntil: opts.now + TRACK_LEASE_MS,
   };

@@ -1,2 +1,3 @@
+export * from "./items";
 export * from "./monitor";
 export * from "./notifications";

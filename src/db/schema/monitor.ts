@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { index, integer, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
-import { SNAPSHOT_SOURCES, TRACKING_STATES } from "../../model";
+import { APIS, SNAPSHOT_SOURCES, TRACKING_STATES } from "../../model";
 
 // Every *_at column batchwatch owns is epoch milliseconds (UTC); upstream timestamps are kept as the
 // strings LlamaCloud sent, since they are shown, never computed with.
@@ -30,6 +30,10 @@ export const jobs = sqliteTable(
     projectId: text("project_id"),
     organizationId: text("organization_id"),
     label: text("label"),
+    /** Which batch API the job belongs to: v1 batch processing (`bjb-…`) or v2 batches (`bat-…`). */
+    api: text("api", { enum: APIS }).notNull().default("v1"),
+    /** The watch that discovered the job (issue 11), null for jobs tracked by hand. */
+    watchId: text("watch_id"),
 
     // The latest accepted upstream answer (null until the first successful poll).
     jobType: text("job_type"),
@@ -52,6 +56,11 @@ export const jobs = sqliteTable(
     lastErrorMessage: text("last_error_message"),
     lastErrorAt: integer("last_error_at"),
     stalledSince: integer("stalled_since"),
+    /**
+     * When batchwatch first saw the upstream status terminal. A v2 batch can be terminal long before
+     * its children settle; a FAILED/CANCELLED one is given up on 24 h after this.
+     */
+    terminalSeenAt: integer("terminal_seen_at"),
 
     // A poll in flight holds the lease; its results are written only while it still does, so
     // overlapping ticks (or a tick and a manual poll) never apply two answers for one job.
