@@ -5,7 +5,7 @@
  */
 import { and, asc, eq, exists, gte, inArray, isNull, lte, or, type SQL, sql } from "drizzle-orm";
 import type { Database, Statement } from "./client";
-import { type DeliveryRow, deliveries, events, subscriptions } from "./schema";
+import { type DeliveryRow, deliveries, events, type SubscriptionRow, subscriptions } from "./schema";
 
 /**
  * How long a claim protects a delivery: longer than the time a sender may still start attempts
@@ -20,6 +20,9 @@ export interface Claimed {
   url: string;
   secret: string;
   payload: string;
+  /** The subscription's format and creation origin: what the body looks like and where it links. */
+  format: SubscriptionRow["format"];
+  origin: string | null;
 }
 
 function claimFree(now: number) {
@@ -91,6 +94,8 @@ function claimStatements(db: Database, opts: ClaimOptions & { token: string }) {
       url: subscriptions.url,
       secret: subscriptions.secret,
       payload: events.payload,
+      format: subscriptions.format,
+      origin: subscriptions.origin,
     })
     .from(deliveries)
     .innerJoin(events, eq(events.id, deliveries.eventId))

@@ -3,7 +3,7 @@
  * subscriptions (with the events column they keep), a subscription's deliveries, the manual retry.
  */
 import { and, desc, eq, inArray, isNull } from "drizzle-orm";
-import { EVENT_TYPES, type EventType } from "../model";
+import { EVENT_TYPES, type EventType, type SubscriptionFormat } from "../model";
 import type { Database } from "./client";
 import { generateSecret, randomId } from "./ids";
 import { olderThan, type Position, toPage } from "./keyset";
@@ -23,7 +23,15 @@ export function subscribedEvents(row: SubscriptionRow): EventType[] | null {
 /** Stores a subscription with a new signing secret; `events` are kept once each, in the order given. */
 export async function createSubscription(
   db: Database,
-  input: { url: string; events: EventType[] | null; jobId: string | null; now: number },
+  input: {
+    url: string;
+    events: EventType[] | null;
+    jobId: string | null;
+    format: SubscriptionFormat;
+    /** The origin the request came in through, for job links in chat messages. */
+    origin: string;
+    now: number;
+  },
 ): Promise<SubscriptionRow> {
   let rows: SubscriptionRow[];
   try {
@@ -35,6 +43,8 @@ export async function createSubscription(
         secret: generateSecret(),
         events: input.events === null ? null : JSON.stringify([...new Set(input.events)]),
         jobId: input.jobId,
+        format: input.format,
+        origin: input.origin,
         createdAt: input.now,
       })
       .returning();

@@ -21,6 +21,7 @@ export function afterAnswer(c: Context<AppEnv>): AfterAnswer {
   return {
     db: c.var.db,
     allowHttp: c.var.config.allowHttpWebhooks,
+    publicBaseUrl: c.var.config.publicBaseUrl,
     waitUntil: (work) => {
       try {
         c.executionCtx.waitUntil(work);

@@ -67,6 +67,7 @@ export async function runTick(env: Bindings, scheduledTime: number): Promise<Tic
     now,
     token: claim.token,
     allowHttp: config.allowHttpWebhooks,
+    publicBaseUrl: config.publicBaseUrl,
   });
   const pruned = await prune(db, now, config);
   return {

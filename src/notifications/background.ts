@@ -8,6 +8,8 @@ export interface AfterAnswer {
   db: Database;
   /** ALLOW_HTTP_WEBHOOKS as this request read it. */
   allowHttp: boolean;
+  /** PUBLIC_BASE_URL as this request read it (links in chat messages). */
+  publicBaseUrl: string | null;
   /** Keeps the invocation alive for the work (the execution context's `waitUntil`). */
   waitUntil: (work: Promise<unknown>) => void;
 }
@@ -23,6 +25,7 @@ function deliverAfterAnswer(after: AfterAnswer, limit: number, filter: SQL): voi
       limit,
       budgetMs: DELIVERY_INLINE_BUDGET_MS,
       allowHttp: after.allowHttp,
+      publicBaseUrl: after.publicBaseUrl,
       filter,
     }),
   );

@@ -1,8 +1,8 @@
 /**
- * Sending deliveries: one signed POST per claimed delivery (see db/deliveries.ts for the claim that
- * keeps two invocations from sending the same attempt), and the writes each result makes.
+ * Sending deliveries: one POST per claimed delivery, in its subscription's format (./formats.ts; see
+ * db/deliveries.ts for the claim that keeps two invocations from sending the same attempt), and the
+ * writes each result makes.
  */
-import { Webhook } from "standardwebhooks";
 import { runGroups } from "../db/batch";
 import type { Database, Statement } from "../db/client";
 import {
@@ -13,6 +13,7 @@ import {
   releaseClaimStatement,
 } from "../db/deliveries";
 import { inPool } from "../outbound";
+import { deliveryRequest } from "./formats";
 import {
   type AttemptResult,
   afterAttempt,
@@ -53,25 +54,21 @@ export interface DeliverOptions extends ClaimOptions {
   budgetMs?: number;
   /** ALLOW_HTTP_WEBHOOKS as it is now: every URL is checked again before it is sent to. */
   allowHttp: boolean;
+  /** PUBLIC_BASE_URL as it is now: where chat messages link to. */
+  publicBaseUrl: string | null;
 }
 
-/** One signed POST. The signature is made per attempt (fresh timestamp), the id is the delivery's. */
+/** One POST, its body and headers as the subscription's format makes them for this attempt. */
 async function attemptDelivery(
-  delivery: Pick<Claimed, "id" | "url" | "secret" | "payload">,
+  delivery: Pick<Claimed, "id" | "url" | "secret" | "payload" | "format" | "origin">,
+  publicBaseUrl: string | null,
 ): Promise<AttemptResult> {
-  const sentAt = new Date();
-  const signature = new Webhook(delivery.secret).sign(delivery.id, sentAt, delivery.payload);
+  const request = deliveryRequest(delivery, { sentAt: new Date(), publicBaseUrl });
   try {
     const response = await fetch(delivery.url, {
       method: "POST",
-      headers: {
-        "Content-Type": "application/json",
-        "User-Agent": USER_AGENT,
-        "webhook-id": delivery.id,
-        "webhook-timestamp": String(Math.floor(sentAt.getTime() / 1000)),
-        "webhook-signature": signature,
-      },
-      body: delivery.payload,
+      headers: { "Content-Type": "application/json", "User-Agent": USER_AGENT, ...request.headers },
+      body: request.body,
       redirect: "manual",
       signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS),
     });
@@ -112,7 +109,7 @@ export function resultStatements(
 export async function sendClaimed(
   db: Database,
   claimed: Claimed[],
-  opts: { now: number; token: string; allowHttp: boolean; budgetMs?: number },
+  opts: { now: number; token: string; allowHttp: boolean; publicBaseUrl: string | null; budgetMs?: number },
 ): Promise<DeliveryRun> {
   const run: DeliveryRun = { claimed: claimed.length, attempted: 0, delivered: 0, failed: 0, roundTrips: 0 };
   if (claimed.length === 0) return run;
@@ -130,7 +127,7 @@ export async function sendClaimed(
       // (local development) must not keep receiving once the deployment says otherwise.
       const allowed = checkSubscriptionUrl(delivery.url, opts.allowHttp);
       const result: AttemptResult = allowed.ok
-        ? await attemptDelivery(delivery)
+        ? await attemptDelivery(delivery, opts.publicBaseUrl)
         : { kind: "failed", statusCode: null, error: `Not sent: the subscription's ${allowed.reason}` };
       run.attempted++;
       if (result.kind === "delivered") run.delivered++;

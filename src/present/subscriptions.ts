@@ -6,7 +6,7 @@ import { z } from "@hono/zod-openapi";
 import type { SubscriptionRow } from "../db/schema";
 import type { DeliveryListRow } from "../db/subscriptions";
 import { subscribedEvents } from "../db/subscriptions";
-import { EVENT_TYPES } from "../model";
+import { EVENT_TYPES, SUBSCRIPTION_FORMATS } from "../model";
 import { iso } from "./time";
 
 const timestamp = z.string().openapi({ format: "date-time" });
@@ -20,6 +20,11 @@ export const subscriptionSchema = z
       .nullable()
       .openapi({ description: "The event types sent; null sends every event." }),
     job_id: z.string().nullable().openapi({ description: "Only this job's events; null for every job." }),
+    format: z.enum(SUBSCRIPTION_FORMATS).openapi({
+      description:
+        "standard: the signed Standard Webhooks body; slack / discord: a short unsigned chat message " +
+        "for a Slack incoming webhook or a Discord webhook URL.",
+    }),
     created_at: timestamp,
     disabled_at: timestamp.nullable().openapi({ description: "Set when the receiver answered 410 Gone." }),
     disabled_reason: z.string().nullable(),
@@ -29,7 +34,8 @@ export const subscriptionSchema = z
 export const createdSubscriptionSchema = subscriptionSchema
   .extend({
     secret: z.string().openapi({
-      description: "The Standard Webhooks signing secret. Shown in this answer only, never again.",
+      description:
+        "The Standard Webhooks signing secret (used by the standard format only). Shown in this answer only, never again.",
       example: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
     }),
   })
@@ -60,6 +66,7 @@ export function presentSubscription(row: SubscriptionRow): z.infer<typeof subscr
     url: row.url,
     events: subscribedEvents(row),
     job_id: row.jobId,
+    format: row.format,
     created_at: iso(row.createdAt),
     disabled_at: iso(row.disabledAt),
     disabled_reason: row.disabledReason,

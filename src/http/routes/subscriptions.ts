@@ -6,7 +6,7 @@ import {
   listSubscriptions,
   retryDelivery,
 } from "../../db/subscriptions";
-import { EVENT_TYPES } from "../../model";
+import { EVENT_TYPES, SUBSCRIPTION_FORMATS } from "../../model";
 import { retryNow } from "../../notifications/background";
 import { checkSubscriptionUrl } from "../../notifications/urls";
 import {
@@ -32,6 +32,11 @@ const createBody = z
     }),
     job_id: optionalInput(id).openapi({
       description: "Only this job's events; omit (or null) for every job.",
+    }),
+    format: optionalInput(z.enum(SUBSCRIPTION_FORMATS)).openapi({
+      description:
+        "standard (the default): signed Standard Webhooks; slack: a Slack incoming-webhook message; " +
+        "discord: a Discord webhook message. Chat messages are not signed: their URL is the secret.",
     }),
   })
   .strict();
@@ -69,6 +74,9 @@ export const subscriptionRoutes = router()
         url: check.url,
         events: body.events ?? null,
         jobId: body.job_id ?? null,
+        format: body.format ?? "standard",
+        // Chat messages link to job pages here when PUBLIC_BASE_URL is not set.
+        origin: new URL(c.req.url).origin,
         now: Date.now(),
       });
       return c.json({ subscription: { ...presentSubscription(row), secret: row.secret } }, 201);
