@@ -48,11 +48,18 @@ const htmlHeaders = secureHeaders({
   xFrameOptions: "DENY",
 });
 
-/** A badge is an image other sites embed, so it may be loaded cross-origin; it runs nothing. */
-const badgeHeaders = secureHeaders({
-  contentSecurityPolicy: { defaultSrc: ["'none'"], styleSrc: ["'unsafe-inline'"] },
-  crossOriginResourcePolicy: "cross-origin",
-});
+const badgePolicy = { contentSecurityPolicy: { defaultSrc: ["'none'"], styleSrc: ["'unsafe-inline'"] } };
+const openBadgeHeaders = secureHeaders({ ...badgePolicy, crossOriginResourcePolicy: "cross-origin" });
+const privateBadgeHeaders = secureHeaders({ ...badgePolicy, crossOriginResourcePolicy: "same-origin" });
+
+/**
+ * A badge is an image that runs nothing. Other sites may embed it only when anyone may read it
+ * anyway (PUBLIC_READ): a private badge loaded cross-origin would ride on the browser's cached Basic
+ * credentials, and its width tells the embedding site the job's status.
+ */
+const badgeHeaders = createMiddleware<PageEnv>((c, next) =>
+  (c.var.config.publicRead ? openBadgeHeaders : privateBadgeHeaders)(c, next),
+);
 
 function nonceOf(c: PageContext): string | undefined {
   return c.get("secureHeadersNonce");

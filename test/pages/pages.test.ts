@@ -358,14 +358,14 @@ describe("the job page", () => {
 });
 
 describe("the badge", () => {
-  it("is a cacheable SVG with a validator, embeddable from other sites", async () => {
+  it("is a cacheable SVG with a validator, embeddable from other sites only when public", async () => {
     await insertJob({ jobId: "bjb-badge", status: "running", progressPercentage: 42.4 });
     const res = await get("/jobs/bjb-badge/badge.svg");
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("image/svg+xml; charset=utf-8");
     expect(res.headers.get("cache-control")).toBe("private, max-age=60");
     expect(res.headers.get("vary")).toBe("Authorization");
-    expect(res.headers.get("cross-origin-resource-policy")).toBe("cross-origin");
+    expect(res.headers.get("cross-origin-resource-policy")).toBe("same-origin");
     const svg = await res.text();
     expect(svg).toContain("running 42%");
     expect(svg.startsWith("<svg")).toBe(true);
@@ -378,6 +378,7 @@ describe("the badge", () => {
 
     const open = await get("/jobs/bjb-badge/badge.svg", { headers: {}, env: { PUBLIC_READ: "true" } });
     expect(open.headers.get("cache-control")).toBe("public, max-age=60");
+    expect(open.headers.get("cross-origin-resource-policy")).toBe("cross-origin");
   });
 
   it("caches a finished job's badge longer and answers an unknown job with a 404 badge", async () => {
