@@ -1,22 +1,22 @@
-import { bodyLimit } from "hono/body-limit";
 import { secureHeaders } from "hono/secure-headers";
+import { limitBody, requireUtf8Body } from "./http/body";
 import { requestScope } from "./http/context";
 import { errorResponse, handleError } from "./http/errors";
-import { router } from "./http/openapi";
+import { openApiDocument, router } from "./http/openapi";
 import { healthRoutes } from "./http/routes/health";
 import { jobRoutes } from "./http/routes/jobs";
 import { subscriptionRoutes } from "./http/routes/subscriptions";
 import { webhookRoutes } from "./http/routes/webhooks";
 import { pageRoutes } from "./pages/routes";
 
-const MAX_BODY_BYTES = 64 * 1024;
-
 const app = router();
 
 // overwrite: false keeps a header a route chose itself (the badge must be embeddable cross-origin).
 app.use(secureHeaders({ overwrite: false }));
-// Over the limit, bodyLimit throws a 413 HTTPException; handleError answers it in the API's error shape.
-app.use("*", bodyLimit({ maxSize: MAX_BODY_BYTES }));
+// Bodies are read once, into memory, at most 64 KiB (413 beyond; see http/body.ts for why the rest of
+// an oversized body is read out first). The JSON API's bodies must be UTF-8.
+app.use("*", limitBody);
+app.use("/api/*", requireUtf8Body);
 
 // One database handle and one config per request, on c.var for every route below.
 app.use("*", requestScope);
@@ -35,14 +35,7 @@ const routes = app
 // HTML pages: their own CSP and auth challenge, outside the typed JSON API.
 app.route("/", pageRoutes);
 
-app.doc31("/openapi.json", {
-  openapi: "3.1.0",
-  info: {
-    title: "batchwatch",
-    version: "0.1.0",
-    description: "Monitor for LlamaCloud batch processing jobs.",
-  },
-});
+app.doc31("/openapi.json", openApiDocument);
 app.openAPIRegistry.registerComponent("securitySchemes", "bearer", { type: "http", scheme: "bearer" });
 app.openAPIRegistry.registerComponent("securitySchemes", "basic", { type: "http", scheme: "basic" });
 

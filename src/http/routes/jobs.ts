@@ -1,4 +1,4 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { deleteJob, findJob, listJobs, listSnapshots } from "../../db/jobs";
 import { TRACKING_STATES } from "../../model";
 import { pollOne } from "../../monitor/poll";
@@ -10,7 +10,7 @@ import { afterAnswer } from "../context";
 import { decodeCursor, decodeNumberCursor, encodeCursor } from "../cursor";
 import { ApiError, errorSchema } from "../errors";
 import { cursorQuery, emptyAsMissing, idInput, labelInput, limitQuery, optionalInput } from "../inputs";
-import { AUTH_ERRORS, jsonContent, READ_SECURITY, router, WRITE_SECURITY } from "../openapi";
+import { AUTH_ERRORS, apiRoute, jsonContent, READ_SECURITY, router, WRITE_SECURITY } from "../openapi";
 
 const id = idInput;
 const jobIdParam = z.object({
@@ -34,9 +34,10 @@ const jobAnswer = z.object({ job: jobSchema });
 
 export const jobRoutes = router()
   .openapi(
-    createRoute({
+    apiRoute({
       method: "post",
       path: "/api/jobs",
+      operationId: "trackJob",
       summary: "Track a LlamaCloud batch job (polls it once inline)",
       middleware: [requireWrite] as const,
       security: WRITE_SECURITY,
@@ -70,9 +71,10 @@ export const jobRoutes = router()
     },
   )
   .openapi(
-    createRoute({
+    apiRoute({
       method: "get",
       path: "/api/jobs",
+      operationId: "listJobs",
       summary: "List tracked jobs, newest first",
       middleware: [requireRead] as const,
       security: READ_SECURITY,
@@ -115,9 +117,10 @@ export const jobRoutes = router()
     },
   )
   .openapi(
-    createRoute({
+    apiRoute({
       method: "get",
       path: "/api/jobs/{job_id}",
+      operationId: "getJob",
       summary: "One tracked job",
       middleware: [requireRead] as const,
       security: READ_SECURITY,
@@ -136,9 +139,10 @@ export const jobRoutes = router()
     },
   )
   .openapi(
-    createRoute({
+    apiRoute({
       method: "delete",
       path: "/api/jobs/{job_id}",
+      operationId: "untrackJob",
       summary: "Stop tracking a job and delete its history",
       middleware: [requireWrite] as const,
       security: WRITE_SECURITY,
@@ -156,9 +160,10 @@ export const jobRoutes = router()
     },
   )
   .openapi(
-    createRoute({
+    apiRoute({
       method: "post",
       path: "/api/jobs/{job_id}/poll",
+      operationId: "pollJob",
       summary: "Poll a job now",
       middleware: [requireWrite] as const,
       security: WRITE_SECURITY,
@@ -197,9 +202,10 @@ export const jobRoutes = router()
     },
   )
   .openapi(
-    createRoute({
+    apiRoute({
       method: "get",
       path: "/api/jobs/{job_id}/history",
+      operationId: "listJobHistory",
       summary: "A job's snapshots, newest first",
       middleware: [requireRead] as const,
       security: READ_SECURITY,

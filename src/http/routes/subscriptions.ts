@@ -1,4 +1,4 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import {
   createSubscription,
   deleteSubscription,
@@ -21,7 +21,7 @@ import { afterAnswer } from "../context";
 import { decodeCursor, encodeCursor } from "../cursor";
 import { ApiError, errorSchema } from "../errors";
 import { cursorQuery, idInput, limitQuery, optionalInput } from "../inputs";
-import { AUTH_ERRORS, jsonContent, router, WRITE_SECURITY } from "../openapi";
+import { AUTH_ERRORS, apiRoute, jsonContent, router, WRITE_SECURITY } from "../openapi";
 
 const id = idInput;
 const createBody = z
@@ -54,9 +54,10 @@ function subscriptionNotFound(subscriptionId: string): never {
 
 export const subscriptionRoutes = router()
   .openapi(
-    createRoute({
+    apiRoute({
       method: "post",
       path: "/api/subscriptions",
+      operationId: "createSubscription",
       summary: "Subscribe a URL to job notifications (the signing secret is shown once)",
       middleware: [requireWrite] as const,
       security: WRITE_SECURITY,
@@ -83,9 +84,10 @@ export const subscriptionRoutes = router()
     },
   )
   .openapi(
-    createRoute({
+    apiRoute({
       method: "get",
       path: "/api/subscriptions",
+      operationId: "listSubscriptions",
       summary: "Subscriptions, newest first (without secrets)",
       middleware: [requireWrite] as const,
       security: WRITE_SECURITY,
@@ -120,9 +122,10 @@ export const subscriptionRoutes = router()
     },
   )
   .openapi(
-    createRoute({
+    apiRoute({
       method: "delete",
       path: "/api/subscriptions/{id}",
+      operationId: "deleteSubscription",
       summary: "Unsubscribe (pending deliveries are dropped)",
       middleware: [requireWrite] as const,
       security: WRITE_SECURITY,
@@ -140,9 +143,10 @@ export const subscriptionRoutes = router()
     },
   )
   .openapi(
-    createRoute({
+    apiRoute({
       method: "get",
       path: "/api/subscriptions/{id}/deliveries",
+      operationId: "listDeliveries",
       summary: "A subscription's deliveries, newest first",
       middleware: [requireWrite] as const,
       security: WRITE_SECURITY,
@@ -182,9 +186,10 @@ export const subscriptionRoutes = router()
     },
   )
   .openapi(
-    createRoute({
+    apiRoute({
       method: "post",
       path: "/api/deliveries/{id}/retry",
+      operationId: "retryDelivery",
       summary: "Try a failed delivery again",
       middleware: [requireWrite] as const,
       security: WRITE_SECURITY,

@@ -1,10 +1,10 @@
-import { createRoute, z } from "@hono/zod-openapi";
+import { z } from "@hono/zod-openapi";
 import { handleCallback } from "../../monitor/callback";
 import { firstAttempts } from "../../notifications/background";
 import { type CallbackRefusal, readCallbackRequest } from "../../upstream/callbacks";
 import { afterAnswer } from "../context";
 import { ApiError, errorSchema } from "../errors";
-import { jsonContent, router } from "../openapi";
+import { apiRoute, jsonContent, OPEN, router } from "../openapi";
 
 const acceptedSchema = z.object({
   received: z.literal(true),
@@ -30,13 +30,16 @@ const REFUSALS: Record<CallbackRefusal, () => ApiError> = {
 };
 
 export const webhookRoutes = router().openapi(
-  createRoute({
+  apiRoute({
     method: "post",
     path: "/webhooks/llamacloud",
+    operationId: "receiveLlamaCloudCallback",
     summary: "LlamaCloud callbacks (a hint: the job is polled, the status API stays the truth)",
     description:
       "Body `{event_id, event_type, timestamp, data}`. With LLAMA_CLOUD_WEBHOOK_SECRET set, `LC-Signature: " +
       "sha256=<hex HMAC-SHA256 of the raw body>` is required. A repeated event_id has no second effect.",
+    // No token: LlamaCloud cannot send one. The LC-Signature (when a secret is set) is the check.
+    security: OPEN,
     responses: {
       202: jsonContent(acceptedSchema, "Accepted"),
       200: jsonContent(acceptedSchema, "A repeated event_id: nothing done"),
