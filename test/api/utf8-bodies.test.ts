@@ -1,0 +1,65 @@
+// JSON API bodies that are not UTF-8: refused with 400, never decoded with replacement characters
+// and then stored or sent upstream as part of an id.
+import { beforeEach, describe, expect, it } from "vitest";
+import { admin, countRows, errorOf, resetDatabase, trackRunning, upstream, world } from "../helpers";
+
+const encoder = new TextEncoder();
+
+/** JSON text with raw bytes spliced in where `@` stands (the bytes are not UTF-8). */
+function jsonWithBytes(template: string, bytes: number[]): Uint8Array {
+  const [before = "", after = ""] = template.split("@");
+  return new Uint8Array([...encoder.encode(before), ...bytes, ...encoder.encode(after)]);
+}
+
+const JSON_HEADERS = { "content-type": "application/json" };
+
+describe("request bodies that are not UTF-8", () => {
+  beforeEach(resetDatabase);
+
+  it.each([
+    ["a lone continuation byte", [0x80]],
+    ["a truncated sequence", [0xe2, 0x82]],
+    ["an overlong encoding", [0xc0, 0xaf]],
+    ["a UTF-16 surrogate in UTF-8", [0xed, 0xa0, 0x80]],
+    ["Latin-1", [0xe9]],
+  ])("a job id with %s is 400 and nothing is stored or asked upstream", async (_, bytes) => {
+    const w = world("utf8-track");
+    await upstream(w).createJob({ id: "bjb-utf8" });
+    const res = await admin(w, "/api/jobs", {
+      method: "POST",
+      headers: JSON_HEADERS,
+      body: jsonWithBytes('{"job_id": "bjb-utf8@"}', bytes),
+    });
+    expect(res.status).toBe(400);
+    expect(await errorOf(res)).toEqual({
+      code: "validation_error",
+      message: "The request body is not valid UTF-8.",
+    });
+    expect(await countRows("jobs")).toBe(0);
+    expect(await upstream(w).statusRequests()).toHaveLength(0);
+  });
+
+  it("a subscription or a label with invalid bytes is refused too", async () => {
+    const w = world("utf8-sub");
+    const sub = await admin(w, "/api/subscriptions", {
+      method: "POST",
+      headers: JSON_HEADERS,
+      body: jsonWithBytes('{"url": "https://hooks.example.com/@"}', [0xff]),
+    });
+    expect(sub.status).toBe(400);
+    expect(await countRows("subscriptions")).toBe(0);
+    const label = await admin(w, "/api/jobs", {
+      method: "POST",
+      headers: JSON_HEADERS,
+      body: jsonWithBytes('{"job_id": "bjb-utf8-label", "label": "Q3 @"}', [0xfe]),
+    });
+    expect(label.status).toBe(400);
+    expect(await countRows("jobs")).toBe(0);
+  });
+
+  it("accepts real UTF-8, including characters outside the BMP", async () => {
+    const w = world("utf8-ok");
+    const tracked = await trackRunning(w, "bjb-utf8-ok", { label: "Rechnungen Q3 ✓ 📄" });
+    expect(tracked.label).toBe("Rechnungen Q3 ✓ 📄");
+  });
+});
