@@ -1,10 +1,9 @@
 /**
  * The body of a Discord webhook (`content` plus one embed) for one event. Outside strings have their
- * markdown escaped (with discord.js's own escaper, masked links included) and `<` escaped so they
- * cannot form mentions, channel links or timestamps; `allowed_mentions: {parse: []}` makes sure that
+ * markdown escaped, so they can neither format the
+ * message nor form links, mentions, channel links or timestamps; `allowed_mentions: {parse: []}` makes sure that
  * nothing in the message pings anyone, whatever it contains.
  */
-import { escapeMarkdown } from "@discordjs/formatters";
 import type { RESTPostAPIWebhookWithTokenJSONBody } from "discord-api-types/v10";
 import {
   type ChatEvent,
@@ -21,14 +20,14 @@ export type DiscordMessage = RESTPostAPIWebhookWithTokenJSONBody & {
   allowed_mentions: { parse: [] };
 };
 
+/**
+ * A backslash makes Discord show any punctuation as itself, so every character that markdown,
+ * masked links, autolinks (`https:`), mentions, channels and timestamps (`<…>`) are made of is
+ * escaped. (discord.js's escapeMarkdown leaves pairs unescaped in a run like `*****`, which then
+ * turn bold.)
+ */
 export function escapeDiscord(raw: string): string {
-  const escaped = escapeMarkdown(raw, {
-    heading: true,
-    bulletedList: true,
-    numberedList: true,
-    maskedLink: true,
-  });
-  return escaped.replace(/</g, "\\<");
+  return raw.replace(/[\\*_~`|<>#\-[\]():]/g, "\\$&");
 }
 
 const discord: Markup = { text: escapeDiscord, bold: (escaped) => `**${escaped}**` };
@@ -55,10 +54,12 @@ function colour(event: ChatEvent): number {
 }
 
 export function discordMessage(event: ChatEvent, linkBase: string | null): DiscordMessage {
-  const files = failedFileLines(event, discord);
-  const description = [escapeDiscord(countsLine(event.job))];
+  // The description also holds the counts line, the heading and the "…and N more" line.
+  const files = failedFileLines(event, discord, DESCRIPTION_MAX - 300);
+  // Only numbers: nothing in the counts line came from outside.
+  const description = [countsLine(event.job)];
   if (files.lines.length > 0) {
-    description.push("", "**Failed files**", ...files.lines.map((l) => `• ${l}`));
+    description.push("", "**Failed files**", ...files.lines);
     if (files.more > 0) description.push(`…and ${files.more} more`);
   }
   const url = jobLink(linkBase, event.job.id);

@@ -141,13 +141,24 @@ export function headline(event: ChatEvent, m: Markup): string {
     : `${name}: ${m.text(oneLine(event.type, 60))}, ${m.text(statusWord(event.job.status))}.`;
 }
 
-/** The failed files worth listing, escaped, plus how many more failed than are listed. */
-export function failedFileLines(event: ChatEvent, m: Markup): { lines: string[]; more: number } {
-  const shown = event.failedFiles.slice(0, FILES_SHOWN);
-  const lines = shown.map((file) => {
+/**
+ * The failed files worth listing as "• name: error" lines, escaped, as many as fit in `budget`
+ * characters once joined by newlines, plus how many more failed than are listed.
+ */
+export function failedFileLines(
+  event: ChatEvent,
+  m: Markup,
+  budget: number,
+): { lines: string[]; more: number } {
+  const lines: string[] = [];
+  let used = 0;
+  for (const file of event.failedFiles.slice(0, FILES_SHOWN)) {
     const name = m.text(oneLine(file.name ?? "(unnamed file)", FILE_NAME_MAX));
-    return file.error_message ? `${name}: ${m.text(oneLine(file.error_message, ERROR_MAX))}` : name;
-  });
+    const line = `• ${file.error_message ? `${name}: ${m.text(oneLine(file.error_message, ERROR_MAX))}` : name}`;
+    if (used + line.length + 1 > budget) break;
+    lines.push(line);
+    used += line.length + 1;
+  }
   const failed = Math.max(event.failedFiles.length, event.job.failed_items ?? 0);
   return { lines, more: lines.length > 0 ? failed - lines.length : 0 };
 }

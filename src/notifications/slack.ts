@@ -27,14 +27,15 @@ function fitSection(mrkdwn: string): string {
 
 export function slackMessage(event: ChatEvent, linkBase: string | null): SlackMessage {
   const line = headline(event, slack);
-  const summary = `${line}\n${escapeSlack(countsLine(event.job))}`;
+  const summary = `${line}\n${countsLine(event.job)}`; // the counts line holds only numbers
   const blocks: SlackMessage["blocks"] = [
     { type: "section", text: { type: "mrkdwn", text: fitSection(summary) } },
   ];
-  const files = failedFileLines(event, slack);
+  // Room left for the heading and the "…and N more" line.
+  const files = failedFileLines(event, slack, SECTION_MAX - 100);
   if (files.lines.length > 0) {
     const more = files.more > 0 ? `\n…and ${files.more} more` : "";
-    const list = files.lines.map((l) => `• ${l}`).join("\n");
+    const list = files.lines.join("\n");
     blocks.push({
       type: "section",
       text: { type: "mrkdwn", text: fitSection(`*Failed files*\n${list}${more}`) },
