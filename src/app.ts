@@ -4,6 +4,7 @@ import { requestScope } from "./http/context";
 import { errorResponse, handleError } from "./http/errors";
 import { openApiDocument, router } from "./http/openapi";
 import { healthRoutes } from "./http/routes/health";
+import { itemRoutes } from "./http/routes/items";
 import { jobRoutes } from "./http/routes/jobs";
 import { subscriptionRoutes } from "./http/routes/subscriptions";
 import { webhookRoutes } from "./http/routes/webhooks";
@@ -30,6 +31,7 @@ app.use("/api/*", async (c, next) => {
 const routes = app
   .route("/", healthRoutes)
   .route("/", jobRoutes)
+  .route("/", itemRoutes)
   .route("/", subscriptionRoutes)
   .route("/", webhookRoutes);
 // HTML pages: their own CSP and auth challenge, outside the typed JSON API.

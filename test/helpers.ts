@@ -7,7 +7,7 @@ import type { CreateJobInput, FaultInput } from "../sim/control-routes";
 import { type AppType, app } from "../src/app";
 import type { Bindings } from "../src/config";
 import { database } from "../src/db/client";
-import { type JobRow, jobs } from "../src/db/schema";
+import { type ItemRow, items, type JobRow, jobs } from "../src/db/schema";
 import { errorSchema } from "../src/http/errors";
 import worker from "../src/index";
 import type { StatusResult } from "../src/upstream/v1";
@@ -237,6 +237,37 @@ export async function insertJob(fields: Partial<JobRow> & { jobId: string }): Pr
   const [row] = await insertJobs([fields]);
   if (!row) throw new Error("insert failed");
   return row;
+}
+
+/**
+ * Stores a job's items (its files) as the monitor keeps them: a pending file of a child job unless
+ * `fields` say otherwise, `sortAt` taken from `updatedAt`. Nine rows a statement (ten columns each:
+ * under D1's 100 bound parameters), in one batch.
+ */
+export async function insertItems(
+  jobId: string,
+  rows: (Partial<ItemRow> & { itemId: string })[],
+): Promise<void> {
+  const db = database(env.DB);
+  const values = rows.map((fields): ItemRow => {
+    const updatedAt = fields.updatedAt === undefined ? new Date().toISOString() : fields.updatedAt;
+    return {
+      jobId,
+      name: null,
+      status: "pending",
+      errorMessage: null,
+      childJobId: `pjb-${fields.itemId}`,
+      childType: "parse_v2",
+      updatedAt,
+      sortAt: updatedAt === null ? Date.now() : Date.parse(updatedAt),
+      settled: false,
+      ...fields,
+    };
+  });
+  const statements = [];
+  for (let i = 0; i < values.length; i += 9) statements.push(db.insert(items).values(values.slice(i, i + 9)));
+  const [first, ...rest] = statements;
+  if (first) await db.batch([first, ...rest]);
 }
 
 /** Direct reads of the tables, for what the API does not show. */
