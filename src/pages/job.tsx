@@ -1,10 +1,12 @@
 /** A job's page (README "Status pages"); its sections live in ./job-*.tsx. */
 import type { JobHistory } from "../db/history";
+import type { FilesPage } from "../db/item-lists";
 import type { JobRow } from "../db/schema";
 import type { ChartPoint } from "./chart";
 import { ProgressChart } from "./chart-view";
 import { Layout, Markers, ProgressBar, StatusBadge } from "./components";
 import { Details } from "./job-details";
+import { Files } from "./job-files";
 import { Health } from "./job-health";
 import { RecentSnapshots, Timeline } from "./job-history";
 import { Counts, EtaLine } from "./job-progress";
@@ -13,6 +15,9 @@ import { estimateCompletion, jobMarkers, jobTitle, progressPercent, shouldRefres
 export interface JobPageProps {
   job: JobRow;
   history: JobHistory;
+  files: FilesPage;
+  /** The Files section shows a later page (`?files=`). */
+  filesPaged: boolean;
   now: number;
   nonce: string | undefined;
 }
@@ -81,6 +86,8 @@ export function JobPage(props: JobPageProps) {
         snapshotCount={history.snapshotCount}
         sampled={history.sampled}
       />
+
+      <Files job={job} files={props.files} paged={props.filesPaged} now={now} />
 
       <h2>Status timeline</h2>
       <Timeline history={history} now={now} />

@@ -10,6 +10,7 @@ import { NONCE, secureHeaders } from "hono/secure-headers";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { z } from "zod";
 import { jobHistory } from "../db/history";
+import { jobWithFiles } from "../db/item-lists";
 import { findJob, listJobs } from "../db/jobs";
 import { canRead } from "../http/auth";
 import { decodeCursor, encodeCursor } from "../http/cursor";
@@ -17,13 +18,13 @@ import { ApiError, ERROR_STATUS } from "../http/errors";
 import { cursorQuery, emptyAsMissing, limitQuery } from "../http/inputs";
 import type { AppEnv } from "../http/openapi";
 import { TRACKING_STATES } from "../model";
-import { isTerminal } from "../monitor/decisions";
 import { Badge, badgeModel } from "./badge";
 import { MAX_CHART_POINTS } from "./chart";
 import { Dashboard, dashboardQuery } from "./dashboard";
 import { ErrorPage } from "./error-page";
 import { JobPage } from "./job";
-import { ETA_WINDOW_MS, progressPercent } from "./view";
+import { FILES_PER_PAGE, readFilesParam } from "./job-files";
+import { ETA_WINDOW_MS, hasEnded, progressPercent } from "./view";
 
 type PageEnv = AppEnv;
 type PageContext = Context<PageEnv>;
@@ -141,7 +142,9 @@ pageRoutes.get("/", htmlHeaders, requirePageRead, async (c) => {
 pageRoutes.get("/jobs/:job_id", htmlHeaders, requirePageRead, async (c) => {
   const jobId = c.req.param("job_id");
   const db = c.var.db;
-  const job = await findJob(db, jobId);
+  const from = readFilesParam(c.req.query("files"));
+  // The job and its Files page come in one round trip, its history in a second.
+  const { job, files } = await jobWithFiles(db, jobId, { limit: FILES_PER_PAGE, from });
   if (!job) return htmlPage(c, 404, "Job not found", `No tracked job has the id "${jobId}".`);
   const now = Date.now();
   const history = await jobHistory(db, jobId, {
@@ -151,7 +154,16 @@ pageRoutes.get("/jobs/:job_id", htmlHeaders, requirePageRead, async (c) => {
     rateSince: (job.lastSuccessAt ?? now) - ETA_WINDOW_MS,
   });
   c.header("Cache-Control", "no-store");
-  return c.html(<JobPage job={job} history={history} now={now} nonce={nonceOf(c)} />);
+  return c.html(
+    <JobPage
+      job={job}
+      history={history}
+      files={files}
+      filesPaged={from !== undefined}
+      now={now}
+      nonce={nonceOf(c)}
+    />,
+  );
 });
 
 pageRoutes.get("/jobs/:job_id/badge.svg", badgeHeaders, requirePageRead, etag(), async (c) => {
@@ -162,7 +174,7 @@ pageRoutes.get("/jobs/:job_id/badge.svg", badgeHeaders, requirePageRead, etag(),
     : (<Badge label="batch" message="not tracked" tone="muted" percent={null} />).toString();
   const { publicRead } = c.var.config;
   // Short while the job moves, longer once it is final; private unless anyone may read anyway.
-  const maxAge = job && (job.state !== "active" || isTerminal(job.status)) ? 3600 : 60;
+  const maxAge = job && hasEnded(job) ? 3600 : 60;
   c.header("Cache-Control", `${publicRead ? "public" : "private"}, max-age=${maxAge}`);
   if (!publicRead) c.header("Vary", "Authorization");
   return c.body(await svg, job ? 200 : 404, { "Content-Type": "image/svg+xml; charset=utf-8" });

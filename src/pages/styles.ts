@@ -62,6 +62,13 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 .table-wrap table{border:0}
 .snapshots{min-width:56rem}
 .snapshots td.error{min-width:14rem;max-width:22rem;overflow-wrap:anywhere}
+.files-summary{font-variant-numeric:tabular-nums}
+#files .table-wrap{margin:.5rem 0 1rem}
+.files caption{caption-side:top;text-align:left;font-weight:650;padding:.5rem .6rem;border-bottom:1px solid var(--border)}
+.files td.error{min-width:16rem;max-width:36rem;overflow-wrap:anywhere}
+.file-cell{min-width:12rem;max-width:24rem}
+.file-name{display:block;overflow-wrap:anywhere;font-weight:600}
+.file-id{display:block;color:var(--muted);font-size:.8rem}
 td.progress-cell .bar{min-width:10rem}
 .job-id{display:block;color:var(--muted);font-size:.8rem}
 .job-cell .markers{margin-top:.2rem}

@@ -5,10 +5,12 @@
 import type { JobRow } from "../db/schema";
 import { isTerminal, LOST_AFTER_NOT_FOUND } from "../monitor/decisions";
 
+/** The statuses the dashboard's filter offers: v1's, and v2's `throttled` (v2 statuses are shown lower case). */
 export const KNOWN_STATUSES = [
   "pending",
   "dispatched",
   "running",
+  "throttled",
   "completed",
   "failed",
   "cancelled",
@@ -31,14 +33,17 @@ export function statusTone(status: string | null): Tone {
   switch (status) {
     case "pending":
     case "dispatched":
+    case "throttled":
       return "info";
     case "running":
+    case "processing":
       return "active";
     case "completed":
       return "good";
     case "failed":
       return "bad";
     case "cancelled":
+    case "skipped":
       return "muted";
     default:
       return "neutral";
@@ -176,6 +181,14 @@ export function jobMarkers(
   return markers;
 }
 
+/**
+ * Whether the job's counts will not move any more. A v2 batch is `completed` once every file is
+ * mapped to a job, while those jobs may still run, so for v2 only the tracking state tells.
+ */
+export function hasEnded(job: { state: string; status: string | null; api?: string }): boolean {
+  return job.state !== "active" || (job.api !== "v2" && isTerminal(job.status));
+}
+
 /** Whether the page should reload itself: while any job it shows is still being polled. */
 export function shouldRefresh(jobs: readonly { state: string }[]): boolean {
   return jobs.some((job) => job.state === "active");
@@ -191,6 +204,8 @@ export type Eta =
 
 export interface EtaInput {
   state: string;
+  /** `v2` when the status alone does not end the job (see hasEnded); v1 when missing. */
+  api?: string;
   status: string | null;
   totalItems: number | null;
   processedItems: number | null;
@@ -215,7 +230,7 @@ export interface RateReference {
  * to the items left. A zero rate is "stalled"; a job not being polled any more has no ETA.
  */
 export function estimateCompletion(job: EtaInput, reference: RateReference | null): Eta {
-  if (job.state !== "active" || isTerminal(job.status)) return { kind: "none" };
+  if (hasEnded(job)) return { kind: "none" };
   const done = doneItems(job);
   if (job.totalItems === null) return { kind: "unknown", reason: "LlamaCloud has not reported a total yet" };
   if (job.totalItems > 0 && done >= job.totalItems) return { kind: "finishing" };
