@@ -1,5 +1,6 @@
 /** The retention clean-up each tick runs, as deletes of bounded size. */
 import { and, eq, inArray, lt, notExists, or, sql } from "drizzle-orm";
+import { INBOUND_RETENTION_MS } from "./callbacks";
 import type { Database, Statement } from "./client";
 import { deliveries, events, inboundEvents, snapshots, ticks } from "./schema";
 
@@ -11,8 +12,6 @@ export const DAY_MS = 86_400_000;
 const TICK_RETENTION_DAYS = 7;
 /** Delivered rows are kept this long for the deliveries list, then pruned. */
 const DELIVERED_RETENTION_DAYS = 7;
-/** Inbound callback ids are remembered this long: LlamaCloud's redeliveries come well within it. */
-const INBOUND_RETENTION_DAYS = 7;
 
 /** Bounded clean-up run with every tick: old snapshots (never a job's newest) and old tick records. */
 export function pruneStatements(db: Database, opts: { now: number; retentionDays: number }): Statement[] {
@@ -48,7 +47,8 @@ export function notificationPruneStatements(
 ): Statement[] {
   const deliveredCutoff = opts.now - DELIVERED_RETENTION_DAYS * DAY_MS;
   const failedCutoff = opts.now - opts.historyRetentionDays * DAY_MS;
-  const inboundCutoff = opts.now - INBOUND_RETENTION_DAYS * DAY_MS;
+  // The dedupe window; signed callbacks older than it are refused (upstream/callbacks.ts).
+  const inboundCutoff = opts.now - INBOUND_RETENTION_MS;
   const oldDeliveries = db
     .select({ id: deliveries.id })
     .from(deliveries)

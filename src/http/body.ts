@@ -89,7 +89,7 @@ export const limitBody = createMiddleware<AppEnv>(async (c, next) => {
 export const requireUtf8Body = createMiddleware<AppEnv>(async (c, next) => {
   if (c.req.raw.body) {
     try {
-      new TextDecoder("utf-8", { fatal: true }).decode(await c.req.arrayBuffer());
+      new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(await c.req.arrayBuffer());
     } catch {
       throw new ApiError("validation_error", "The request body is not valid UTF-8.");
     }

@@ -3,7 +3,14 @@
  * the job it names is polled (the status API stays the truth), and a repeat does nothing.
  */
 import type { Config } from "../config";
-import { callbacksSinceQuery, recordInboundStatement } from "../db/callbacks";
+import {
+  callbacksSinceQuery,
+  parentOfChildQuery,
+  recordInboundStatement,
+  recordUnsignedStatement,
+  seenStatement,
+  takeAllDueStatement,
+} from "../db/callbacks";
 import { makeDueStatement } from "../db/claims";
 import type { Database } from "../db/client";
 import { findJobStatement } from "../db/jobs";
@@ -16,10 +23,17 @@ import { pollOne } from "./poll";
  * must not turn into a flood of upstream requests and a 429 that pauses every job.
  */
 export const CALLBACK_POLLS_PER_MINUTE = 60;
+/**
+ * Unsigned callbacks naming no tracked job make every active job due at most this often: anyone can
+ * send them, and each one would otherwise undo every job's backoff.
+ */
+export const UNSIGNED_ALL_DUE_EVERY_MS = 60_000;
 
 /**
  * poll: the job named is polled before the callback is answered; due: it is left for the next tick;
- * all_due: the callback named no tracked job, so every active job is due; none: a repeated event_id.
+ * all_due: the callback named no tracked job, so every active job is due; none: nothing to do (a
+ * repeated event_id, or an unsigned callback naming no tracked job within a minute of the last one
+ * that made every job due).
  */
 export type CallbackAction = "poll" | "due" | "all_due" | "none";
 
@@ -36,31 +50,57 @@ export function callbackAction(callback: {
 
 export interface CallbackOutcome {
   action: CallbackAction;
+  /** The event id was seen before: the callback had no effect. */
+  repeated: boolean;
+  /** The tracked job the callback concerns: the one it names, or the v2 batch of the child it names. */
+  jobId: string | null;
   /** A poll ran and wrote its outcome (and any events it raised, whose first attempts are the caller's). */
   polled: boolean;
 }
 
+/**
+ * `signed`: the callback passed the LC-Signature check (a secret is set). Unsigned callbacks are
+ * stored only when they name a tracked job and the minute's limit is not reached (see
+ * recordUnsignedStatement), and make every job due at most once per UNSIGNED_ALL_DUE_EVERY_MS.
+ */
 export async function handleCallback(
   db: Database,
   config: Config,
-  callback: Callback,
+  callback: Callback & { signed: boolean },
   now: number,
 ): Promise<CallbackOutcome> {
-  // One round trip: remember the event id (the dedupe), look up the job it names, count the minute's callbacks.
-  const [inserted, named, recent] = await db.batch([
-    recordInboundStatement(db, { ...callback, now }),
-    findJobStatement(db, callback.jobId ?? ""),
+  const record = { ...callback, now };
+  const named = callback.jobId ?? "";
+  // One round trip: was it seen, what it names, the minute's count, and remembering it (the dedupe).
+  const [seen, job, parent, recent, inserted] = await db.batch([
+    seenStatement(db, callback.eventId),
+    findJobStatement(db, named),
+    parentOfChildQuery(db, named),
     callbacksSinceQuery(db, now - 60_000),
+    callback.signed
+      ? recordInboundStatement(db, record)
+      : recordUnsignedStatement(db, record, CALLBACK_POLLS_PER_MINUTE),
   ]);
+  const jobId = job[0]?.jobId ?? parent[0]?.jobId ?? null;
+  // A signed repeat racing this one is caught by the insert; an unsigned one may act twice (harmless).
+  const repeated = seen.length > 0 || (callback.signed && inserted.length === 0);
   const action = callbackAction({
-    repeated: inserted.length === 0,
-    namesTrackedJob: named.length > 0,
-    lastMinute: recent[0]?.n ?? 0,
+    repeated,
+    namesTrackedJob: jobId !== null,
+    lastMinute: (recent[0]?.n ?? 0) + 1,
   });
-  if (action === "poll" && callback.jobId !== null) return pollNamedJob(db, config, callback.jobId, now);
-  if (action === "due" && callback.jobId !== null) await makeDueStatement(db, now, callback.jobId);
-  if (action === "all_due") await makeDueStatement(db, now);
-  return { action, polled: false };
+  const outcome = { action, repeated, jobId, polled: false };
+  if (action === "poll" && jobId !== null)
+    return { ...outcome, ...(await pollNamedJob(db, config, jobId, now)) };
+  if (action === "due" && jobId !== null) await makeDueStatement(db, now, jobId);
+  if (action === "all_due") {
+    if (!callback.signed) {
+      const [taken] = await db.batch([takeAllDueStatement(db, { now, everyMs: UNSIGNED_ALL_DUE_EVERY_MS })]);
+      if ((taken as unknown[]).length === 0) return { ...outcome, action: "none" };
+    }
+    await makeDueStatement(db, now);
+  }
+  return outcome;
 }
 
 /**
@@ -73,7 +113,7 @@ async function pollNamedJob(
   config: Config,
   jobId: string,
   now: number,
-): Promise<CallbackOutcome> {
+): Promise<Pick<CallbackOutcome, "action" | "polled">> {
   try {
     const result = await pollOne(db, config, jobId, { source: "webhook", now });
     if (result.kind === "polled") return { action: "poll", polled: true };

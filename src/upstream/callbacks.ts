@@ -44,13 +44,19 @@ const callbackSchema = z.looseObject({
   event_id: id.optional(),
   event_type: z.string().max(200).nullish(),
   timestamp: z.unknown().optional(),
-  data: z.looseObject({ job_id: z.unknown().optional(), id: z.unknown().optional() }).nullish(),
+  data: z
+    .looseObject({
+      job_id: z.unknown().optional(),
+      batch_id: z.unknown().optional(),
+      id: z.unknown().optional(),
+    })
+    .nullish(),
 });
 
 export interface Callback {
   eventId: string;
   eventType: string | null;
-  /** The job the callback names (`data.job_id`, else `data.id`), if it names one. */
+  /** The job the callback names (`data.job_id`, else `data.batch_id`, else `data.id`), if it names one. */
   jobId: string | null;
 }
 
@@ -67,7 +73,7 @@ export function readCallback(
   const eventId = parsed.data.event_id ?? headerId(headers.eventId);
   if (!eventId) return null;
   const data = parsed.data.data;
-  const named = [data?.job_id, data?.id].find((v): v is string => id.safeParse(v).success);
+  const named = [data?.job_id, data?.batch_id, data?.id].find((v): v is string => id.safeParse(v).success);
   return {
     eventId,
     eventType: parsed.data.event_type ?? headers.eventType?.slice(0, 200) ?? null,
@@ -93,19 +99,61 @@ export interface CallbackRequest {
 
 /**
  * Why a callback request is refused: a missing or wrong signature while a secret is set, a body that
- * is not strict UTF-8 JSON, or no usable event id.
+ * is not strict UTF-8 JSON, no usable event id, or (signed callbacks only) no readable `timestamp` or
+ * one outside the window in which a replay would still be caught as a repeated event id.
  */
-export type CallbackRefusal = "bad_signature" | "not_json" | "no_event_id";
+export type CallbackRefusal = "bad_signature" | "not_json" | "no_event_id" | "no_timestamp" | "stale";
+
+/**
+ * How far LlamaCloud's clock may run ahead of ours. A signed body dated later than this could be
+ * replayed after its event id is forgotten, so the accepted age shrinks by the same amount.
+ */
+export const CALLBACK_CLOCK_SKEW_MS = 60 * 60_000;
+
+/** What the freshness rule needs: the time now, and how long event ids are remembered for dedupe. */
+export interface CallbackClock {
+  now: number;
+  /** Event ids are kept this long after they arrive (the dedupe window). */
+  rememberedMs: number;
+}
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/i;
+
+/** A callback's `timestamp` in epoch ms: unix seconds (a number or numeric text, may be fractional) or ISO-8601. */
+export function callbackTime(value: unknown): number | null {
+  if (typeof value === "number") return Number.isFinite(value) ? value * 1000 : null;
+  if (typeof value !== "string") return null;
+  const text = value.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
+  if (!ISO_DATE.test(text)) return null;
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? null : ms;
+}
+
+/**
+ * A signed body is accepted only while a replay of it would still be caught: dated no earlier than
+ * the dedupe window (less the clock skew allowed) and no later than the skew ahead of our clock.
+ */
+export function signedCallbackFresh(time: number, clock: CallbackClock): boolean {
+  return (
+    time >= clock.now - (clock.rememberedMs - CALLBACK_CLOCK_SKEW_MS) &&
+    time <= clock.now + CALLBACK_CLOCK_SKEW_MS
+  );
+}
 
 /**
  * LlamaCloud's rules for one callback request, in order: with a signing secret the signature must
  * match the raw body (checked before anything is read), the body must be JSON in strict UTF-8, and the
  * event id comes from the body, or from the header only while callbacks are unsigned (the headers are
  * not covered by the signature, so with a secret a header could replay a signed body as a new event).
+ * A signed body must also carry a `timestamp` that is fresh (signedCallbackFresh): its event id is
+ * forgotten after `clock.rememberedMs`, and an older body would then count as new. Unsigned callbacks
+ * have no timestamp rule: anyone can forge a fresh one anyway.
  */
 export async function readCallbackRequest(
   request: CallbackRequest,
   secret: string | undefined,
+  clock: CallbackClock,
 ): Promise<{ ok: true; callback: Callback } | { ok: false; refusal: CallbackRefusal }> {
   if (secret !== undefined && !(await verifyLlamaCloudSignature(secret, request.body, request.signature))) {
     return { ok: false, refusal: "bad_signature" };
@@ -120,5 +168,11 @@ export async function readCallbackRequest(
     eventId: secret === undefined ? request.eventId : null,
     eventType: request.eventType,
   });
-  return callback ? { ok: true, callback } : { ok: false, refusal: "no_event_id" };
+  if (!callback) return { ok: false, refusal: "no_event_id" };
+  if (secret !== undefined) {
+    const time = callbackTime((body as { timestamp?: unknown }).timestamp);
+    if (time === null) return { ok: false, refusal: "no_timestamp" };
+    if (!signedCallbackFresh(time, clock)) return { ok: false, refusal: "stale" };
+  }
+  return { ok: true, callback };
 }
