@@ -1,3 +1,4 @@
 export * from "./items";
+export * from "./metrics";
 export * from "./monitor";
 export * from "./notifications";
