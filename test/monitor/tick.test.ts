@@ -8,6 +8,7 @@ import { trackJob } from "../../src/monitor/track";
 import {
   client,
   countingD1,
+  expectJson,
   history,
   insertJobs,
   job,
@@ -321,8 +322,7 @@ describe("tick", () => {
     const w = world("health");
     const at = Date.now() + 2 * MINUTE;
     await tick(w, at);
-    const res = await client(w).healthz.$get();
-    const body = await res.json();
+    const body = await expectJson(client(w).healthz.$get(), 200);
     expect(body.ok).toBe(true);
     expect(Date.parse(body.last_tick_at ?? "")).toBeGreaterThanOrEqual(at);
   });
