@@ -78,8 +78,8 @@ function Summary(props: { job: JobRow; files: FilesPage }) {
   }
   return (
     <p class="files-summary">
-      {countsLine(files.counts)}. This v1 job's failed items, as batchwatch read them from LlamaCloud
-      {reported > stored ? ` (${formatCount(stored)} of the ${formatCount(reported)} it reports)` : ""}.
+      {formatCount(stored)} failed {stored === 1 ? "item" : "items"} read from LlamaCloud
+      {reported > stored ? `, of the ${formatCount(reported)} it reports` : ""}.
     </p>
   );
 }
@@ -107,7 +107,15 @@ function ErrorText(props: { text: string | null }) {
   return shown === props.text ? <>{shown}</> : <span title={props.text}>{shown}</span>;
 }
 
-function FilesTable(props: { caption: string; rows: ItemRow[]; now: number; errors: boolean }) {
+/** Which columns a table shows: no column that would say the same thing on every row. */
+interface Columns {
+  status: boolean;
+  errors: boolean;
+  childJobs: boolean;
+}
+
+function FilesTable(props: { caption: string; rows: ItemRow[]; now: number; columns: Columns }) {
+  const { status, errors, childJobs } = props.columns;
   return (
     <div class="table-wrap">
       <table class="files">
@@ -115,9 +123,9 @@ function FilesTable(props: { caption: string; rows: ItemRow[]; now: number; erro
         <thead>
           <tr>
             <th scope="col">File</th>
-            <th scope="col">Status</th>
-            {props.errors ? <th scope="col">Error</th> : null}
-            <th scope="col">Child job</th>
+            {status ? <th scope="col">Status</th> : null}
+            {errors ? <th scope="col">Error</th> : null}
+            {childJobs ? <th scope="col">Child job</th> : null}
             <th scope="col">Updated</th>
           </tr>
         </thead>
@@ -127,18 +135,22 @@ function FilesTable(props: { caption: string; rows: ItemRow[]; now: number; erro
               <td class="file-cell">
                 <FileName item={item} />
               </td>
-              <td data-label="Status">
-                <StatusBadge status={item.status} />
-              </td>
-              {props.errors ? (
+              {status ? (
+                <td class="status-cell" data-label="Status">
+                  <StatusBadge status={item.status} />
+                </td>
+              ) : null}
+              {errors ? (
                 <td class="error" data-label="Error">
                   <ErrorText text={item.errorMessage} />
                 </td>
               ) : null}
-              <td data-label="Child job">
-                {item.childJobId ? <code>{item.childJobId}</code> : <span class="muted">none</span>}
-              </td>
-              <td data-label="Updated">
+              {childJobs ? (
+                <td class="child-cell" data-label="Child job">
+                  {item.childJobId ? <code>{item.childJobId}</code> : <span class="muted">none</span>}
+                </td>
+              ) : null}
+              <td class="updated-cell" data-label="Updated">
                 <Updated at={item.updatedAt} now={props.now} />
               </td>
             </tr>
@@ -152,7 +164,8 @@ function FilesTable(props: { caption: string; rows: ItemRow[]; now: number; erro
 export function Files(props: { job: JobRow; files: FilesPage; paged: boolean; now: number }) {
   const { job, files, now } = props;
   const failedTotal = files.counts.find((c) => c.status === "failed")?.n ?? 0;
-  // Another part's message would only repeat what is already on the page.
+  // v1 items have no child jobs; the others rarely carry an error message.
+  const childJobs = job.api === "v2";
   const othersHaveErrors = files.others.some((item) => item.errorMessage);
   return (
     <section id="files" aria-labelledby="files-heading">
@@ -163,7 +176,7 @@ export function Files(props: { job: JobRow; files: FilesPage; paged: boolean; no
           caption={`Failed (${formatCount(failedTotal)})${props.paged ? ", continued" : ""}`}
           rows={files.failed}
           now={now}
-          errors
+          columns={{ status: false, errors: true, childJobs }}
         />
       ) : null}
       {files.others.length > 0 ? (
@@ -171,7 +184,7 @@ export function Files(props: { job: JobRow; files: FilesPage; paged: boolean; no
           caption={props.paged && files.failed.length === 0 ? "Other files, continued" : "Other files"}
           rows={files.others}
           now={now}
-          errors={othersHaveErrors}
+          columns={{ status: true, errors: othersHaveErrors, childJobs }}
         />
       ) : null}
       {props.paged || files.next ? (

@@ -138,6 +138,18 @@ table.jobs td.num::before{content:attr(data-label);display:block;color:var(--mut
 .table-wrap.cards{border:0;overflow:visible}
 .counts{grid-template-columns:repeat(2,1fr)}
 .chart text.minor{display:none}
+table.files,table.files tbody{display:block;width:100%}
+table.files caption{display:block}
+table.files thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
+table.files tr{display:flex;flex-wrap:wrap;align-items:center;gap:.3rem .75rem;padding:.6rem .75rem;border-bottom:1px solid var(--border)}
+table.files td{display:block;border:0;padding:0;min-width:0;max-width:none}
+table.files td.file-cell{flex-basis:100%}
+table.files td.status-cell{order:1}
+table.files td.updated-cell{order:2;font-size:.85rem;color:var(--muted)}
+table.files td.updated-cell::before{content:"updated "}
+table.files td.error{order:3;flex-basis:100%}
+table.files td.child-cell{order:4;flex-basis:100%;font-size:.85rem;color:var(--muted)}
+table.files td.child-cell::before{content:"child job "}
 }
 `;
 

@@ -204,8 +204,11 @@ describe("a v1 job's failed items", () => {
     ]);
     const html = await page("/jobs/bjb-read");
     expect((await select(html, ".files-summary"))[0]?.text).toBe(
-      "2 files: 2 failed. This v1 job's failed items, as batchwatch read them from LlamaCloud (2 of the 4 it reports).",
+      "2 failed items read from LlamaCloud, of the 4 it reports.",
     );
+    // Every row is failed and none has a child job: neither column would say anything.
+    const headers = (await select(html, "#files th")).map((h) => h.text);
+    expect(headers).toEqual(["File", "Error", "Updated"]);
     expect((await select(html, "#files table.files"))[0]?.text).toContain("Password protected");
   });
 });
