@@ -12,6 +12,7 @@ const ROUTES: { method: string; path: string; kind: "read" | "write" | "open"; b
   { method: "DELETE", path: "/api/jobs/bjb-auth-missing", kind: "write" },
   { method: "POST", path: "/api/jobs/bjb-auth-missing/poll", kind: "write" },
   { method: "GET", path: "/api/jobs/bjb-auth-missing/history", kind: "read" },
+  { method: "GET", path: "/api/jobs/bjb-auth-missing/items", kind: "read" },
 ];
 
 const basic = (password: string) => `Basic ${btoa(`someone:${password}`)}`;
