@@ -46,6 +46,31 @@ export interface Observation {
   upstreamUpdatedAt: string | null;
 }
 
+/** What an accepted answer says of a job, whatever its API: what the job columns keep of it. */
+export interface UpstreamView {
+  observation: Observation;
+  jobType: string | null;
+  /** The upstream answer as JSON (unknown fields kept), shown under "all fields". */
+  upstreamJob: string;
+}
+
+/** One file of a job as the items table keeps it (v1: a failed item; v2: a results entry). */
+export interface ItemState {
+  /** v1: `item_id`; v2: `source_directory_file_id`. */
+  itemId: string;
+  name: string | null;
+  /** Lower case. */
+  status: string;
+  errorMessage: string | null;
+  /** The v2 child job the file became; null for v1 items and files that could not be mapped. */
+  childJobId: string | null;
+  childType: string | null;
+  /** The upstream time of the item's latest state, as sent. */
+  updatedAt: string | null;
+  /** Nothing more will change: never fetched or rewritten again. */
+  settled: boolean;
+}
+
 /** The fields of a job a poll outcome sets (tracking fields, and the upstream ones on success). */
 export interface JobChanges {
   state: TrackingState;
@@ -60,6 +85,8 @@ export interface JobChanges {
   stalledSince: number | null;
   lastSuccessAt?: number;
   lastChangeAt?: number | null;
+  /** When the upstream status was first seen terminal (null while it is not); set by accepted answers. */
+  terminalSeenAt?: number | null;
   /** Present only when the answer was accepted (not stale): the new upstream view of the job. */
-  upstream?: { observation: Observation; jobType: string | null; upstreamJob: string };
+  upstream?: UpstreamView;
 }

@@ -4,11 +4,18 @@
  * the monitor-wide pause a 429 imposes, read with every claim.
  */
 import { and, eq, inArray, isNull, lte, or, sql } from "drizzle-orm";
+import type { ItemState } from "../model";
 import type { Database, Statement } from "./client";
+import { claimedItemsStatement, itemsByJob, jobItemsStatement } from "./items";
 import { findJobStatement } from "./jobs";
 import { type JobRow, jobs, monitorState } from "./schema";
 
 const RATE_LIMIT_KEY = "rate_limited_until";
+
+/** No 429 pause holds at `now`: the condition every claim of upstream work carries (jobs, watches). */
+export function notPausedCondition(now: number) {
+  return sql`not exists (select 1 from ${monitorState} where ${monitorState.key} = ${RATE_LIMIT_KEY} and cast(${monitorState.value} as integer) > ${now})`;
+}
 
 /** A poll's results are only written by the holder of the job's lease (see `jobs.leaseToken`). */
 function leaseFree(now: number) {
@@ -17,42 +24,55 @@ function leaseFree(now: number) {
 
 /**
  * Claims up to `limit` due active jobs, oldest due first, in one conditional UPDATE. SQLite runs it
- * atomically, so two overlapping ticks can never both claim a job.
+ * atomically, so two overlapping ticks can never both claim a job. The claimed jobs' stored items
+ * come back from the same round trip, by job id.
  */
 export async function claimDueJobs(
   db: Database,
   opts: { now: number; limit: number; token: string; leaseUntil: number },
-): Promise<JobRow[]> {
+): Promise<{ rows: JobRow[]; items: Map<string, ItemState[]> }> {
   const due = db
     .select({ jobId: jobs.jobId })
     .from(jobs)
     .where(and(eq(jobs.state, "active"), lte(jobs.nextPollAt, opts.now), leaseFree(opts.now)))
     .orderBy(jobs.nextPollAt)
     .limit(opts.limit);
-  const claimed = await db
-    .update(jobs)
-    .set({ leaseToken: opts.token, leaseUntil: opts.leaseUntil })
-    .where(
-      and(
-        inArray(jobs.jobId, due),
-        // Re-checked here: the subquery's snapshot of the table is not the lock.
-        leaseFree(opts.now),
-        sql`not exists (select 1 from ${monitorState} where ${monitorState.key} = ${RATE_LIMIT_KEY} and cast(${monitorState.value} as integer) > ${opts.now})`,
-      ),
-    )
-    .returning();
-  return claimed.sort((a, b) => (a.nextPollAt ?? 0) - (b.nextPollAt ?? 0) || a.jobId.localeCompare(b.jobId));
+  const [claimed, stored] = await db.batch([
+    db
+      .update(jobs)
+      .set({ leaseToken: opts.token, leaseUntil: opts.leaseUntil })
+      .where(
+        and(
+          inArray(jobs.jobId, due),
+          // Re-checked here: the subquery's snapshot of the table is not the lock.
+          leaseFree(opts.now),
+          sql`not exists (select 1 from ${monitorState} where ${monitorState.key} = ${RATE_LIMIT_KEY} and cast(${monitorState.value} as integer) > ${opts.now})`,
+        ),
+      )
+      .returning(),
+    claimedItemsStatement(db, opts),
+  ]);
+  return {
+    rows: claimed.sort((a, b) => (a.nextPollAt ?? 0) - (b.nextPollAt ?? 0) || a.jobId.localeCompare(b.jobId)),
+    items: itemsByJob(stored),
+  };
 }
 
 /**
  * Claims one job whatever its schedule (a manual or webhook poll), in one round trip that also reads
- * the job as it stands (so a job held by another poll can be reported busy) and the rate-limit pause.
+ * the job as it stands (so a job held by another poll can be reported busy), the rate-limit pause and
+ * the job's stored items.
  */
 export async function claimJob(
   db: Database,
   opts: { jobId: string; now: number; token: string; leaseUntil: number },
-): Promise<{ claimed: JobRow | null; current: JobRow | null; pausedUntil: number | null }> {
-  const [claimed, current, pause] = await db.batch([
+): Promise<{
+  claimed: JobRow | null;
+  current: JobRow | null;
+  pausedUntil: number | null;
+  items: ItemState[];
+}> {
+  const [claimed, current, pause, stored] = await db.batch([
     db
       .update(jobs)
       .set({ leaseToken: opts.token, leaseUntil: opts.leaseUntil })
@@ -60,11 +80,13 @@ export async function claimJob(
       .returning(),
     findJobStatement(db, opts.jobId),
     pauseQuery(db),
+    jobItemsStatement(db, opts.jobId),
   ]);
   return {
     claimed: claimed[0] ?? null,
     current: current[0] ?? null,
     pausedUntil: pauseFrom(pause, opts.now),
+    items: itemsByJob(stored).get(opts.jobId) ?? [],
   };
 }
 

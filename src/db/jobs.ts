@@ -1,6 +1,7 @@
 /** Reading tracked jobs and their history (the API and the pages), and deleting a job. */
 import { and, desc, eq, gte, lte } from "drizzle-orm";
 import type { Database } from "./client";
+import { deleteItemsStatement } from "./items";
 import { olderThan, type Position, toPage } from "./keyset";
 import { type JobRow, jobs, type SnapshotRow, snapshots } from "./schema";
 
@@ -35,10 +36,11 @@ export async function listJobs(
   return toPage(rows, opts.limit, (row) => ({ time: row.trackedAt, id: row.jobId }));
 }
 
-/** Stops tracking: the job and all its history go in one batch. */
+/** Stops tracking: the job, all its history and its items go in one batch. */
 export async function deleteJob(db: Database, jobId: string): Promise<boolean> {
-  const [, deleted] = await db.batch([
+  const [, , deleted] = await db.batch([
     db.delete(snapshots).where(eq(snapshots.jobId, jobId)),
+    deleteItemsStatement(db, jobId),
     db.delete(jobs).where(eq(jobs.jobId, jobId)).returning({ jobId: jobs.jobId }),
   ]);
   return deleted.length > 0;

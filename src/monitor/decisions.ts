@@ -5,9 +5,9 @@
  * unit-tested on its own.
  */
 
-import type { JobChanges, Observation, TrackingState } from "../model";
+import type { JobChanges, Observation, TrackingState, UpstreamView } from "../model";
 import type { FailureKind } from "../upstream/failures";
-import type { StatusAnswer, StatusResult } from "../upstream/v1";
+import type { UpstreamResult } from "../upstream/v1";
 import { nextQuietInterval, retryAfterFailureSeconds, stalledSince } from "./intervals";
 
 export const TERMINAL_STATUSES = new Set(["completed", "failed", "cancelled"]);
@@ -25,7 +25,21 @@ export interface TrackedJob extends Observation {
   lastChangeAt: number | null;
   stalledSince: number | null;
   trackedAt: number;
+  /** When the status was first seen terminal (the v2 24 h rule's clock). */
+  terminalSeenAt?: number | null;
 }
+
+/**
+ * What one successful poll read, whatever the API: what the job shows, and whether tracking is done
+ * (`settled`: v1 when the status is terminal, v2 when the batch and its children are, see
+ * monitor/v1.ts and monitor/v2.ts, the adapters that build it).
+ */
+export interface Reading extends UpstreamView {
+  settled: boolean;
+}
+
+/** A poll's result as the decisions take it: a reading, or how the request failed. */
+export type PollResult = UpstreamResult<Reading>;
 
 export interface MonitorSettings {
   pollIntervalSeconds: number;
@@ -43,20 +57,6 @@ export interface PollOutcome {
 
 export function isTerminal(status: string | null): boolean {
   return status !== null && TERMINAL_STATUSES.has(status);
-}
-
-function observationOf(answer: StatusAnswer): Observation {
-  const job = answer.job;
-  return {
-    status: job.status,
-    totalItems: job.total_items ?? null,
-    processedItems: job.processed_items ?? null,
-    failedItems: job.failed_items ?? null,
-    skippedItems: job.skipped_items ?? null,
-    progressPercentage: answer.progress_percentage ?? null,
-    errorMessage: job.error_message ?? null,
-    upstreamUpdatedAt: job.updated_at ?? null,
-  };
 }
 
 /** True when a snapshot-worthy field differs. `upstreamUpdatedAt` alone is not a change. */
@@ -126,35 +126,29 @@ export function movesBackwards(
 /** Decides everything a poll result means for one job. */
 export function decideOutcome(
   job: TrackedJob,
-  result: StatusResult,
+  result: PollResult,
   now: number,
   settings: MonitorSettings,
 ): PollOutcome {
   const base = settings.pollIntervalSeconds;
   if (result.ok) {
-    const observation = observationOf(result.answer);
+    const { settled, ...upstream } = result.answer;
+    const observation = upstream.observation;
     if (movesBackwards(job, observation, now)) {
-      // Old news: the poll succeeded, nothing it says is applied.
+      // Old news: the poll succeeded, nothing it says is applied, and the job stays as done as it was.
       return {
-        changes: afterSuccess(job, job.status, false, now, settings),
+        changes: afterSuccess(job, job.state === "finished", false, now, settings),
         snapshot: null,
         pauseUntil: null,
         failure: null,
       };
     }
     const changed = observationChanged(job, observation);
-    const { id: _id, ...rest } = result.answer.job;
     return {
       changes: {
-        ...afterSuccess(job, observation.status, changed, now, settings),
-        upstream: {
-          observation,
-          jobType: result.answer.job.job_type ?? null,
-          upstreamJob: JSON.stringify({
-            ...rest,
-            progress_percentage: result.answer.progress_percentage ?? null,
-          }),
-        },
+        ...afterSuccess(job, settled, changed, now, settings),
+        terminalSeenAt: isTerminal(observation.status) ? (job.terminalSeenAt ?? now) : null,
+        upstream,
       },
       snapshot: changed ? observation : null,
       pauseUntil: null,
@@ -211,17 +205,16 @@ export function decideOutcome(
 }
 
 /**
- * The tracking side of any successful poll: `status` decides whether polling goes on, a change
+ * The tracking side of any successful poll: `settled` decides whether polling goes on, a change
  * resets the interval (and the stall clock), no change lets the interval grow.
  */
 function afterSuccess(
   job: TrackedJob,
-  status: string | null,
+  settled: boolean,
   changed: boolean,
   now: number,
   settings: MonitorSettings,
 ): JobChanges {
-  const terminal = isTerminal(status);
   const base = settings.pollIntervalSeconds;
   const interval = changed ? base : nextQuietInterval(job.pollIntervalSeconds, base);
   const lastChangeAt = changed ? now : (job.lastChangeAt ?? now);
@@ -230,13 +223,13 @@ function afterSuccess(
     lastErrorCode: null,
     lastErrorMessage: null,
     lastErrorAt: null,
-    state: terminal ? "finished" : "active",
-    nextPollAt: terminal ? null : now + interval * 1000,
+    state: settled ? "finished" : "active",
+    nextPollAt: settled ? null : now + interval * 1000,
     pollIntervalSeconds: interval,
     consecutiveFailures: 0,
     consecutiveNotFound: 0,
     lastSuccessAt: now,
     lastChangeAt,
-    stalledSince: terminal ? null : stalledSince(lastChangeAt, now, settings.stallAfterMinutes),
+    stalledSince: settled ? null : stalledSince(lastChangeAt, now, settings.stallAfterMinutes),
   };
 }

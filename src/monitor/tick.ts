@@ -6,6 +6,7 @@ import { claimDeliveries } from "../db/deliveries";
 import { notificationPruneStatements, pruneStatements } from "../db/prune";
 import { type TickRecord, tickStatement } from "../db/ticks";
 import { MAX_DELIVERIES_PER_TICK, sendClaimed } from "../notifications/deliver";
+import { requestBudget } from "./budget";
 import { LEASE_MS, pollClaimed } from "./poll";
 
 /**
@@ -39,17 +40,20 @@ export async function runTick(env: Bindings, scheduledTime: number): Promise<Tic
     token,
     leaseUntil: now + LEASE_MS,
   });
-  const round = await pollClaimed(db, config, claimed, {
+  // Every upstream request of the tick (statuses, item pages, batches, child pages) takes one unit.
+  const budget = requestBudget(config.maxPollsPerTick);
+  const round = await pollClaimed(db, config, claimed.rows, claimed.items, {
     source: "poll",
     now,
     token,
     deadline: startedAt + TICK_POLL_BUDGET_MS,
+    budget,
   });
 
   const record: TickRecord = {
     startedAt: now,
     durationMs: Date.now() - startedAt,
-    due: claimed.length,
+    due: claimed.rows.length,
     polled: round.polled.length,
     changed: round.polled.filter((p) => p.outcome.snapshot !== null).length,
     errors: round.polled.filter((p) => p.outcome.failure !== null).length,

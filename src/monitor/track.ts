@@ -4,8 +4,9 @@ import type { Database } from "../db/client";
 import { findJobStatement } from "../db/jobs";
 import { insertJobStatement, type NewJob, newJobRow } from "../db/outcomes";
 import { type JobRow, jobs } from "../db/schema";
-import { decideOutcome, type PollOutcome } from "./decisions";
-import { fetchUnlessPaused, outcomeStatements } from "./poll";
+import type { PollOutcome } from "./decisions";
+import { pollCountStatements } from "./health";
+import { decideRead, outcomeStatements, readUnlessPaused } from "./poll";
 
 export type TrackResult =
   | { kind: "created"; row: JobRow; outcome: PollOutcome }
@@ -26,11 +27,14 @@ export async function trackJob(
   const { row: existing, pausedUntil } = await jobAndPause(db, input.jobId, now);
   if (existing) return { kind: "existing", row: existing };
 
-  const result = await fetchUnlessPaused(config, input, pausedUntil);
+  const token = crypto.randomUUID();
+  const before = newJobRow(input, { now, token, pollIntervalSeconds: config.pollIntervalSeconds });
+  const read = await readUnlessPaused(config, before, [], pausedUntil, now);
+  const result = read.result;
   if (!result.ok && result.failure.kind === "not_found") {
     return {
       kind: "upstream_not_found",
-      message: `LlamaCloud has no batch job "${input.jobId}" in this project.`,
+      message: `LlamaCloud has no ${before.api === "v2" ? "batch" : "batch job"} "${input.jobId}" in this project.`,
     };
   }
   // LlamaCloud refusing the lookup itself (400, 422: an id or project_id it cannot parse) is bad input
@@ -42,18 +46,18 @@ export async function trackJob(
     };
   }
 
-  const token = crypto.randomUUID();
-  const before = newJobRow(input, { now, token, pollIntervalSeconds: config.pollIntervalSeconds });
-  const outcome = decideOutcome(before, result, now, config);
+  const outcome = decideRead(before, read, now, config);
   const writes = outcomeStatements(
     db,
-    { row: before, outcome },
+    { row: before, outcome, read },
     { source: "track", now, token, tracked: true },
   );
   // One batch: the insert, the first poll's outcome (guarded by the lease the insert took) and the read.
   const results = await db.batch([
     insertJobStatement(db, before).returning({ jobId: jobs.jobId }),
     ...writes,
+    // The tracking poll counts for /metrics and /healthz like any other (unless a 429 pause held it back).
+    ...(pausedUntil === null ? pollCountStatements(db, [outcome], now) : []),
     findJobStatement(db, input.jobId),
   ]);
   const inserted = results[0].length > 0;

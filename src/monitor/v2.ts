@@ -17,7 +17,8 @@ import {
   isChildType,
   MAX_CHILD_IDS_PER_PAGE,
 } from "../upstream/v2";
-import { isTerminal } from "./decisions";
+import { isTerminal, type Reading } from "./decisions";
+import type { ItemState } from "./items";
 
 /** What is known of one child job: from D1, or from the page just read. Status in any case. */
 export interface ChildState {
@@ -36,14 +37,7 @@ export type BatchCounts = Pick<
 >;
 
 /** One file of a batch, as the items table keeps it. */
-export interface BatchItem {
-  itemId: string;
-  childJobId: string | null;
-  name: string | null;
-  status: string;
-  errorMessage: string | null;
-  updatedAt: string | null;
-}
+export type BatchItem = ItemState;
 
 /** A FAILED or CANCELLED batch whose children never settle is finished this long after it was first seen so. */
 export const UNSETTLED_GRACE_MS = 24 * 60 * 60_000;
@@ -190,20 +184,25 @@ export function observeBatch(batch: Batch, children: ReadonlyMap<string, ChildSt
       return {
         itemId: entry.source_directory_file_id,
         childJobId: null,
+        childType: null,
         name: null,
         status: "failed",
         errorMessage: entry.error_message ?? null,
         updatedAt: batch.updated_at ?? null,
+        settled: true,
       };
     }
     const state = children.get(child.id);
+    const status = state ? presentStatus(state.status) : "pending";
     return {
       itemId: entry.source_directory_file_id,
       childJobId: child.id,
+      childType: child.type,
       name: state?.name ?? null,
-      status: state ? presentStatus(state.status) : "pending",
+      status,
       errorMessage: state?.errorMessage ?? entry.error_message ?? null,
       updatedAt: state?.updatedAt ?? null,
+      settled: isTerminal(status),
     };
   });
   return {
@@ -216,5 +215,43 @@ export function observeBatch(batch: Batch, children: ReadonlyMap<string, ChildSt
     jobType: batch.config?.job?.type ?? null,
     upstreamJob: JSON.stringify({ ...rest, progress_percentage: counts.progressPercentage }),
     items,
+  };
+}
+
+/** What D1 knows of a batch's children, from its stored items (files without a child have none). */
+export function storedChildren(stored: readonly ItemState[]): Map<string, ChildState> {
+  const children = new Map<string, ChildState>();
+  for (const item of stored) {
+    if (item.childJobId === null) continue;
+    children.set(item.childJobId, {
+      status: item.status,
+      name: item.name,
+      errorMessage: item.errorMessage,
+      updatedAt: item.updatedAt,
+    });
+  }
+  return children;
+}
+
+/**
+ * A batch and what is known of its children as the monitor's Reading (settled by the finished rule,
+ * the 24 h clock starting now when the batch is first seen terminal), plus its files.
+ */
+export function readBatch(
+  batch: Batch,
+  children: ReadonlyMap<string, ChildState>,
+  terminalSeenAt: number | null,
+  now: number,
+): { reading: Reading; items: ItemState[] } {
+  const seen = observeBatch(batch, children);
+  const since = terminalSeenAt ?? (isTerminal(seen.observation.status) ? now : null);
+  return {
+    reading: {
+      observation: seen.observation,
+      jobType: seen.jobType,
+      upstreamJob: seen.upstreamJob,
+      settled: isBatchFinished(batch, children, since, now),
+    },
+    items: seen.items,
   };
 }

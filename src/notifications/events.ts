@@ -4,7 +4,7 @@
  */
 import { changeColumns } from "../db/outcomes";
 import type { JobRow } from "../db/schema";
-import type { EventType, JobChanges } from "../model";
+import type { EventType, ItemState, JobChanges } from "../model";
 import { type PollOutcome, progressChanged } from "../monitor/decisions";
 import { type JobJson, observationJson, presentJob } from "../present/jobs";
 import { iso, utc } from "../present/time";
@@ -14,16 +14,19 @@ export const POLL_FAILING_AFTER = 5;
 
 /**
  * The events one outcome raises. `tracked` is the first poll of a job just being tracked: it raises
- * `job.tracked` alone, whatever that poll saw. Otherwise:
+ * `job.tracked`, and `job.finished` beside it for a job that is already done. Otherwise:
  * - `job.status_changed` when an accepted answer carries a different status;
  * - `job.progressed` when the status is the same but a count or the progress moved;
  * - `job.stalled` when the job becomes stalled (once per episode: `stalled_since` goes from unset to set);
  * - `job.poll_failing` when the failures in a row reach POLL_FAILING_AFTER (once per episode: the
- *   count only passes that mark again after a success has reset it).
+ *   count only passes that mark again after a success has reset it);
+ * - `job.finished` when the tracking becomes `finished` (once per job: a finished job is not polled,
+ *   and leaves `finished` only for a strictly newer answer that is not terminal).
  */
 export function raisedEvents(previous: JobRow, outcome: PollOutcome, tracked = false): EventType[] {
-  if (tracked) return ["job.tracked"];
   const { changes } = outcome;
+  const finished = changes.state === "finished" && (tracked || previous.state !== "finished");
+  if (tracked) return finished ? ["job.tracked", "job.finished"] : ["job.tracked"];
   const raised: EventType[] = [];
   const next = changes.upstream?.observation;
   if (next) {
@@ -37,6 +40,7 @@ export function raisedEvents(previous: JobRow, outcome: PollOutcome, tracked = f
   ) {
     raised.push("job.poll_failing");
   }
+  if (finished) raised.push("job.finished");
   return raised;
 }
 
@@ -70,23 +74,39 @@ function presentPrevious(row: JobRow): PreviousJson {
   };
 }
 
+/** A failed file as `job.finished` lists it; a file without a name is named by its id. */
+export interface FailedItemJson {
+  name: string;
+  error_message: string | null;
+}
+
 export interface EventBody {
   type: EventType;
   timestamp: string;
-  data: { job: JobJson; previous: PreviousJson | null };
+  data: { job: JobJson; previous: PreviousJson | null; failed_items?: FailedItemJson[] };
 }
 
-/** The body every delivery of an event sends (README "Notifications (webhooks out)"). */
+/**
+ * The body every delivery of an event sends (README "Notifications (webhooks out)"). `failedItems`:
+ * the job's failed files after the poll, listed by `job.finished` only.
+ */
 export function eventBody(
   type: EventType,
   previous: JobRow,
   after: JobRow,
   now: number,
   tracked = false,
+  failedItems: readonly ItemState[] = [],
 ): EventBody {
-  return {
-    type,
-    timestamp: iso(now),
-    data: { job: presentJob(after), previous: tracked ? null : presentPrevious(previous) },
+  const data: EventBody["data"] = {
+    job: presentJob(after),
+    previous: tracked ? null : presentPrevious(previous),
   };
+  if (type === "job.finished") {
+    data.failed_items = failedItems.map((item) => ({
+      name: item.name ?? item.itemId,
+      error_message: item.errorMessage,
+    }));
+  }
+  return { type, timestamp: iso(now), data };
 }

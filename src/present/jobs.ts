@@ -5,7 +5,7 @@
  */
 import { z } from "@hono/zod-openapi";
 import type { JobRow, SnapshotRow } from "../db/schema";
-import { type Observation, SNAPSHOT_SOURCES, TRACKING_STATES } from "../model";
+import { APIS, type Observation, SNAPSHOT_SOURCES, TRACKING_STATES } from "../model";
 import { UPSTREAM_JOB_FIELDS } from "../upstream/v1";
 import { iso, utc } from "./time";
 
@@ -45,6 +45,7 @@ const observationFields = {
 export const jobSchema = z
   .object({
     id: z.string().openapi({ example: "bjb-0f4c2e" }),
+    api: z.enum(APIS).openapi({ description: "v1 batch processing (bjb-…) or v2 batches (bat-…)." }),
     job_type: upstreamText,
     project_id: upstreamText,
     organization_id: upstreamText,
@@ -58,6 +59,7 @@ export const jobSchema = z
     updated_at: upstreamText,
     workflow_id: upstreamText,
     label: z.string().nullable(),
+    watch_id: z.string().nullable().openapi({ description: "The watch that found the job, or null." }),
     extra: z
       .record(z.string(), z.unknown())
       .openapi({ description: "Fields LlamaCloud sent that batchwatch does not know, kept as sent." }),
@@ -89,6 +91,20 @@ const UPSTREAM_TIME_FIELDS = [
 const UPSTREAM_TEXT_FIELDS = ["directory_id", "job_record_id", "workflow_id"] as const;
 /** Fields LlamaCloud sends that the job shape names; anything else it sends is shown under `extra`. */
 const KNOWN_UPSTREAM_FIELDS = new Set<string>([...UPSTREAM_JOB_FIELDS, "progress_percentage"]);
+/**
+ * A v2 batch's fields the job shape shows: `config.job.type` is `job_type`, `source_directory_id` is
+ * `directory_id`, the counts are batchwatch's own (README "How batchwatch presents a v2 batch").
+ */
+const KNOWN_V2_FIELDS = new Set<string>([
+  "status",
+  "config",
+  "project_id",
+  "source_directory_id",
+  "created_at",
+  "updated_at",
+  "results",
+  "progress_percentage",
+]);
 
 function parseUpstream(json: string | null): Record<string, unknown> {
   if (!json) return {};
@@ -108,15 +124,24 @@ function textOrNull(value: unknown): string | null {
 
 export function presentJob(row: JobRow): JobJson {
   const upstream = parseUpstream(row.upstreamJob);
-  const extra = Object.fromEntries(
-    Object.entries(upstream).filter(([key]) => !KNOWN_UPSTREAM_FIELDS.has(key)),
-  );
+  const v2 = row.api === "v2";
+  const known = v2 ? KNOWN_V2_FIELDS : KNOWN_UPSTREAM_FIELDS;
+  const extra = Object.fromEntries(Object.entries(upstream).filter(([key]) => !known.has(key)));
+  // v2 names its directory differently and has none of v1's other text and time fields but two.
+  const shown: Record<string, unknown> = v2
+    ? {
+        directory_id: upstream.source_directory_id,
+        created_at: upstream.created_at,
+        updated_at: upstream.updated_at,
+      }
+    : upstream;
   const text = Object.fromEntries([
-    ...UPSTREAM_TEXT_FIELDS.map((key) => [key, textOrNull(upstream[key])]),
-    ...UPSTREAM_TIME_FIELDS.map((key) => [key, utc(upstream[key])]),
+    ...UPSTREAM_TEXT_FIELDS.map((key) => [key, textOrNull(shown[key])]),
+    ...UPSTREAM_TIME_FIELDS.map((key) => [key, utc(shown[key])]),
   ]) as Record<(typeof UPSTREAM_TEXT_FIELDS | typeof UPSTREAM_TIME_FIELDS)[number], string | null>;
   return {
     id: row.jobId,
+    api: row.api,
     job_type: row.jobType,
     // LlamaCloud's own value once it has answered; until then, the one the job was tracked with.
     project_id: textOrNull(upstream.project_id) ?? row.projectId,
@@ -124,6 +149,7 @@ export function presentJob(row: JobRow): JobJson {
     ...observationJson(row),
     ...text,
     label: row.label,
+    watch_id: row.watchId,
     extra,
     tracking: {
       state: row.state,

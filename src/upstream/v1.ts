@@ -44,9 +44,29 @@ export type UpstreamResult<T> = { ok: true; answer: T } | { ok: false; failure: 
 
 export type StatusResult = UpstreamResult<StatusAnswer>;
 
+const itemSchema = z.looseObject({
+  item_id: z.string().min(1),
+  item_name: text,
+  status: z.string().min(1),
+  error_message: text,
+  started_at: text,
+  completed_at: text,
+});
+
+const itemsPageSchema = z.looseObject({
+  items: z.array(itemSchema),
+  total_size: count,
+});
+
+export type V1Item = z.output<typeof itemSchema>;
+export type ItemsPage = z.output<typeof itemsPageSchema>;
+
 export const REQUEST_TIMEOUT_MS = 10_000;
-/** A status answer is a few hundred bytes; anything this big is not one, and is not worth storing. */
-const MAX_ANSWER_BYTES = 256 * 1024;
+/**
+ * A status answer is a few hundred bytes and a page of 100 items or child jobs a few tens of KB;
+ * anything this big is not one, and is not worth storing. (A v2 batch with its results asks for more.)
+ */
+export const MAX_ANSWER_BYTES = 256 * 1024;
 
 export interface LlamaCloudTarget {
   baseUrl: string;
@@ -78,6 +98,26 @@ export async function fetchJobStatus(target: LlamaCloudTarget, job: JobRef): Pro
   return result;
 }
 
+/**
+ * Fetches one page of a job's items with a status (`GET …/{job_id}/items?status=&limit=&offset=`):
+ * exactly one request, failures classified like a status poll's.
+ */
+export async function fetchItemsPage(
+  target: LlamaCloudTarget,
+  job: JobRef,
+  page: { status: string; limit: number; offset: number },
+): Promise<UpstreamResult<ItemsPage>> {
+  const url = upstreamUrl(
+    target,
+    `/api/v1/beta/batch-processing/${encodeURIComponent(job.jobId)}/items`,
+    job,
+  );
+  url.searchParams.set("status", page.status);
+  url.searchParams.set("limit", String(page.limit));
+  url.searchParams.set("offset", String(page.offset));
+  return getJson(target, url, itemsPageSchema);
+}
+
 /** `path` under the base URL, scoped to the job's project and organization as every LlamaCloud request is. */
 export function upstreamUrl(
   target: LlamaCloudTarget,
@@ -98,6 +138,7 @@ export async function getJson<S extends z.ZodType>(
   target: LlamaCloudTarget,
   url: URL,
   schema: S,
+  maxBytes: number = MAX_ANSWER_BYTES,
 ): Promise<UpstreamResult<z.output<S>>> {
   if (!target.apiKey) {
     return {
@@ -130,14 +171,17 @@ export async function getJson<S extends z.ZodType>(
 
   let text: string | null;
   try {
-    text = await readAtMost(response, MAX_ANSWER_BYTES);
+    text = await readAtMost(response, maxBytes);
   } catch (error) {
     return { ok: false, failure: classifyThrown(error, REQUEST_TIMEOUT_MS) };
   }
   if (text === null) {
     return {
       ok: false,
-      failure: { kind: "malformed", message: "LlamaCloud's answer is too large to be a job status." },
+      failure: {
+        kind: "malformed",
+        message: `LlamaCloud's answer is larger than ${Math.round(maxBytes / 1024)} KiB, too large for what was asked.`,
+      },
     };
   }
   let body: unknown;

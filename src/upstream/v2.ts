@@ -72,6 +72,12 @@ export interface ChildPage {
   nextPageToken: string | null;
 }
 
+/**
+ * A batch answer carries one results entry (~180 bytes) per file: 8 MiB holds some 45,000 files (a
+ * 5,000-file batch is ~0.9 MB), where the shared 256 KiB cap would refuse batches above ~1,480.
+ */
+export const MAX_BATCH_ANSWER_BYTES = 8 * 1024 * 1024;
+
 /** The scope every request carries: the batch's project and organization. */
 export type Scope = Pick<JobRef, "projectId" | "organizationId">;
 
@@ -82,7 +88,7 @@ export type Scope = Pick<JobRef, "projectId" | "organizationId">;
 export async function fetchBatch(target: LlamaCloudTarget, batch: JobRef): Promise<UpstreamResult<Batch>> {
   const url = upstreamUrl(target, `/api/v2/batches/${encodeURIComponent(batch.jobId)}`, batch);
   url.searchParams.set("expand", "results");
-  const result = await getJson(target, url, batchSchema);
+  const result = await getJson(target, url, batchSchema, MAX_BATCH_ANSWER_BYTES);
   if (result.ok && result.answer.id !== batch.jobId) {
     return {
       ok: false,

@@ -6,6 +6,7 @@ import {
   isTerminal,
   movesBackwards,
   observationChanged,
+  type PollResult,
   type TrackedJob,
 } from "../../src/monitor/decisions";
 import {
@@ -16,7 +17,6 @@ import {
   retryAfterFailureSeconds,
   stalledSince,
 } from "../../src/monitor/intervals";
-import type { StatusResult } from "../../src/upstream/v1";
 import { v1Answer } from "../helpers";
 
 const now = Date.parse("2026-11-28T12:00:00Z");
@@ -47,7 +47,7 @@ function tracked(overrides: Partial<TrackedJob> = {}): TrackedJob {
   };
 }
 
-function answer(overrides: Partial<Record<string, unknown>> = {}, progress = 41): StatusResult {
+function answer(overrides: Partial<Record<string, unknown>> = {}, progress = 41): PollResult {
   return v1Answer(
     {
       total_items: 100,
@@ -61,7 +61,7 @@ function answer(overrides: Partial<Record<string, unknown>> = {}, progress = 41)
   );
 }
 
-function failure(kind: string, extra: Record<string, unknown> = {}): StatusResult {
+function failure(kind: string, extra: Record<string, unknown> = {}): PollResult {
   return { ok: false, failure: { kind, message: `${kind} happened`, ...extra } as never };
 }
 

@@ -76,7 +76,10 @@ describe("outbound notifications", () => {
       await tick(w, t0 + 8 * MINUTE);
       await tick(w, t0 + 20 * MINUTE); // finished: no more polls, nothing new
 
-      const got = await verifiedRequests(r, sub.secret);
+      const all = await verifiedRequests(r, sub.secret);
+      // job.finished comes with the final status change (its own test is notifications/finished.test.ts).
+      expect(all.filter((v) => v.body.type === "job.finished")).toHaveLength(1);
+      const got = all.filter((v) => v.body.type !== "job.finished");
       expect(got.map((v) => v.body.type)).toEqual(["job.tracked", "job.progressed", "job.status_changed"]);
       const [tracked, progressed, changed] = got.map((v) => v.body);
       expect(tracked?.data.previous).toBeNull();
@@ -88,7 +91,7 @@ describe("outbound notifications", () => {
       expect(changed?.timestamp).toBe(new Date(t0 + 8 * MINUTE).toISOString());
 
       // Each delivery is listed once, delivered on its first attempt, under the id the receiver saw.
-      const listed = await deliveriesOf(w, sub.id);
+      const listed = (await deliveriesOf(w, sub.id)).filter((d) => d.event_type !== "job.finished");
       expect(listed.map((d) => d.event_type)).toEqual([
         "job.status_changed",
         "job.progressed",
@@ -178,6 +181,7 @@ describe("outbound notifications", () => {
       expect(await jobsOf(all)).toEqual([
         "bjb-filter-a job.progressed",
         "bjb-filter-a job.tracked",
+        "bjb-filter-b job.finished",
         "bjb-filter-b job.status_changed",
         "bjb-filter-b job.tracked",
       ]);
@@ -452,11 +456,20 @@ describe("outbound notifications", () => {
     expect((await deliveriesOf(w, sub.id)).map((d) => [d.status, d.attempts])).toEqual([
       ["pending", 0],
       ["pending", 0],
+      ["pending", 0],
     ]);
 
     await tick(w, roundUpToTick(t0 + 1_000));
-    expect((await receivedTypes(r, sub.secret)).sort()).toEqual(["job.status_changed", "job.tracked"]);
-    expect((await deliveriesOf(w, sub.id)).map((d) => d.status)).toEqual(["delivered", "delivered"]);
+    expect((await receivedTypes(r, sub.secret)).sort()).toEqual([
+      "job.finished",
+      "job.status_changed",
+      "job.tracked",
+    ]);
+    expect((await deliveriesOf(w, sub.id)).map((d) => d.status)).toEqual([
+      "delivered",
+      "delivered",
+      "delivered",
+    ]);
   });
 
   it("writes no event for a poll whose lease was lost", async () => {

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { signature } from "../../sim/callbacks";
 import { generateSecret } from "../../src/db/ids";
 import type { JobRow } from "../../src/db/schema";
-import { decideOutcome, type PollOutcome } from "../../src/monitor/decisions";
+import { decideOutcome, type PollOutcome, type PollResult } from "../../src/monitor/decisions";
 import { eventBody, jobAfter, raisedEvents } from "../../src/notifications/events";
 import {
   afterAttempt,
@@ -16,7 +16,6 @@ import {
 } from "../../src/notifications/schedule";
 import { checkSubscriptionUrl } from "../../src/notifications/urls";
 import { readCallback, verifyLlamaCloudSignature } from "../../src/upstream/callbacks";
-import type { StatusResult } from "../../src/upstream/v1";
 import { jobRow, v1Answer } from "../helpers";
 
 const T0 = Date.parse("2026-11-28T12:00:00.000Z");
@@ -46,7 +45,7 @@ function row(overrides: Partial<JobRow> = {}): JobRow {
 }
 
 /** An answer that repeats the stored row (a minute newer), unless `fields` say otherwise. */
-function answer(fields: Record<string, unknown> = {}, progress = 20): StatusResult {
+function answer(fields: Record<string, unknown> = {}, progress = 20): PollResult {
   return v1Answer(
     {
       total_items: 10,
@@ -59,12 +58,12 @@ function answer(fields: Record<string, unknown> = {}, progress = 20): StatusResu
   );
 }
 
-const serverError: StatusResult = {
+const serverError: PollResult = {
   ok: false,
   failure: { kind: "server_error", httpStatus: 500, message: "LlamaCloud answered HTTP 500." },
 };
 
-function events(previous: JobRow, result: StatusResult, now = T0, tracked = false) {
+function events(previous: JobRow, result: PollResult, now = T0, tracked = false) {
   return raisedEvents(previous, decideOutcome(previous, result, now, settings), tracked);
 }
 
@@ -73,16 +72,27 @@ describe("raisedEvents", () => {
     expect(events(row(), answer())).toEqual([]);
   });
 
-  it("raises job.tracked alone for the tracking poll, whatever it saw", () => {
+  it("raises job.tracked for the tracking poll, whatever it saw, with job.finished for a job already done", () => {
     const fresh = row({ status: null, totalItems: null, processedItems: null, progressPercentage: null });
-    expect(events(fresh, answer({ status: "completed" }), T0, true)).toEqual(["job.tracked"]);
+    expect(events(fresh, answer({ status: "running" }), T0, true)).toEqual(["job.tracked"]);
+    expect(events(fresh, answer({ status: "completed" }), T0, true)).toEqual(["job.tracked", "job.finished"]);
     expect(events(fresh, serverError, T0, true)).toEqual(["job.tracked"]);
   });
 
   it("raises job.status_changed for a new status (and not job.progressed with it)", () => {
-    expect(events(row(), answer({ status: "completed", processed_items: 10 }, 100))).toEqual([
+    expect(events(row(), answer({ status: "paused_for_review", processed_items: 10 }, 100))).toEqual([
       "job.status_changed",
     ]);
+  });
+
+  it("raises job.finished beside job.status_changed when the tracking becomes finished, and only then", () => {
+    expect(events(row(), answer({ status: "completed", processed_items: 10 }, 100))).toEqual([
+      "job.status_changed",
+      "job.finished",
+    ]);
+    // Already finished: a newer terminal answer is applied, but the job did not become finished now.
+    const done = row({ status: "completed", state: "finished", nextPollAt: null });
+    expect(events(done, answer({ status: "failed" }))).toEqual(["job.status_changed"]);
   });
 
   it("raises job.status_changed when the first successful poll after failures learns the status", () => {
@@ -136,7 +146,7 @@ describe("raisedEvents", () => {
   });
 
   it("does not count a rate limit as a failure", () => {
-    const limited: StatusResult = {
+    const limited: PollResult = {
       ok: false,
       failure: { kind: "rate_limited", retryAt: T0 + MIN, message: "429" },
     };

@@ -107,7 +107,7 @@ describe("subscription routes", () => {
     ["not a URL", { url: "hooks" }],
     ["credentials in the URL", { url: "https://me:pw@hooks.example.com/x" }],
     ["missing url", { events: ["job.stalled"] }],
-    ["unknown event type", { url: "https://hooks.example.com/x", events: ["job.finished"] }],
+    ["unknown event type", { url: "https://hooks.example.com/x", events: ["job.exploded"] }],
     ["empty events", { url: "https://hooks.example.com/x", events: [] }],
     ["events not a list", { url: "https://hooks.example.com/x", events: "job.stalled" }],
     ["job_id too long", { url: "https://hooks.example.com/x", job_id: "j".repeat(201) }],

@@ -187,8 +187,26 @@ describe("failures", () => {
     const page = await fetchChildPage(target, scope, childRequest);
     expect(requests).toHaveLength(3);
     expect(v1).toEqual({ ok: false, failure: expect.objectContaining(expected) });
-    expect(batch).toEqual(v1);
+    // A batch answer has its own, larger cap (below); everything else fails alike.
+    if (_ !== "an answer over 256 KiB") expect(batch).toEqual(v1);
     expect(page).toEqual(v1);
+  });
+
+  it("reads a batch answer up to 8 MiB (thousands of files), and no larger", async () => {
+    const files = Array.from({ length: 2_000 }, (_, i) => ({
+      source_directory_file_id: `dfl-${i}`.padEnd(40, "0"),
+      job_reference: { id: `pjb-${i}`.padEnd(40, "0"), type: "parse_v2" },
+      error_message: null,
+    }));
+    answer(() => json({ ...runningBatch, results: files }));
+    const big = await fetchBatch(target, ref);
+    expect(JSON.stringify(files).length).toBeGreaterThan(256 * 1024);
+    expect(big.ok && big.answer.results?.length).toBe(2_000);
+    answer(() => json({ ...runningBatch, pad: "x".repeat(8 * 1024 * 1024) }));
+    expect(await fetchBatch(target, ref)).toEqual({
+      ok: false,
+      failure: expect.objectContaining({ kind: "malformed", message: expect.stringMatching(/too large/) }),
+    });
   });
 });
 

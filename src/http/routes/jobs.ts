@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { deleteJob, findJob, listJobs, listSnapshots } from "../../db/jobs";
-import { TRACKING_STATES } from "../../model";
+import { APIS, apiOfJobId, TRACKING_STATES } from "../../model";
 import { pollOne } from "../../monitor/poll";
 import { trackJob } from "../../monitor/track";
 import { firstAttempts } from "../../notifications/background";
@@ -23,6 +23,9 @@ const trackBody = z
     project_id: optionalInput(id),
     organization_id: optionalInput(id),
     label: optionalInput(labelInput),
+    api: optionalInput(z.enum(APIS)).openapi({
+      description: "The batch API the job belongs to; by default v2 for ids starting bat-, else v1.",
+    }),
   })
   .strict();
 
@@ -60,6 +63,7 @@ export const jobRoutes = router()
           projectId: body.project_id ?? null,
           organizationId: body.organization_id ?? null,
           label: body.label ?? null,
+          api: body.api ?? apiOfJobId(body.job_id),
         },
         now,
       );
