@@ -173,11 +173,19 @@ export const CallbackBody = z.strictObject({
 
 export const ClockBody = z.strictObject({ advance_ms: z.number().int().min(0) });
 
+export const DemoBatchBody = z.strictObject({
+  /** Which generation to start; v1 and v2 take turns when absent. */
+  api: z.enum(["v1", "v2"]).optional(),
+  /** Default: the watched demo project. */
+  project_id: z.string().min(1).optional(),
+});
+
 export type CreateJobInput = z.input<typeof CreateJobBody>;
 export type PatchJobInput = z.input<typeof PatchJobBody>;
 export type AdvanceInput = z.input<typeof AdvanceBody>;
 export type FaultInput = z.input<typeof FaultBody>;
 export type ConfigInput = z.input<typeof ConfigBody>;
+export type DemoBatchInput = z.input<typeof DemoBatchBody>;
 export type CallbackInput = z.input<typeof CallbackBody>;
 export type CreateBatchInput = z.input<typeof CreateBatchBody>;
 export type PatchBatchInput = z.input<typeof PatchBatchBody>;

@@ -4,6 +4,7 @@
 
 import { Hono } from "hono";
 import { batchControlRoutes } from "./control-batches";
+import { demoControlRoutes } from "./control-demo";
 import { BadInput, type ControlEnv } from "./control-inputs";
 import { jobControlRoutes } from "./control-jobs";
 import { tenantControlRoutes } from "./control-tenant";
@@ -18,6 +19,7 @@ export type {
   ConfigInput,
   CreateBatchInput,
   CreateJobInput,
+  DemoBatchInput,
   FaultInput,
   PatchBatchInput,
   PatchJobInput,
@@ -51,6 +53,7 @@ export function controlRoutes(deps: ControlDeps): Hono<ControlEnv> {
   app.route("/", jobControlRoutes());
   app.route("/", batchControlRoutes());
   app.route("/", tenantControlRoutes());
+  app.route("/", demoControlRoutes());
   app.all("/__sim/*", (c) => c.json({ detail: "No such control route" }, 404));
   return app;
 }

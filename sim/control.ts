@@ -17,6 +17,7 @@ import type {
   ConfigInput,
   CreateBatchInput,
   CreateJobInput,
+  DemoBatchInput,
   FaultInput,
   PatchBatchInput,
   PatchJobInput,
@@ -199,6 +200,19 @@ export function simControl(target: SimTarget) {
     },
     async callbacks(): Promise<CallbackLogEntry[]> {
       return (await call<{ callbacks: CallbackLogEntry[] }>("GET", "/__sim/callbacks")).callbacks;
+    },
+
+    /** Starts the next demo batch (v1 and v2 take turns) in the watched demo project or `project_id`. */
+    async startDemoBatch(
+      options: DemoBatchInput = {},
+    ): Promise<{ id: string; api: "v1" | "v2"; project_id: string }> {
+      return (
+        await call<{ started: { id: string; api: "v1" | "v2"; project_id: string } }>(
+          "POST",
+          "/__sim/demo/batches",
+          options,
+        )
+      ).started;
     },
 
     /** Moves this tenant's clock forward: realtime jobs and batches progress as if that time had passed. */

@@ -31,12 +31,7 @@ export const DEMO_JOBS: readonly NewJob[] = [
 
 /** Adds the demo jobs to a tenant (replacing earlier ones with the same ids); returns their ids. */
 export function seedDemoJobs(world: World): string[] {
-  return DEMO_JOBS.map((spec) => {
-    const job = createJob({ mode: "realtime", ...spec }, world.now(), world.settings.jobDefaults);
-    world.jobs.set(job.id, job);
-    world.announceNew(job);
-    return job.id;
-  });
+  return DEMO_JOBS.map((spec) => addJob(world, spec));
 }
 
 /** v2 batches (at the default speed of 1 file a second), so a v2 progress bar moves and failed files show. */
@@ -64,12 +59,74 @@ export const DEMO_BATCHES: readonly NewBatch[] = [
 
 /** Adds the demo batches to a tenant (replacing earlier ones with the same ids); returns their ids. */
 export function seedDemoBatches(world: World): string[] {
-  return DEMO_BATCHES.map((spec) => {
-    const earlier = spec.id ? world.batches.get(spec.id) : undefined;
-    if (earlier) world.deleteBatch(earlier);
-    const batch = createBatch({ mode: "realtime", ...spec }, world.now(), world.settings.jobDefaults);
-    world.addBatch(batch);
-    world.announceNewBatch(batch);
-    return batch.id;
-  });
+  return DEMO_BATCHES.map((spec) => addBatch(world, spec));
+}
+
+/**
+ * The project `npm start` watches: batches of both generations nobody tracks by hand, so batchwatch
+ * has to discover them. The first scan takes the four that are still running or waiting and leaves
+ * the two that are over; new ones appear over time (`startDemoBatch`).
+ */
+export const WATCHED_PROJECT_ID = "prj-demo-watched";
+
+export const WATCHED_JOBS: readonly NewJob[] = [
+  { id: "bjb-watched-running", job_type: "parse", total_items: 90, failed_every: 15 },
+  { id: "bjb-watched-queued", job_type: "extract", total_items: 25, pending_ms: 90_000 },
+  { id: "bjb-watched-done", job_type: "parse", total_items: 8, start_at: "end" },
+];
+
+export const WATCHED_BATCHES: readonly NewBatch[] = [
+  { id: "bat-watched-running", total_files: 60, failed_children: 3, files_per_step: 2 },
+  { id: "bat-watched-extract", job_type: "extract_v2", total_files: 20, pending_ms: 45_000 },
+  { id: "bat-watched-done", total_files: 6, start_at: "end" },
+];
+
+/** Adds the watched project's batches to a tenant (replacing earlier ones); returns their ids. */
+export function seedWatchedProject(world: World): string[] {
+  const jobs = WATCHED_JOBS.map((spec) => addJob(world, { ...spec, project_id: WATCHED_PROJECT_ID }));
+  const batches = WATCHED_BATCHES.map((spec) => addBatch(world, { ...spec, project_id: WATCHED_PROJECT_ID }));
+  return [...jobs, ...batches];
+}
+
+/** Ids of the batches started over time: `bjb-demo-new-N` (v1) and `bat-demo-new-N` (v2). */
+const NEW_BATCH = /^(?:bjb|bat)-demo-new-(\d+)$/;
+
+/**
+ * Starts the next batch in a project (the watched demo project unless told otherwise), in realtime:
+ * v1 and v2 take turns unless `api` names one. Returns what was started.
+ */
+export function startDemoBatch(
+  world: World,
+  opts: { api?: "v1" | "v2"; projectId?: string } = {},
+): { id: string; api: "v1" | "v2"; project_id: string } {
+  const started = [...world.jobs.keys(), ...world.batches.keys()].filter((id) => NEW_BATCH.test(id));
+  const n = Math.max(0, ...started.map((id) => Number(NEW_BATCH.exec(id)?.[1]))) + 1;
+  const api = opts.api ?? (n % 2 === 1 ? "v2" : "v1");
+  const projectId = opts.projectId ?? WATCHED_PROJECT_ID;
+  const id =
+    api === "v1"
+      ? addJob(world, { id: `bjb-demo-new-${n}`, project_id: projectId, total_items: 30, failed_every: 10 })
+      : addBatch(world, {
+          id: `bat-demo-new-${n}`,
+          project_id: projectId,
+          total_files: 24,
+          failed_children: 2,
+        });
+  return { id, api, project_id: projectId };
+}
+
+function addJob(world: World, spec: NewJob): string {
+  const job = createJob({ mode: "realtime", ...spec }, world.now(), world.settings.jobDefaults);
+  world.jobs.set(job.id, job);
+  world.announceNew(job);
+  return job.id;
+}
+
+function addBatch(world: World, spec: NewBatch): string {
+  const earlier = spec.id ? world.batches.get(spec.id) : undefined;
+  if (earlier) world.deleteBatch(earlier);
+  const batch = createBatch({ mode: "realtime", ...spec }, world.now(), world.settings.jobDefaults);
+  world.addBatch(batch);
+  world.announceNewBatch(batch);
+  return batch.id;
 }
