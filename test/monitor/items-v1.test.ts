@@ -1,0 +1,125 @@
+// v1 failed items through the real tick: read from the items endpoint (?status=failed) when the
+// status answer counts more failed items than are stored, at most two pages a poll, in the same slot
+// as the status request; a failing items request never fails the status poll, except that a 429
+// pauses every poll.
+import { env } from "cloudflare:workers";
+import { beforeEach, describe, expect, it } from "vitest";
+import { countRows, job, MINUTE, resetDatabase, tick, track, upstream, type World, world } from "../helpers";
+
+const TICK_GAP = 11 * MINUTE;
+
+async function itemRequests(w: World, jobId: string, since = 0) {
+  return (await upstream(w).requests({ job_id: jobId, endpoint: "items", since_seq: since })).map(
+    (r) => r.query,
+  );
+}
+
+async function lastSeq(w: World): Promise<number> {
+  return (await upstream(w).requests()).at(-1)?.seq ?? 0;
+}
+
+async function storedItems(jobId: string) {
+  const { results } = await env.DB.prepare(
+    "select item_id, name, status, error_message, child_job_id, updated_at, settled from items where job_id = ? order by item_id",
+  )
+    .bind(jobId)
+    .all<Record<string, unknown>>();
+  return results;
+}
+
+describe("v1 failed items", () => {
+  beforeEach(resetDatabase);
+
+  it("reads them as failed_items grows, at most two pages of 100 a poll, from where it stopped", async () => {
+    const w = world("v1-items");
+    const sim = upstream(w);
+    const id = "bjb-items";
+    // Every second item fails: 100 items a step make 50 more failed items.
+    await sim.createJob({ id, total_items: 1000, items_per_step: 100, failed_every: 2, start_at: "running" });
+    const t0 = Date.now();
+    await track(w, id);
+    expect(await itemRequests(w, id)).toEqual([]);
+
+    await sim.advance(id, { steps: 3 }); // 150 failed
+    let seq = await lastSeq(w);
+    await tick(w, t0 + TICK_GAP);
+    expect((await job(w, id)).failed_items).toBe(150);
+    expect(await itemRequests(w, id, seq)).toEqual([
+      expect.objectContaining({ status: "failed", limit: "100", offset: "0" }),
+      expect.objectContaining({ status: "failed", limit: "100", offset: "100" }),
+    ]);
+    expect(await countRows("items", "job_id = ?", id)).toBe(150);
+
+    await sim.advance(id, { steps: 5 }); // 400 failed: two pages now, the rest next poll
+    seq = await lastSeq(w);
+    await tick(w, t0 + 2 * TICK_GAP);
+    expect((await itemRequests(w, id, seq)).map((q) => q.offset)).toEqual(["150", "250"]);
+    expect(await countRows("items", "job_id = ?", id)).toBe(350);
+    seq = await lastSeq(w);
+    await tick(w, t0 + 3 * TICK_GAP);
+    expect((await itemRequests(w, id, seq)).map((q) => q.offset)).toEqual(["350"]);
+    expect(await countRows("items", "job_id = ?", id)).toBe(400);
+
+    // Nothing more failed: no items request.
+    seq = await lastSeq(w);
+    await tick(w, t0 + 4 * TICK_GAP);
+    expect(await itemRequests(w, id, seq)).toEqual([]);
+
+    // The job finishes with failed items not yet read: they are read by the poll that finishes it.
+    await sim.advance(id, { to: "end" });
+    await tick(w, t0 + 5 * TICK_GAP);
+    expect(await job(w, id)).toMatchObject({ failed_items: 500, tracking: { state: "finished" } });
+    expect(await countRows("items", "job_id = ? and status = 'failed'", id)).toBe(500);
+
+    const [first] = await storedItems(id);
+    expect(first).toMatchObject({
+      item_id: expect.stringMatching(/^dfl-.*-0002$/),
+      name: "report-0002.pdf",
+      status: "failed",
+      error_message: expect.any(String),
+      child_job_id: null,
+      settled: 1,
+    });
+    expect(Date.parse(String(first?.updated_at))).not.toBeNaN();
+  });
+
+  it("keeps the status poll when the items request fails, and reads them at the next poll", async () => {
+    const w = world("v1-items-fault");
+    const sim = upstream(w);
+    const id = "bjb-items-fault";
+    await sim.createJob({ id, total_items: 10, items_per_step: 4, failed_every: 2, start_at: "running" });
+    const t0 = Date.now();
+    await track(w, id);
+    await sim.advance(id);
+    await sim.fault({ kind: "server_error", endpoint: "items", job_id: id, times: 1 });
+    await tick(w, t0 + TICK_GAP);
+    const polled = await job(w, id);
+    expect(polled).toMatchObject({ processed_items: 2, failed_items: 2, tracking: { last_error: null } });
+    expect(await countRows("items", "job_id = ?", id)).toBe(0);
+    await tick(w, t0 + 2 * TICK_GAP);
+    expect(await countRows("items", "job_id = ?", id)).toBe(2);
+  });
+
+  it("a 429 on the items request pauses every poll, the status answer still applied", async () => {
+    const w = world("v1-items-429");
+    const sim = upstream(w);
+    const id = "bjb-items-429";
+    await sim.createJob({ id, total_items: 10, items_per_step: 4, failed_every: 2, start_at: "running" });
+    await sim.createJob({ id: "bjb-other", total_items: 10, items_per_step: 5, start_at: "running" });
+    const t0 = Date.now();
+    await track(w, id);
+    await track(w, "bjb-other");
+    await sim.advance(id);
+    await sim.fault({ kind: "rate_limit", endpoint: "items", job_id: id, retry_after: 1800, times: 1 });
+    await tick(w, t0 + TICK_GAP);
+    expect((await job(w, id)).failed_items).toBe(2);
+    expect(await countRows("monitor_state", "key = 'rate_limited_until'")).toBe(1);
+    await sim.advance("bjb-other");
+    const seq = await lastSeq(w);
+    await tick(w, t0 + TICK_GAP + 5 * MINUTE);
+    expect(await sim.requests({ since_seq: seq })).toEqual([]);
+    await tick(w, t0 + 45 * MINUTE);
+    expect(await countRows("items", "job_id = ?", id)).toBe(2);
+    expect((await job(w, "bjb-other")).processed_items).toBe(5);
+  });
+});
