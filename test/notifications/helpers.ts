@@ -18,7 +18,12 @@ export type Delivery = InferResponseType<
 export interface Notification {
   type: string;
   timestamp: string;
-  data: { job: Job; previous: Record<string, unknown> | null };
+  data: {
+    job: Job;
+    previous: Record<string, unknown> | null;
+    /** `job.finished` only. */
+    failed_items?: { name: string; error_message: string | null }[];
+  };
 }
 
 /**
