@@ -6,6 +6,7 @@ import { openApiDocument, router } from "./http/openapi";
 import { healthRoutes } from "./http/routes/health";
 import { itemRoutes } from "./http/routes/items";
 import { jobRoutes } from "./http/routes/jobs";
+import { metricsRoutes } from "./http/routes/metrics";
 import { subscriptionRoutes } from "./http/routes/subscriptions";
 import { webhookRoutes } from "./http/routes/webhooks";
 import { pageRoutes } from "./pages/routes";
@@ -30,6 +31,7 @@ app.use("/api/*", async (c, next) => {
 
 const routes = app
   .route("/", healthRoutes)
+  .route("/", metricsRoutes)
   .route("/", jobRoutes)
   .route("/", itemRoutes)
   .route("/", subscriptionRoutes)

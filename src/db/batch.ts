@@ -10,7 +10,8 @@ export async function runGroups(db: Database, groups: Statement[][]): Promise<nu
 
 /**
  * `runGroups`, with `tail` run at the end of the last batch (one more round trip saved) and its
- * statements' results returned.
+ * statements' results returned. The tail (a few reads or counter increments) always joins the last
+ * batch, even past MAX_STATEMENTS_PER_BATCH, so it never costs a round trip of its own.
  */
 export async function runGroupsThen(
   db: Database,
@@ -26,10 +27,11 @@ export async function runGroupsThen(
     batches++;
     current = [];
   };
-  for (const group of [...groups, tail]) {
+  for (const group of groups) {
     if (current.length + group.length > MAX_STATEMENTS_PER_BATCH) await flush();
     current.push(...group);
   }
+  current.push(...tail);
   await flush();
   return { batches, tail: tail.length === 0 ? [] : results.slice(results.length - tail.length) };
 }

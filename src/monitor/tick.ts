@@ -7,6 +7,7 @@ import { notificationPruneStatements, pruneStatements } from "../db/prune";
 import { type TickRecord, tickStatement } from "../db/ticks";
 import { MAX_DELIVERIES_PER_TICK, sendClaimed } from "../notifications/deliver";
 import { requestBudget } from "./budget";
+import { pollCountStatements } from "./health";
 import { LEASE_MS, pollClaimed } from "./poll";
 
 /**
@@ -66,7 +67,18 @@ export async function runTick(env: Bindings, scheduledTime: number): Promise<Tic
     now,
     limit: Math.min(MAX_DELIVERIES_PER_TICK, config.maxPollsPerTick),
   });
-  const written = await runGroupsThen(db, [...round.groups, [tickStatement(db, record)]], claim.statements);
+  // The poll counters (/metrics) and what the polls said of the key (/healthz): in the tail, so they join
+  // the polls' last batch without a round trip of their own.
+  const counted = pollCountStatements(
+    db,
+    round.polled.map((p) => p.outcome),
+    now,
+  );
+  const written = await runGroupsThen(
+    db,
+    [...round.groups, [tickStatement(db, record)]],
+    [...claim.statements, ...counted],
+  );
   const sent = await sendClaimed(db, claim.read(written.tail), {
     now,
     token: claim.token,

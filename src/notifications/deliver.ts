@@ -3,7 +3,7 @@
  * db/deliveries.ts for the claim that keeps two invocations from sending the same attempt), and the
  * writes each result makes.
  */
-import { runGroups } from "../db/batch";
+import { runGroupsThen } from "../db/batch";
 import type { Database, Statement } from "../db/client";
 import {
   attemptStatements,
@@ -12,6 +12,7 @@ import {
   claimDeliveries,
   releaseClaimStatement,
 } from "../db/deliveries";
+import { COUNTERS, counterStatements } from "../db/metrics";
 import { inPool } from "../outbound";
 import { deliveryRequest } from "./formats";
 import {
@@ -142,7 +143,16 @@ export async function sendClaimed(
     // Out of time: give the rest back for the next tick.
     groups.push([releaseClaimStatement(db, token)]);
   }
-  run.roundTrips += await runGroups(db, groups);
+  // /metrics' attempt counters grow in the batch that records the attempts (its tail: no extra trip).
+  const counted = counterStatements(
+    db,
+    [
+      { name: COUNTERS.deliveryAttempts, label: "delivered", by: run.delivered },
+      { name: COUNTERS.deliveryAttempts, label: "failed", by: run.failed },
+    ],
+    Math.max(Date.now(), opts.now),
+  );
+  run.roundTrips += (await runGroupsThen(db, groups, counted)).batches;
   return run;
 }
 

@@ -283,7 +283,8 @@ describe("service routes", () => {
     await trackRunning(w, "bjb-hz");
     const res = await client(w, {}).healthz.$get();
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ ok: true, last_tick_at: null, active_jobs: 1 });
+    // problems holds the unsigned-callbacks warning here; test/api/health.test.ts covers it.
+    expect(await res.json()).toMatchObject({ ok: true, last_tick_at: null, active_jobs: 1 });
   });
 
   it("serves an OpenAPI document describing every route", async () => {

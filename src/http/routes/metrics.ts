@@ -1,0 +1,34 @@
+import { z } from "@hono/zod-openapi";
+import { monitorFigures } from "../../db/metrics";
+import { METRICS_CONTENT_TYPE, renderMetrics } from "../../present/metrics";
+import { requireRead } from "../auth";
+import { AUTH_ERRORS, apiRoute, READ_SECURITY, router } from "../openapi";
+
+export const metricsRoutes = router().openapi(
+  apiRoute({
+    method: "get",
+    path: "/metrics",
+    operationId: "getMetrics",
+    summary: "Prometheus metrics: jobs and deliveries by status, the last tick, poll and delivery counters",
+    description:
+      "The Prometheus text exposition format (version 0.0.4). Reads like the JSON API: the read or admin " +
+      'token as a Bearer token (a scraper\'s `authorization` setting), or open with PUBLIC_READ="true".',
+    middleware: [requireRead] as const,
+    security: READ_SECURITY,
+    responses: {
+      200: {
+        content: {
+          "text/plain": {
+            schema: z.string().openapi({ example: 'batchwatch_polls_total{outcome="changed"} 12\n' }),
+          },
+        },
+        description: "The metrics",
+      },
+      ...AUTH_ERRORS,
+    },
+  }),
+  async (c) => {
+    const text = renderMetrics(await monitorFigures(c.var.db));
+    return c.text(text, 200, { "Content-Type": METRICS_CONTENT_TYPE, "Cache-Control": "no-store" });
+  },
+);
