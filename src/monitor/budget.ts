@@ -11,6 +11,8 @@ export interface RequestBudget {
   readonly available: boolean;
   /** Units taken so far. */
   readonly used: number;
+  /** Units still to take. */
+  readonly left: number;
 }
 
 export function requestBudget(limit: number): RequestBudget {
@@ -26,6 +28,9 @@ export function requestBudget(limit: number): RequestBudget {
     },
     get used() {
       return used;
+    },
+    get left() {
+      return limit - used;
     },
   };
 }

@@ -89,7 +89,11 @@ async function readV2(
   const children = storedChildren(stored);
   // One page after another in this slot. When the budget runs out, the children not read keep their
   // stored state: the counts stay true and the batch cannot look finished early.
-  pages: for (const first of planChildPages(batch.answer, children)) {
+  const plan = planChildPages(batch.answer, children);
+  // A budget too short for every page starts at a random one: a fixed start would read the same
+  // pages on every poll and never the children of the last ones while the first stay unsettled.
+  const start = plan.length > budget.left ? Math.floor(Math.random() * plan.length) : 0;
+  pages: for (const first of [...plan.slice(start), ...plan.slice(0, start)]) {
     let request: ChildPageRequest | null = first;
     while (request) {
       if (!budget.take()) break pages;

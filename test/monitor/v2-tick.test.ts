@@ -361,3 +361,65 @@ describe("v2 cost", () => {
     expect(counted.trips()).toBe(2);
   });
 });
+
+describe("the request budget", () => {
+  beforeEach(resetDatabase);
+
+  it("a batch poll that runs out of budget applies what it read and cannot finish early", async () => {
+    const w = world("v2-budget", { MAX_POLLS_PER_TICK: "3" });
+    const sim = upstream(w);
+    const id = "bat-budget";
+    await sim.createBatch({ id, total_files: 250, files_per_step: 250, child_steps: 1, start_at: "mapped" });
+    const t0 = Date.now();
+    let seq = await lastSeq(w);
+    await track(w, id); // the batch and two of its three child pages
+    expect(await sim.requests({ since_seq: seq })).toHaveLength(3);
+    expect(await job(w, id)).toMatchObject({ total_items: 250, processed_items: 0 });
+
+    await sim.advanceBatch(id, { to: "end" }); // every child has completed
+    seq = await lastSeq(w);
+    const first = await runTick(w.env, t0 + 2 * MINUTE);
+    expect(first.polled).toBe(1);
+    expect(await sim.requests({ since_seq: seq })).toHaveLength(3);
+    const partial = await job(w, id);
+    // The page not read keeps its children's stored state: true counts, not finished.
+    expect([150, 200]).toContain(partial.processed_items);
+    expect(partial).toMatchObject({ status: "completed", total_items: 250, tracking: { state: "active" } });
+
+    await tick(w, t0 + 4 * MINUTE);
+    expect(await job(w, id)).toMatchObject({ processed_items: 250, tracking: { state: "finished" } });
+  });
+
+  it("the tick starts no poll once child pages have spent its budget; the rest wait for the next tick", async () => {
+    const w = world("budget-pool", { MAX_POLLS_PER_TICK: "7" });
+    const sim = upstream(w);
+    const batch = "bat-budget-pool";
+    await sim.createBatch({ id: batch, total_files: 250, files_per_step: 250, start_at: "mapped" });
+    await track(w, batch);
+    const ids = ["bjb-pool-1", "bjb-pool-2", "bjb-pool-3", "bjb-pool-4", "bjb-pool-5", "bjb-pool-6"];
+    for (const id of ids) {
+      await sim.createJob({ id, total_items: 10, items_per_step: 5, start_at: "running" });
+      await track(w, id);
+      await sim.advance(id);
+    }
+    const t0 = Date.now() + 2 * MINUTE;
+    // The batch is due first; five v1 polls are slow, so its child pages take the last units while
+    // the sixth v1 job still waits for a free connection.
+    await env.DB.prepare("update jobs set next_poll_at = ?")
+      .bind(t0 - 1_000)
+      .run();
+    await env.DB.prepare("update jobs set next_poll_at = ? where job_id = ?")
+      .bind(t0 - 2_000, batch)
+      .run();
+    for (const id of ids.slice(0, 5))
+      await sim.fault({ kind: "latency", job_id: id, delay_ms: 300, times: 1 });
+    const seq = await lastSeq(w);
+    const first = await runTick(w.env, t0);
+    expect(first).toMatchObject({ due: 7, polled: 6 });
+    expect(await sim.requests({ since_seq: seq })).toHaveLength(7);
+    expect((await job(w, "bjb-pool-6")).processed_items).toBe(0);
+    const second = await runTick(w.env, t0 + 1_000);
+    expect(second).toMatchObject({ due: 1, polled: 1 });
+    expect((await job(w, "bjb-pool-6")).processed_items).toBe(5);
+  });
+});
