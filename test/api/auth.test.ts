@@ -6,6 +6,7 @@ const w = world("auth");
 const ROUTES: { method: string; path: string; kind: "read" | "write" | "open"; body?: unknown }[] = [
   { method: "GET", path: "/healthz", kind: "open" },
   { method: "GET", path: "/openapi.json", kind: "open" },
+  { method: "GET", path: "/metrics", kind: "read" },
   { method: "POST", path: "/api/jobs", kind: "write", body: { job_id: "bjb-auth-missing" } },
   { method: "GET", path: "/api/jobs", kind: "read" },
   { method: "GET", path: "/api/jobs/bjb-auth-missing", kind: "read" },
