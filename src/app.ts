@@ -8,6 +8,7 @@ import { itemRoutes } from "./http/routes/items";
 import { jobRoutes } from "./http/routes/jobs";
 import { metricsRoutes } from "./http/routes/metrics";
 import { subscriptionRoutes } from "./http/routes/subscriptions";
+import { watchRoutes } from "./http/routes/watches";
 import { webhookRoutes } from "./http/routes/webhooks";
 import { pageRoutes } from "./pages/routes";
 
@@ -35,6 +36,7 @@ const routes = app
   .route("/", jobRoutes)
   .route("/", itemRoutes)
   .route("/", subscriptionRoutes)
+  .route("/", watchRoutes)
   .route("/", webhookRoutes);
 // HTML pages: their own CSP and auth challenge, outside the typed JSON API.
 app.route("/", pageRoutes);

@@ -1,6 +1,7 @@
 /** Reading tracked jobs and their history (the API and the pages), and deleting a job. */
 import { and, desc, eq, gte, lte } from "drizzle-orm";
 import type { Database } from "./client";
+import { dismissJobStatement } from "./dismissed";
 import { deleteItemsStatement } from "./items";
 import { olderThan, type Position, toPage } from "./keyset";
 import { type JobRow, jobs, type SnapshotRow, snapshots } from "./schema";
@@ -36,9 +37,13 @@ export async function listJobs(
   return toPage(rows, opts.limit, (row) => ({ time: row.trackedAt, id: row.jobId }));
 }
 
-/** Stops tracking: the job, all its history and its items go in one batch. */
+/**
+ * Stops tracking: the job, all its history and its items go in one batch, which also remembers the
+ * job so that no watch tracks it again (README "Watches").
+ */
 export async function deleteJob(db: Database, jobId: string): Promise<boolean> {
-  const [, , deleted] = await db.batch([
+  const [, , , deleted] = await db.batch([
+    dismissJobStatement(db, jobId, Date.now()),
     db.delete(snapshots).where(eq(snapshots.jobId, jobId)),
     deleteItemsStatement(db, jobId),
     db.delete(jobs).where(eq(jobs.jobId, jobId)).returning({ jobId: jobs.jobId }),
