@@ -101,6 +101,8 @@ export interface NewJob {
   label: string | null;
   /** Default: by the id's prefix. */
   api?: Api;
+  /** The watch that found the job; none for jobs tracked by hand. */
+  watchId?: string | null;
 }
 
 /**
@@ -137,7 +139,7 @@ export function newJobRow(
     lastErrorMessage: null,
     lastErrorAt: null,
     stalledSince: null,
-    watchId: null,
+    watchId: job.watchId ?? null,
     terminalSeenAt: null,
     leaseToken: opts.token,
     leaseUntil: opts.now + TRACK_LEASE_MS,

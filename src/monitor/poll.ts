@@ -51,8 +51,9 @@ function rateLimitedRead(until: number): JobRead {
 }
 
 /**
- * Reads one job now (tracking, a manual or callback poll) with a budget of its own; while a 429 pause
- * holds, the pause itself and no request.
+ * Reads one job now (tracking, a manual or callback poll) with a budget of its own, or the caller's
+ * (discovery's tracking polls share the tick's; it must have a unit left); while a 429 pause holds,
+ * the pause itself and no request.
  */
 export async function readUnlessPaused(
   config: Config,
@@ -60,9 +61,10 @@ export async function readUnlessPaused(
   stored: readonly ItemState[],
   pausedUntil: number | null,
   now: number,
+  budget: RequestBudget = requestBudget(config.maxPollsPerTick),
 ): Promise<JobRead> {
   if (pausedUntil !== null) return rateLimitedRead(pausedUntil);
-  const read = readJob(llamaCloudTarget(config), job, stored, requestBudget(config.maxPollsPerTick), now);
+  const read = readJob(llamaCloudTarget(config), job, stored, budget, now);
   // A fresh budget always has a unit for the first request (MAX_POLLS_PER_TICK is at least 1).
   if (!read) throw new Error("an empty request budget for a single poll");
   return read;

@@ -4,6 +4,7 @@ import type { Database } from "../db/client";
 import { findJobStatement } from "../db/jobs";
 import { insertJobStatement, type NewJob, newJobRow } from "../db/outcomes";
 import { type JobRow, jobs } from "../db/schema";
+import type { RequestBudget } from "./budget";
 import type { PollOutcome } from "./decisions";
 import { pollCountStatements } from "./health";
 import { decideRead, outcomeStatements, readUnlessPaused } from "./poll";
@@ -16,20 +17,22 @@ export type TrackResult =
 /**
  * Starts tracking a job with one inline poll. An upstream 404 or other refusal of the request
  * (400, 422) stores nothing (the id is wrong); any other failure still tracks the job, with the error
- * recorded and the next poll scheduled.
+ * recorded and the next poll scheduled. `budget`: the invocation's request budget when tracking
+ * shares one (a watch's discoveries share the tick's; it must have a unit left for the first request).
  */
 export async function trackJob(
   db: Database,
   config: Config,
   input: NewJob,
   now: number,
+  budget?: RequestBudget,
 ): Promise<TrackResult> {
   const { row: existing, pausedUntil } = await jobAndPause(db, input.jobId, now);
   if (existing) return { kind: "existing", row: existing };
 
   const token = crypto.randomUUID();
   const before = newJobRow(input, { now, token, pollIntervalSeconds: config.pollIntervalSeconds });
-  const read = await readUnlessPaused(config, before, [], pausedUntil, now);
+  const read = await readUnlessPaused(config, before, [], pausedUntil, now, budget);
   const result = read.result;
   if (!result.ok && result.failure.kind === "not_found") {
     return {

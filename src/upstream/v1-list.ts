@@ -1,0 +1,70 @@
+/**
+ * LlamaCloud's v1 job list (`GET /api/v1/beta/batch-processing?status=&project_id=&limit=&offset=`),
+ * read page by page by a watch's scan. Only the fields discovery needs are checked; the rest of each
+ * job passes through untouched, like the status answer's.
+ */
+import { z } from "zod";
+import { getJson, type LlamaCloudTarget, type UpstreamResult, upstreamUrl } from "./v1";
+import type { Scope } from "./v2";
+
+const listedJobSchema = z.looseObject({
+  id: z.string().min(1),
+  status: z.string().nullish(),
+  project_id: z.string().nullish(),
+  created_at: z.string().nullish(),
+});
+
+const listPageSchema = z.looseObject({
+  items: z.array(listedJobSchema),
+  total_size: z.number().nullish(),
+});
+
+/** A job or batch as a list answer names it: what a watch's scan needs to decide whether it is new. */
+export interface ListedJob {
+  id: string;
+  status: string | null;
+  /** The project LlamaCloud says the job belongs to (null when the answer leaves it out). */
+  projectId: string | null;
+  createdAt: string | null;
+}
+
+export interface V1ListRequest {
+  status: string;
+  limit: number;
+  offset: number;
+}
+
+export interface V1ListPage {
+  jobs: ListedJob[];
+  /** How many jobs the whole filtered list holds, when LlamaCloud says. */
+  totalSize: number | null;
+}
+
+/**
+ * Fetches ONE page of the project's jobs with one status: exactly one request, which the caller
+ * counts against the tick's budget. Failures come back classified like a status poll's.
+ */
+export async function fetchV1ListPage(
+  target: LlamaCloudTarget,
+  scope: Scope,
+  request: V1ListRequest,
+): Promise<UpstreamResult<V1ListPage>> {
+  const url = upstreamUrl(target, "/api/v1/beta/batch-processing", scope);
+  url.searchParams.set("status", request.status);
+  url.searchParams.set("limit", String(request.limit));
+  url.searchParams.set("offset", String(request.offset));
+  const result = await getJson(target, url, listPageSchema);
+  if (!result.ok) return result;
+  return {
+    ok: true,
+    answer: {
+      jobs: result.answer.items.map((job) => ({
+        id: job.id,
+        status: job.status ?? null,
+        projectId: job.project_id ?? null,
+        createdAt: job.created_at ?? null,
+      })),
+      totalSize: result.answer.total_size ?? null,
+    },
+  };
+}

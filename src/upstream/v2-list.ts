@@ -1,0 +1,68 @@
+/**
+ * LlamaCloud's v2 batch list (`GET /api/v2/batches?project_id=&status=&created_at_on_or_after=&
+ * page_size=&page_token=`), read page by page by a watch's scan. Like the v2 client, only ids are
+ * required; everything else may be missing or null.
+ */
+import { z } from "zod";
+import { getJson, type LlamaCloudTarget, type UpstreamResult, upstreamUrl } from "./v1";
+import type { ListedJob } from "./v1-list";
+import type { Scope } from "./v2";
+
+const listedBatchSchema = z.looseObject({
+  id: z.string().min(1),
+  status: z.string().nullish(),
+  project_id: z.string().nullish(),
+  created_at: z.string().nullish(),
+});
+
+const listPageSchema = z.looseObject({
+  items: z.array(listedBatchSchema),
+  next_page_token: z.string().nullish(),
+});
+
+export interface V2ListRequest {
+  /** One upstream status (`RUNNING`), or null for every status. */
+  status: string | null;
+  /** ISO-8601; only batches created at or after it. */
+  createdOnOrAfter: string | null;
+  pageSize: number;
+  pageToken: string | null;
+}
+
+export interface V2ListPage {
+  batches: ListedJob[];
+  /** Where the next page starts; null on the last page. */
+  nextPageToken: string | null;
+}
+
+/**
+ * Fetches ONE page of the project's batches: exactly one request, which the caller counts against
+ * the tick's budget. Failures come back classified like a poll's.
+ */
+export async function fetchV2ListPage(
+  target: LlamaCloudTarget,
+  scope: Scope,
+  request: V2ListRequest,
+): Promise<UpstreamResult<V2ListPage>> {
+  const url = upstreamUrl(target, "/api/v2/batches", scope);
+  if (request.status) url.searchParams.set("status", request.status);
+  if (request.createdOnOrAfter) url.searchParams.set("created_at_on_or_after", request.createdOnOrAfter);
+  url.searchParams.set("page_size", String(request.pageSize));
+  if (request.pageToken) url.searchParams.set("page_token", request.pageToken);
+  const result = await getJson(target, url, listPageSchema);
+  if (!result.ok) return result;
+  const token = result.answer.next_page_token;
+  return {
+    ok: true,
+    answer: {
+      batches: result.answer.items.map((batch) => ({
+        id: batch.id,
+        status: batch.status ?? null,
+        projectId: batch.project_id ?? null,
+        createdAt: batch.created_at ?? null,
+      })),
+      // "" ends the list like null does; a token that repeats the one sent would loop for the whole budget.
+      nextPageToken: token && token !== request.pageToken ? token : null,
+    },
+  };
+}
