@@ -1,6 +1,7 @@
-import type { JobRow } from "../db/schema";
+import type { JobRow, WatchRow } from "../db/schema";
 import { TRACKING_STATES } from "../model";
 import { CountHeaders, jobHref, Layout, Markers, ProgressBar, StatusBadge, TimeAgo } from "./components";
+import { FoundBy, WatchesSection } from "./dashboard-watches";
 import {
   formatCount,
   jobMarkers,
@@ -19,6 +20,8 @@ export interface DashboardFilters {
 
 export interface DashboardProps {
   jobs: JobRow[];
+  /** Every watch: its own section, and the name of the watch that found a job. */
+  watches: WatchRow[];
   filters: DashboardFilters;
   /** Query string of the next page, or null on the last page. */
   nextQuery: string | null;
@@ -75,7 +78,7 @@ function Filters(props: { filters: DashboardFilters }) {
   );
 }
 
-function JobRowView(props: { job: JobRow; now: number }) {
+function JobRowView(props: { job: JobRow; now: number; watches: ReadonlyMap<string, WatchRow> }) {
   const job = props.job;
   const title = jobTitle(job);
   const percent = progressPercent(job);
@@ -91,6 +94,7 @@ function JobRowView(props: { job: JobRow; now: number }) {
           {title !== job.jobId && job.jobType ? " · " : null}
           {job.jobType}
         </span>
+        <FoundBy watchId={job.watchId} watches={props.watches} />
         <Markers markers={jobMarkers(job, props.now)} />
       </td>
       <td class="status-cell" data-label="Status">
@@ -120,6 +124,7 @@ function JobRowView(props: { job: JobRow; now: number }) {
 
 export function Dashboard(props: DashboardProps) {
   const filtered = Boolean(props.filters.status || props.filters.state);
+  const watches = new Map(props.watches.map((watch) => [watch.id, watch]));
   return (
     <Layout title="Jobs" nonce={props.nonce} refresh={shouldRefresh(props.jobs)}>
       <h1>Tracked jobs</h1>
@@ -159,7 +164,7 @@ export function Dashboard(props: DashboardProps) {
             </thead>
             <tbody>
               {props.jobs.map((job) => (
-                <JobRowView job={job} now={props.now} />
+                <JobRowView job={job} now={props.now} watches={watches} />
               ))}
             </tbody>
           </table>
@@ -171,6 +176,7 @@ export function Dashboard(props: DashboardProps) {
           {props.nextQuery ? <a href={`/${props.nextQuery}`}>Older jobs →</a> : null}
         </nav>
       ) : null}
+      <WatchesSection watches={props.watches} now={props.now} />
     </Layout>
   );
 }
