@@ -9,6 +9,7 @@ import { MAX_DELIVERIES_PER_TICK, sendClaimed } from "../notifications/deliver";
 import { requestBudget } from "./budget";
 import { pollCountStatements } from "./health";
 import { LEASE_MS, pollClaimed } from "./poll";
+import { scanWatches, watchClaim } from "./scan";
 
 /**
  * Stop starting polls after this much of a tick: the next tick starts a minute after this one, and
@@ -74,10 +75,12 @@ export async function runTick(env: Bindings, scheduledTime: number): Promise<Tic
     round.polled.map((p) => p.outcome),
     now,
   );
+  // Watches are claimed at the end of the same batch, and only with budget left: polls come first.
+  const watches = watchClaim(db, { now, token, budget });
   const written = await runGroupsThen(
     db,
     [...round.groups, [tickStatement(db, record)]],
-    [...claim.statements, ...counted],
+    [...claim.statements, ...watches.statements, ...counted],
   );
   const sent = await sendClaimed(db, claim.read(written.tail), {
     now,
@@ -85,10 +88,16 @@ export async function runTick(env: Bindings, scheduledTime: number): Promise<Tic
     allowHttp: config.allowHttpWebhooks,
     publicBaseUrl: config.publicBaseUrl,
   });
+  const discovery = await scanWatches(db, config, watches.read(written.tail.slice(claim.statements.length)), {
+    now,
+    token,
+    deadline: startedAt + TICK_POLL_BUDGET_MS,
+    budget,
+  });
   const pruned = await prune(db, now, config);
   return {
     ...record,
-    roundTrips: 1 + written.batches + sent.roundTrips + pruned,
+    roundTrips: 1 + written.batches + sent.roundTrips + discovery.roundTrips + pruned,
     deliveries: sent.attempted,
   };
 }
