@@ -52,13 +52,15 @@ describe("webhooks under wrangler dev", () => {
 
     // The simulator finishes the job and tells batchwatch with a signed callback; no tick runs.
     await sim().advance("bjb-e2e-hook", { to: "end" });
-    await receivedCount(r, 2);
+    // The end of the job is a status change and, since tracking ends with it, job.finished.
+    await receivedCount(r, 3);
 
     const got = await verified(r, sub.secret);
-    expect(got.map((v) => v.body.type)).toEqual(["job.tracked", "job.status_changed"]);
-    expect(got[1]?.body.data.job).toMatchObject({ id: "bjb-e2e-hook", status: "completed" });
-    expect(got[1]?.body.data.previous).toMatchObject({ status: "running" });
-    expect(new Set(got.map((v) => v.id)).size).toBe(2);
+    expect(got.map((v) => v.body.type).sort()).toEqual(["job.finished", "job.status_changed", "job.tracked"]);
+    const changed = got.find((v) => v.body.type === "job.status_changed");
+    expect(changed?.body.data.job).toMatchObject({ id: "bjb-e2e-hook", status: "completed" });
+    expect(changed?.body.data.previous).toMatchObject({ status: "running" });
+    expect(new Set(got.map((v) => v.id)).size).toBe(3);
 
     const callbacks = await sim().callbacks();
     const finished = callbacks.filter((c) => c.job_id === "bjb-e2e-hook" && c.event_type === "batch.success");
@@ -72,6 +74,7 @@ describe("webhooks under wrangler dev", () => {
       deliveries: { status: string; attempts: number }[];
     };
     expect(deliveries.deliveries.map((d) => [d.status, d.attempts])).toEqual([
+      ["delivered", 1],
       ["delivered", 1],
       ["delivered", 1],
     ]);
