@@ -43,8 +43,8 @@ import { trackJob } from "./track";
 /** Watches one tick claims at most; the others stay due for the next. */
 export const MAX_WATCHES_PER_TICK = 10;
 /**
- * Jobs one tick starts tracking at most, over all its watches: each costs a tracking poll and two D1
- * round trips, and a tick has other work to fit in its limits.
+ * Jobs one tick starts tracking at most, over all its watches: each costs a tracking poll and a D1
+ * round trip, and a tick has other work to fit in its limits.
  */
 export const MAX_NEW_JOBS_PER_TICK = 100;
 
@@ -73,6 +73,8 @@ export interface DiscoveryRound {
   found: number;
   /** List requests made. */
   pages: number;
+  /** Upstream requests made: the list pages and every request of the tracking polls. */
+  requests: number;
   /** D1 round trips made. */
   roundTrips: number;
   /** Set when LlamaCloud answered 429: the monitor-wide pause now runs until then. */
@@ -110,7 +112,15 @@ export async function scanWatches(
     jobsLeft: MAX_NEW_JOBS_PER_TICK,
     pauseUntil: null,
   };
-  const round: DiscoveryRound = { scanned: 0, found: 0, pages: 0, roundTrips: 0, pauseUntil: null };
+  const round: DiscoveryRound = {
+    scanned: 0,
+    found: 0,
+    pages: 0,
+    requests: 0,
+    roundTrips: 0,
+    pauseUntil: null,
+  };
+  const usedBefore = opts.budget.used;
   const writes: Statement[][] = [];
   for (const watch of claimed) {
     if (!canContinue(ctx)) {
@@ -146,6 +156,7 @@ export async function scanWatches(
   // already written its pause with the job).
   if (ctx.pauseUntil !== null) writes.push([pauseStatement(db, ctx.pauseUntil, opts.now)]);
   round.pauseUntil = ctx.pauseUntil;
+  round.requests = opts.budget.used - usedBefore;
   if (writes.length > 0) round.roundTrips += await runGroups(db, writes);
   return round;
 }
@@ -220,9 +231,10 @@ async function scanWatch(ctx: ScanContext, watch: WatchRow): Promise<WatchScan> 
           watchId: watch.id,
         },
         ctx.now,
-        withTakenUnit(ctx.budget),
+        // Not tracked (the lookup above) and not paused (the claim): no round trip asks again.
+        { budget: withTakenUnit(ctx.budget), pausedUntil: null },
       );
-      roundTrips += 2;
+      roundTrips += 1;
       done[index] = true;
       if (tracked.kind !== "created") return;
       found++;

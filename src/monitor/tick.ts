@@ -9,7 +9,7 @@ import { MAX_DELIVERIES_PER_TICK, sendClaimed } from "../notifications/deliver";
 import { requestBudget } from "./budget";
 import { pollCountStatements } from "./health";
 import { LEASE_MS, pollClaimed } from "./poll";
-import { scanWatches, watchClaim } from "./scan";
+import { type DiscoveryRound, scanWatches, watchClaim } from "./scan";
 
 /**
  * Stop starting polls after this much of a tick: the next tick starts a minute after this one, and
@@ -22,6 +22,8 @@ export interface TickResult extends TickRecord {
   roundTrips: number;
   /** Notification delivery attempts the tick made (retries and the first attempts of its own events). */
   deliveries: number;
+  /** What discovery did after the polls (its round trips are counted in `roundTrips` too). */
+  discovery: DiscoveryRound;
 }
 
 /**
@@ -99,6 +101,7 @@ export async function runTick(env: Bindings, scheduledTime: number): Promise<Tic
     ...record,
     roundTrips: 1 + written.batches + sent.roundTrips + discovery.roundTrips + pruned,
     deliveries: sent.attempted,
+    discovery,
   };
 }
 

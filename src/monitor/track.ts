@@ -17,22 +17,25 @@ export type TrackResult =
 /**
  * Starts tracking a job with one inline poll. An upstream 404 or other refusal of the request
  * (400, 422) stores nothing (the id is wrong); any other failure still tracks the job, with the error
- * recorded and the next poll scheduled. `budget`: the invocation's request budget when tracking
- * shares one (a watch's discoveries share the tick's; it must have a unit left for the first request).
+ * recorded and the next poll scheduled. `discovered`: a job a watch found (README "Watches"), which
+ * the caller knows is not tracked and whether a 429 pause holds, so no round trip asks; its requests
+ * take units of the caller's budget (the tick's; it must have a unit left for the first request).
  */
 export async function trackJob(
   db: Database,
   config: Config,
   input: NewJob,
   now: number,
-  budget?: RequestBudget,
+  discovered?: { budget: RequestBudget; pausedUntil: number | null },
 ): Promise<TrackResult> {
-  const { row: existing, pausedUntil } = await jobAndPause(db, input.jobId, now);
+  const { row: existing, pausedUntil } = discovered
+    ? { row: null, pausedUntil: discovered.pausedUntil }
+    : await jobAndPause(db, input.jobId, now);
   if (existing) return { kind: "existing", row: existing };
 
   const token = crypto.randomUUID();
   const before = newJobRow(input, { now, token, pollIntervalSeconds: config.pollIntervalSeconds });
-  const read = await readUnlessPaused(config, before, [], pausedUntil, now, budget);
+  const read = await readUnlessPaused(config, before, [], pausedUntil, now, discovered?.budget);
   const result = read.result;
   if (!result.ok && result.failure.kind === "not_found") {
     return {
