@@ -59,7 +59,9 @@ describe("the cost of scanning a project with 500 batches", () => {
       }
       expect(await jobsFoundBy(watch.id)).toHaveLength(active);
       // The later scan on its own: the tracked jobs' polls (which come first) are put off for this tick.
-      await env.DB.prepare("update jobs set next_poll_at = ?").bind(t0 + 24 * 60 * MINUTE).run();
+      await env.DB.prepare("update jobs set next_poll_at = ?")
+        .bind(t0 + 24 * 60 * MINUTE)
+        .run();
       const later = await scanTick(w, t0 + (scans + 1) * MINUTE);
       expect(later.discovery.found).toBe(0);
 
