@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { BIN, type Child, freePort, run, startChild, waitForHttp } from "./processes";
+import { writeQueueConfig } from "./queue-config";
 
 export interface StackOptions {
   /** Extra wrangler vars and secrets; they override wrangler.toml and `envFiles`. */
@@ -21,6 +22,8 @@ export interface StackOptions {
   port?: number;
   /** Have the simulator send signed LlamaCloud callbacks to this stack's /webhooks/llamacloud. */
   callbacks?: boolean;
+  /** Poll through a local POLL_QUEUE: the tick sends, this Worker's queue() consumer polls. */
+  queue?: boolean;
   echo?: boolean;
 }
 
@@ -110,6 +113,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       path.join(BIN, "wrangler"),
       [
         "dev",
+        ...(opts.queue ? ["--config", writeQueueConfig()] : []),
         "--ip",
         "127.0.0.1",
         "--port",

@@ -17,6 +17,8 @@ export type Bindings = Omit<
   | "ADMIN_TOKEN"
   | "READ_TOKEN"
   | "LLAMA_CLOUD_WEBHOOK_SECRET"
+  // Bound only where polling goes through a queue (wrangler.toml, "Polling through a Cloudflare Queue").
+  | "POLL_QUEUE"
 > & {
   LLAMA_CLOUD_BASE_URL?: string;
   PUBLIC_READ?: string;
@@ -30,6 +32,7 @@ export type Bindings = Omit<
   ADMIN_TOKEN?: string;
   READ_TOKEN?: string;
   LLAMA_CLOUD_WEBHOOK_SECRET?: string;
+  POLL_QUEUE?: Queue;
 };
 
 export interface Config {

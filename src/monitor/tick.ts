@@ -9,6 +9,7 @@ import { MAX_DELIVERIES_PER_TICK, sendClaimed } from "../notifications/deliver";
 import { requestBudget } from "./budget";
 import { pollCountStatements } from "./health";
 import { LEASE_MS, pollClaimed } from "./poll";
+import { handDueJobs, pollQueue } from "./queue";
 import { type DiscoveryRound, scanWatches, watchClaim } from "./scan";
 
 /**
@@ -38,12 +39,20 @@ export async function runTick(env: Bindings, scheduledTime: number): Promise<Tic
   const startedAt = Date.now();
   const token = crypto.randomUUID();
 
-  const claimed = await claimDueJobs(db, {
-    now,
-    limit: config.maxPollsPerTick,
-    token,
-    leaseUntil: now + LEASE_MS,
-  });
+  // With POLL_QUEUE bound the tick only claims the due jobs and hands them to the queue; its consumer
+  // (monitor/consume.ts) polls them. Nothing is claimed for polling here then.
+  const queue = pollQueue(env);
+  const handoff = queue
+    ? await handDueJobs(db, queue, config, { now, token, leaseUntil: now + LEASE_MS })
+    : null;
+  const claimed = handoff
+    ? { rows: [], items: new Map() }
+    : await claimDueJobs(db, {
+        now,
+        limit: config.maxPollsPerTick,
+        token,
+        leaseUntil: now + LEASE_MS,
+      });
   // Every upstream request of the tick (statuses, item pages, batches, child pages) takes one unit.
   const budget = requestBudget(config.maxPollsPerTick);
   const round = await pollClaimed(db, config, claimed.rows, claimed.items, {
@@ -57,7 +66,7 @@ export async function runTick(env: Bindings, scheduledTime: number): Promise<Tic
   const record: TickRecord = {
     startedAt: now,
     durationMs: Date.now() - startedAt,
-    due: claimed.rows.length,
+    due: claimed.rows.length + (handoff?.jobs ?? 0),
     polled: round.polled.length,
     changed: round.polled.filter((p) => p.outcome.snapshot !== null).length,
     errors: round.polled.filter((p) => p.outcome.failure !== null).length,

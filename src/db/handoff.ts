@@ -1,0 +1,102 @@
+/**
+ * The claims of polling through a queue (README "Polling through a Cloudflare Queue"): the tick
+ * leases due jobs exactly as it would to poll them itself and hands their ids and its lease token to
+ * the queue; the consumer takes the lease over from that token, so a message whose lease has ended
+ * (or been taken over already) polls nothing.
+ */
+import { and, eq, inArray, isNull, lte, or, sql } from "drizzle-orm";
+import type { ItemState } from "../model";
+import { notPausedCondition } from "./claims";
+import type { Database, Statement } from "./client";
+import { claimedItemsStatement, itemsByJob, type StoredItem } from "./items";
+import { type JobRow, jobs, monitorState } from "./schema";
+
+/** Job ids travel as one JSON array (one bound parameter however many, well inside D1's 100). */
+function idIn(jobIds: readonly string[]) {
+  return sql`${jobs.jobId} in (select value from json_each(${JSON.stringify(jobIds)}))`;
+}
+
+function leaseFree(now: number) {
+  return or(isNull(jobs.leaseUntil), lte(jobs.leaseUntil, now));
+}
+
+/**
+ * claimDueJobs without the items: up to `limit` due active jobs, oldest due first, leased to `token`
+ * in one conditional UPDATE (SQLite runs it atomically, so overlapping ticks never share a job).
+ * Answers their ids, oldest due first.
+ */
+export async function claimDueJobIds(
+  db: Database,
+  opts: { now: number; limit: number; token: string; leaseUntil: number },
+): Promise<string[]> {
+  const due = db
+    .select({ jobId: jobs.jobId })
+    .from(jobs)
+    .where(and(eq(jobs.state, "active"), lte(jobs.nextPollAt, opts.now), leaseFree(opts.now)))
+    .orderBy(jobs.nextPollAt)
+    .limit(opts.limit);
+  const claimed = await db
+    .update(jobs)
+    .set({ leaseToken: opts.token, leaseUntil: opts.leaseUntil })
+    .where(and(inArray(jobs.jobId, due), leaseFree(opts.now), notPausedCondition(opts.now)))
+    .returning({ jobId: jobs.jobId, nextPollAt: jobs.nextPollAt });
+  return claimed
+    .sort((a, b) => (a.nextPollAt ?? 0) - (b.nextPollAt ?? 0) || a.jobId.localeCompare(b.jobId))
+    .map((row) => row.jobId);
+}
+
+/** Gives back jobs the tick claimed but could not hand to the queue (a failed send). */
+export function releaseHandedStatement(db: Database, token: string, jobIds: readonly string[]): Statement {
+  return db
+    .update(jobs)
+    .set({ leaseToken: null, leaseUntil: null })
+    .where(and(idIn(jobIds), eq(jobs.leaseToken, token)));
+}
+
+export interface Handed {
+  /** The lease token the tick claimed the jobs with. */
+  token: string;
+  jobIds: readonly string[];
+}
+
+/**
+ * The consumer's claim, in one round trip: every job still leased to the token its message carries
+ * (and not expired) is leased to `token` for a fresh `leaseUntil`, unless a 429 pause holds; while
+ * one does, those jobs are given back due when it ends (as a tick gives back what a pause stopped).
+ * The taken jobs' stored items come back from the same batch.
+ */
+export async function takeOverHanded(
+  db: Database,
+  opts: { handed: readonly Handed[]; now: number; token: string; leaseUntil: number },
+): Promise<{ rows: JobRow[]; items: Map<string, ItemState[]> }> {
+  const held = (h: Handed) =>
+    and(idIn(h.jobIds), eq(jobs.leaseToken, h.token), sql`${jobs.leaseUntil} > ${opts.now}`);
+  const pause = sql`(select cast(${monitorState.value} as integer) from ${monitorState} where ${monitorState.key} = 'rate_limited_until')`;
+  const takes = opts.handed.map((h) =>
+    db
+      .update(jobs)
+      .set({ leaseToken: opts.token, leaseUntil: opts.leaseUntil })
+      .where(and(held(h), eq(jobs.state, "active"), notPausedCondition(opts.now)))
+      .returning(),
+  );
+  // Runs after the takes: only jobs a pause kept from being taken still carry the tick's token.
+  const giveBacks = opts.handed.map((h) =>
+    db
+      .update(jobs)
+      .set({
+        leaseToken: null,
+        leaseUntil: null,
+        nextPollAt: sql`max(coalesce(${jobs.nextPollAt}, 0), ${pause})`,
+      })
+      .where(and(held(h), sql`${pause} > ${opts.now}`)),
+  );
+  const [first, ...rest] = [...takes, ...giveBacks];
+  if (!first) return { rows: [], items: new Map() };
+  const results = await db.batch([first, ...rest, claimedItemsStatement(db, opts)]);
+  const rows = (results.slice(0, takes.length) as JobRow[][]).flat();
+  const stored = results[results.length - 1] as StoredItem[];
+  return {
+    rows: rows.sort((a, b) => (a.nextPollAt ?? 0) - (b.nextPollAt ?? 0) || a.jobId.localeCompare(b.jobId)),
+    items: itemsByJob(stored),
+  };
+}
