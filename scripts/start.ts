@@ -9,7 +9,7 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { DEMO_BATCHES, DEMO_JOBS } from "../sim/demo";
+import { DEMO_BATCHES, DEMO_JOBS, WATCHED_PROJECT_ID } from "../sim/demo";
 import { ROOT } from "./processes";
 import { type Stack, startStack } from "./stack";
 
@@ -61,6 +61,21 @@ async function trackDemoJobs(stack: Stack) {
     if (res.status !== 200 && res.status !== 201) {
       console.warn(`could not track ${id}: ${res.status} ${await res.text()}`);
     }
+  }
+}
+
+/**
+ * A watch on the simulator's demo project: its batches (and the new one the simulator starts every
+ * couple of minutes) show up on the dashboard without anyone tracking them.
+ */
+async function watchDemoProject(stack: Stack) {
+  const res = await fetch(`${stack.url}/api/watches`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${stack.adminToken}`, "content-type": "application/json" },
+    body: JSON.stringify({ project_id: WATCHED_PROJECT_ID, label: "Demo project (watched)" }),
+  });
+  if (res.status !== 200 && res.status !== 201) {
+    console.warn(`could not watch ${WATCHED_PROJECT_ID}: ${res.status} ${await res.text()}`);
   }
 }
 
@@ -116,7 +131,10 @@ async function main() {
   process.on("SIGINT", () => void stop(0));
   process.on("SIGTERM", () => void stop(0));
 
-  if (!real) await trackDemoJobs(stack);
+  if (!real) {
+    await trackDemoJobs(stack);
+    await watchDemoProject(stack);
+  }
   await stack.tick();
   const timer = setInterval(() => {
     stack.tick().catch((error: unknown) => console.warn(`tick failed: ${String(error)}`));
@@ -131,6 +149,11 @@ batchwatch is running (ready in ${seconds} s).
   OpenAPI     ${stack.url}/openapi.json
   Admin token ${adminToken}        (from .dev.vars)
 ${stack.simUrl ? `  Simulator   ${stack.simUrl}  (API key ${stack.apiKey}; control API in sim/README.md)\n` : ""}${
+  stack.simUrl
+    ? `  Watched     project ${WATCHED_PROJECT_ID}: a new batch starts there every 2 minutes, or now with
+              curl -X POST -H "Authorization: Bearer ${stack.apiKey}" ${stack.simUrl}/__sim/demo/batches\n`
+    : ""
+}${
   stack.callbackSecret
     ? `  Callbacks   ${stack.url}/webhooks/llamacloud  (LC-Signature secret ${stack.callbackSecret})\n`
     : ""
