@@ -25,6 +25,10 @@ export default defineConfig({
                 READ_TOKEN: "read-token-for-tests",
               },
               outboundService: simulatorOutbound,
+              // A real local queue for test/queue/: bound under another name than POLL_QUEUE, so every
+              // other test keeps polling in the tick; those tests bind it as POLL_QUEUE in their world.
+              // No consumer here: the tests hand the messages to queue() themselves (createMessageBatch).
+              queueProducers: { TEST_POLL_QUEUE: { queueName: "batchwatch-polls-test" } },
             },
           }),
         ],

@@ -4,6 +4,8 @@ declare global {
   namespace Cloudflare {
     interface Env {
       TEST_MIGRATIONS: D1Migration[];
+      /** A local queue test/queue/ binds as POLL_QUEUE (vitest.config.ts). */
+      TEST_POLL_QUEUE: Queue;
     }
   }
 }

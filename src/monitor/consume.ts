@@ -36,7 +36,12 @@ export function readMessages(bodies: readonly unknown[]): PollMessage[] {
   for (const body of bodies) {
     const parsed = pollMessageSchema.safeParse(body);
     if (parsed.success) messages.push(parsed.data);
-    else console.error(JSON.stringify({ event: "queue_message_malformed", message: parsed.error.message }));
+    else {
+      const problems = parsed.error.issues.map(
+        (issue) => `${issue.path.join(".") || "body"}: ${issue.message}`,
+      );
+      console.error(JSON.stringify({ event: "queue_message_malformed", problems }));
+    }
   }
   return messages;
 }
