@@ -11,6 +11,7 @@ export type Bindings = Omit<
   | "STALL_AFTER_MINUTES"
   | "HISTORY_RETENTION_DAYS"
   | "MAX_POLLS_PER_TICK"
+  | "WORKERS_PLAN"
   | "PUBLIC_BASE_URL"
   // Secrets appear in the generated Env only when a local .dev.vars names them.
   | "LLAMA_CLOUD_API_KEY"
@@ -27,6 +28,7 @@ export type Bindings = Omit<
   STALL_AFTER_MINUTES?: string;
   HISTORY_RETENTION_DAYS?: string;
   MAX_POLLS_PER_TICK?: string;
+  WORKERS_PLAN?: string;
   PUBLIC_BASE_URL?: string;
   LLAMA_CLOUD_API_KEY?: string;
   ADMIN_TOKEN?: string;
@@ -46,9 +48,58 @@ export interface Config {
   pollIntervalSeconds: number;
   stallAfterMinutes: number;
   historyRetentionDays: number;
+  /** WORKERS_PLAN: whose limits every invocation keeps to (README "Plans and limits"). */
+  workersPlan: WorkersPlan;
+  planLimits: PlanLimits;
+  /** Upstream requests one invocation may start: MAX_POLLS_PER_TICK, else the plan's default. */
   maxPollsPerTick: number;
   /** Where people open batchwatch (no trailing slash), for links in chat messages; null when unset. */
   publicBaseUrl: string | null;
+}
+
+export type WorkersPlan = "free" | "paid";
+
+/** What one invocation may spend on a Workers plan (counted by monitor/budget.ts). */
+export interface PlanLimits {
+  /** Subrequests: upstream requests and delivery attempts together. */
+  subrequests: number;
+  /** Upstream requests by default (MAX_POLLS_PER_TICK overrides it); the rest is the deliveries'. */
+  upstream: number;
+  /** D1 queries. */
+  queries: number;
+  /**
+   * What one D1 query is. Free: every statement, also inside a `db.batch` (Cloudflare's limits page
+   * does not say how a batch counts against "queries per Worker invocation", so the stricter
+   * reading). Paid: a round trip (a batch is one query, one subrequest to D1), the reading under
+   * which its 1,000 queries can write a tick of 1,000 polls at all.
+   */
+  queryUnit: "statement" | "batch";
+}
+
+export const PLAN_LIMITS: Record<WorkersPlan, PlanLimits> = {
+  // 40 upstream requests leave at least 10 subrequests for deliveries; D1's 50 statements are the
+  // tighter limit (about 15 unchanged polls a tick, see the tick).
+  free: { subrequests: 50, upstream: 40, queries: 50, queryUnit: "statement" },
+  // 5,000: what 6 connections at 50 ms finish in the tick's 45 s of polling (about 5,400; a slower
+  // upstream meets that deadline first), leaving half of the 10,000 subrequests for deliveries (200 a
+  // tick) and discovery; the writes of 5,000 polls take about 60 of the 1,000 round trips.
+  paid: { subrequests: 10_000, upstream: 5_000, queries: 1_000, queryUnit: "batch" },
+};
+
+/** WORKERS_PLAN in any case; anything but "free" is the default, "paid" (logged once when unknown). */
+function workersPlan(value: string | undefined): WorkersPlan {
+  const normalized = value?.trim().toLowerCase() ?? "";
+  if (normalized === "free") return "free";
+  if (normalized !== "paid" && normalized !== "" && !warnedFlags.has(`WORKERS_PLAN=${value}`)) {
+    warnedFlags.add(`WORKERS_PLAN=${value}`);
+    console.warn(
+      JSON.stringify({
+        event: "config_warning",
+        message: `WORKERS_PLAN is ${JSON.stringify(value?.slice(0, 40))}, which is neither "free" nor "paid"; it counts as "paid".`,
+      }),
+    );
+  }
+  return "paid";
 }
 
 const DEFAULT_BASE_URL = "https://api.cloud.llamaindex.ai";
@@ -98,6 +149,8 @@ function positiveNumber(value: string | undefined, fallback: number): number {
 }
 
 export function readConfig(env: Bindings): Config {
+  const plan = workersPlan(env.WORKERS_PLAN);
+  const limits = PLAN_LIMITS[plan];
   return {
     llamaCloudApiKey: secret(env.LLAMA_CLOUD_API_KEY),
     llamaCloudBaseUrl: (env.LLAMA_CLOUD_BASE_URL?.trim() || DEFAULT_BASE_URL).replace(/\/+$/, ""),
@@ -109,8 +162,14 @@ export function readConfig(env: Bindings): Config {
     pollIntervalSeconds: positiveNumber(env.POLL_INTERVAL_SECONDS, 60),
     stallAfterMinutes: positiveNumber(env.STALL_AFTER_MINUTES, 30),
     historyRetentionDays: positiveNumber(env.HISTORY_RETENTION_DAYS, 90),
-    // Floored before the check: "0.5" must fall back to the default, not stop every poll.
-    maxPollsPerTick: positiveNumber(String(Math.floor(Number(env.MAX_POLLS_PER_TICK))), 500),
+    workersPlan: plan,
+    planLimits: limits,
+    // Floored before the check: "0.5" must fall back to the default, not stop every poll. Never more
+    // than the plan's subrequests: the override sizes polls, it cannot lift the platform's limit.
+    maxPollsPerTick: Math.min(
+      positiveNumber(String(Math.floor(Number(env.MAX_POLLS_PER_TICK))), limits.upstream),
+      limits.subrequests,
+    ),
     publicBaseUrl: baseUrl(env.PUBLIC_BASE_URL),
   };
 }

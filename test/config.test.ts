@@ -12,7 +12,8 @@ describe("readConfig", () => {
       pollIntervalSeconds: 60,
       stallAfterMinutes: 30,
       historyRetentionDays: 90,
-      maxPollsPerTick: 500,
+      workersPlan: "paid",
+      maxPollsPerTick: 5_000,
       adminToken: undefined,
     });
   });
@@ -30,13 +31,38 @@ describe("readConfig", () => {
 
   it.each([
     ["10", 10],
-    ["0", 500],
-    ["0.5", 500],
-    ["-3", 500],
-    ["lots", 500],
+    ["0", 5_000],
+    ["0.5", 5_000],
+    ["-3", 5_000],
+    ["lots", 5_000],
     ["12.9", 12],
+    // The override sizes polls; it cannot lift the plan's subrequest limit.
+    ["20000", 10_000],
   ])("reads MAX_POLLS_PER_TICK %j as %i", (value, expected) => {
     expect(readConfig(env({ MAX_POLLS_PER_TICK: value })).maxPollsPerTick).toBe(expected);
+  });
+
+  it.each([
+    [undefined, "paid", 5_000],
+    ["free", "free", 40],
+    [" FREE ", "free", 40],
+    ["paid", "paid", 5_000],
+    ["enterprise", "paid", 5_000],
+  ])("reads WORKERS_PLAN %j as %s with %i upstream requests a tick", (value, plan, polls) => {
+    const config = readConfig(env({ WORKERS_PLAN: value }));
+    expect(config.workersPlan).toBe(plan);
+    expect(config.maxPollsPerTick).toBe(polls);
+  });
+
+  it("keeps MAX_POLLS_PER_TICK inside the Free plan's 50 subrequests", () => {
+    expect(readConfig(env({ WORKERS_PLAN: "free", MAX_POLLS_PER_TICK: "30" })).maxPollsPerTick).toBe(30);
+    expect(readConfig(env({ WORKERS_PLAN: "free", MAX_POLLS_PER_TICK: "500" })).maxPollsPerTick).toBe(50);
+    expect(readConfig(env({ WORKERS_PLAN: "free" })).planLimits).toEqual({
+      subrequests: 50,
+      upstream: 40,
+      queries: 50,
+      queryUnit: "statement",
+    });
   });
 
   it("drops a trailing slash from the base URL", () => {

@@ -143,6 +143,42 @@ export function makeDueStatement(db: Database, now: number, jobId?: string): Sta
     );
 }
 
+/** Ids per release statement: one bound parameter each, plus the token and the pause (≤ 100). */
+const RELEASE_IDS_PER_STATEMENT = 90;
+
+/**
+ * Gives back claimed jobs that were not polled (or whose outcome did not fit the budget) in as few
+ * statements as D1's 100 bound parameters allow: on the Free plan every statement counts.
+ */
+export function releaseJobsStatements(
+  db: Database,
+  jobIds: readonly string[],
+  token: string,
+  nextPollAt?: number,
+): Statement[] {
+  const statements: Statement[] = [];
+  for (let i = 0; i < jobIds.length; i += RELEASE_IDS_PER_STATEMENT) {
+    statements.push(
+      db
+        .update(jobs)
+        .set({
+          leaseToken: null,
+          leaseUntil: null,
+          ...(nextPollAt === undefined
+            ? {}
+            : { nextPollAt: sql`max(coalesce(${jobs.nextPollAt}, 0), ${nextPollAt})` }),
+        })
+        .where(
+          and(
+            inArray(jobs.jobId, jobIds.slice(i, i + RELEASE_IDS_PER_STATEMENT)),
+            eq(jobs.leaseToken, token),
+          ),
+        ),
+    );
+  }
+  return statements;
+}
+
 /** Gives back a claimed job that was not polled (tick out of time, or paused by a 429). */
 export function releaseStatement(db: Database, jobId: string, token: string, nextPollAt?: number): Statement {
   return db

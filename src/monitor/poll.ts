@@ -1,6 +1,6 @@
 import type { Config } from "../config";
-import { runGroupsThen } from "../db/batch";
-import { claimJob, pauseStatement, releaseStatement } from "../db/claims";
+import { runGroups, runGroupsThen } from "../db/batch";
+import { claimJob, pauseStatement, releaseJobsStatements } from "../db/claims";
 import type { Database, Statement } from "../db/client";
 import { itemUpsertStatements } from "../db/items";
 import { findJobStatement } from "../db/jobs";
@@ -10,7 +10,7 @@ import type { ItemState } from "../model";
 import { notificationStatements } from "../notifications/outbox";
 import { inPool } from "../outbound";
 import type { LlamaCloudTarget } from "../upstream/v1";
-import { type RequestBudget, requestBudget } from "./budget";
+import { type InvocationBudget, type RequestBudget, requestBudget } from "./budget";
 import { decideOutcome, type PollOutcome } from "./decisions";
 import { pollCountStatements } from "./health";
 import { type JobRead, readJob } from "./read";
@@ -26,9 +26,25 @@ export interface PolledJob {
 export interface PollRound {
   polled: PolledJob[];
   pauseUntil: number | null;
-  /** The writes of the round, grouped per job so a group never straddles two batches. */
+  /**
+   * The writes not made yet, grouped per job so a group never straddles two batches (the last polls'
+   * outcomes and the release of the jobs not polled), for the caller's last batch.
+   */
   groups: Statement[][];
+  /** D1 round trips already made: outcomes written in batches while the pool kept polling. */
+  batches: number;
 }
+
+/**
+ * Outcomes are written once this many statements wait (about 200 unchanged polls, a full batch) while the pool
+ * keeps polling, one batch at a time: the writes overlap the polls instead of following them.
+ */
+const WRITE_EVERY_STATEMENTS = 200;
+/**
+ * D1 statements each poll in flight holds back where every statement counts (the Free plan): its
+ * snapshot, two events with their fan-outs, and its update. A poll is not started without them.
+ */
+const POLL_STATEMENTS = 6;
 
 export function llamaCloudTarget(config: Config): LlamaCloudTarget {
   return { baseUrl: config.llamaCloudBaseUrl, apiKey: config.llamaCloudApiKey };
@@ -114,51 +130,141 @@ export function outcomeStatements(
 
 /**
  * Polls jobs this invocation has claimed, at most MAX_IN_FLIGHT at a time, each read (a v2 batch with
- * its child pages) inside its own pool slot. A 429 stops new polls at once (the pause applies to every
- * job); so do the request budget running out and the invocation running late. `stored` holds the
- * claimed jobs' items, read with the claim. Returns the writes rather than running them so the
- * caller can add its own to the same batch.
+ * its child pages) inside its own pool slot, and writes their outcomes in batches while it goes on.
+ * A 429 stops new polls at once (the pause applies to every job); so do the budget running out (its
+ * upstream requests, or its D1 queries above `keepQueries`, which the caller keeps for what follows)
+ * and the invocation running late. A poll whose writes do not fit the D1 budget is not written and is
+ * given back like a job not polled (due again, polled next tick). Every statement of the round is
+ * charged to the budget, the poll counters' (pollCountStatements, which the caller writes) included.
+ * `stored` holds the claimed jobs' items, read with the claim. The writes not made yet come back
+ * (`groups`) so the caller can add its own to the same batch.
  */
 export async function pollClaimed(
   db: Database,
   config: Config,
   rows: JobRow[],
   stored: ReadonlyMap<string, ItemState[]>,
-  opts: { source: SnapshotSource; now: number; token: string; deadline: number; budget: RequestBudget },
+  opts: {
+    source: SnapshotSource;
+    now: number;
+    token: string;
+    deadline: number;
+    budget: InvocationBudget;
+    keepQueries?: number;
+  },
 ): Promise<PollRound> {
-  const reads: (JobRead | undefined)[] = new Array(rows.length);
-  let pauseUntil: number | null = null;
+  const { budget } = opts;
+  const keep = opts.keepQueries ?? 0;
+  const share = budget.queryCost(POLL_STATEMENTS, 0);
+  const round: PollRound = { polled: [], pauseUntil: null, groups: [], batches: 0 };
+  const written = new Set<string>();
+  const counters = new Set<string>();
+  const writer = backgroundWriter(db, budget);
+  let held = 0;
   const target = llamaCloudTarget(config);
   const pause = (until: number) => {
-    pauseUntil = Math.max(pauseUntil ?? 0, until);
+    round.pauseUntil = Math.max(round.pauseUntil ?? 0, until);
   };
   await inPool(
     rows,
-    () => pauseUntil !== null || !opts.budget.available || Date.now() >= opts.deadline,
-    async (row, index) => {
-      const read = await readJob(target, row, stored.get(row.jobId) ?? [], opts.budget, opts.now);
+    () =>
+      round.pauseUntil !== null ||
+      !budget.available ||
+      Date.now() >= opts.deadline ||
+      budget.queriesLeft - held - share < keep,
+    async (row) => {
+      held += share;
+      let read: JobRead | null;
+      try {
+        read = await readJob(target, row, stored.get(row.jobId) ?? [], budget, opts.now);
+      } finally {
+        held -= share;
+      }
       if (!read) return;
-      reads[index] = read;
       if (!read.result.ok && read.result.failure.kind === "rate_limited") {
         pause(read.result.failure.retryAt ?? opts.now);
       }
       if (read.pauseUntil !== null) pause(read.pauseUntil);
+      const polled = { row, outcome: decideRead(row, read, opts.now, config) };
+      const group = outcomeStatements(db, { ...polled, read }, opts);
+      const labels = counterLabels(polled.outcome).filter((label) => !counters.has(label));
+      if (!budget.takeQueries(budget.queryCost(group.length + labels.length, 0), keep + held)) return;
+      for (const label of labels) counters.add(label);
+      round.polled.push(polled);
+      written.add(row.jobId);
+      writer.add(group);
     },
   );
 
-  const round: PollRound = { polled: [], pauseUntil, groups: [] };
-  rows.forEach((row, index) => {
-    const read = reads[index];
-    if (!read) {
-      // Claimed but not polled (a 429 paused polling, or the budget or the time ran out): given back.
-      round.groups.push([releaseStatement(db, row.jobId, opts.token, pauseUntil ?? undefined)]);
-      return;
-    }
-    const polled = { row, outcome: decideRead(row, read, opts.now, config) };
-    round.polled.push(polled);
-    round.groups.push(outcomeStatements(db, { ...polled, read }, opts));
-  });
+  const rest = await writer.finish();
+  round.batches = rest.batches;
+  round.groups = rest.groups;
+  // Claimed but not polled (a 429 paused polling, the budget or the time ran out, or its writes did
+  // not fit): given back, after a 429 not before the pause ends.
+  const unpolled = rows.filter((row) => !written.has(row.jobId)).map((row) => row.jobId);
+  const release = releaseJobsStatements(db, unpolled, opts.token, round.pauseUntil ?? undefined);
+  // The pause itself, should the poll that met the 429 be one whose writes did not fit.
+  if (round.pauseUntil !== null && unpolled.length > 0)
+    release.push(pauseStatement(db, round.pauseUntil, opts.now));
+  if (release.length > 0) round.groups.push(release);
+  budget.chargeQueries(budget.queryCost(release.length, 0));
   return round;
+}
+
+/** The /metrics counters (and the upstream_auth state) a poll's outcome touches, as pollCountStatements writes them. */
+function counterLabels(outcome: PollOutcome): string[] {
+  const result =
+    outcome.failure !== null
+      ? ["failed", `failure:${outcome.failure}`]
+      : [outcome.snapshot ? "changed" : "unchanged"];
+  const auth = outcome.failure === null || outcome.failure === "unauthorized" ? ["auth"] : [];
+  return [...result, ...auth];
+}
+
+/**
+ * Writes statement groups in batches while the caller goes on, one batch in flight at a time (D1
+ * runs them one after another anyway), each batch's round trip charged to the budget.
+ */
+function backgroundWriter(db: Database, budget: InvocationBudget) {
+  let pending: Statement[][] = [];
+  let size = 0;
+  let writing: Promise<void> | null = null;
+  let batches = 0;
+  let failure: { error: unknown } | null = null;
+  const start = () => {
+    if (writing !== null || failure !== null || size < WRITE_EVERY_STATEMENTS) return;
+    const groups = pending;
+    pending = [];
+    size = 0;
+    writing = runGroups(db, groups).then(
+      (made) => {
+        batches += made;
+        budget.chargeQueries(budget.queryCost(0, made));
+      },
+      (error: unknown) => {
+        failure = { error };
+      },
+    );
+    void writing.finally(() => {
+      writing = null;
+      start();
+    });
+  };
+  return {
+    add(group: Statement[]) {
+      pending.push(group);
+      size += group.length;
+      start();
+    },
+    /** Waits for the batch in flight; answers the groups still to write. Throws if a batch failed. */
+    async finish(): Promise<{ batches: number; groups: Statement[][] }> {
+      while (writing !== null) await writing;
+      if (failure !== null) throw (failure as { error: unknown }).error;
+      const groups = pending;
+      pending = [];
+      return { batches, groups };
+    },
+  };
 }
 
 export type PollOneResult =

@@ -1,16 +1,16 @@
 import { type Bindings, type Config, readConfig } from "../config";
 import { runGroups, runGroupsThen } from "../db/batch";
 import { claimDueJobs } from "../db/claims";
-import { type Database, database } from "../db/client";
+import { type Database, database, type Statement } from "../db/client";
 import { claimDeliveries } from "../db/deliveries";
 import { notificationPruneStatements, pruneStatements } from "../db/prune";
 import { type TickRecord, tickStatement } from "../db/ticks";
 import { MAX_DELIVERIES_PER_TICK, sendClaimed } from "../notifications/deliver";
-import { requestBudget } from "./budget";
+import { type InvocationBudget, invocationBudget, type RequestBudget } from "./budget";
 import { pollCountStatements } from "./health";
 import { LEASE_MS, pollClaimed } from "./poll";
 import { handDueJobs, pollQueue } from "./queue";
-import { type DiscoveryRound, scanWatches, watchClaim } from "./scan";
+import { type DiscoveryRound, MAX_WATCHES_PER_TICK, scanWatches, watchClaim } from "./scan";
 
 /**
  * Stop starting polls after this much of a tick: the next tick starts a minute after this one, and
@@ -25,6 +25,10 @@ export interface TickResult extends TickRecord {
   deliveries: number;
   /** What discovery did after the polls (its round trips are counted in `roundTrips` too). */
   discovery: DiscoveryRound;
+  /** Subrequests the tick made: upstream requests and delivery attempts (README "Plans and limits"). */
+  subrequests: number;
+  /** D1 queries the tick charged, in its plan's unit (statements on Free, round trips on Paid). */
+  queries: number;
 }
 
 /**
@@ -45,22 +49,29 @@ export async function runTick(env: Bindings, scheduledTime: number): Promise<Tic
   const handoff = queue
     ? await handDueJobs(db, queue, config, { now, token, leaseUntil: now + LEASE_MS })
     : null;
+  // One budget for the whole invocation: every upstream request, delivery attempt and D1 query.
+  const budget = invocationBudget(config.planLimits, config.maxPollsPerTick);
+  const pruning = pruneBatch(db, now, config);
+  // What the steps after the polls need, held back from them: the tick record, the deliveries' share
+  // and the prune (on Paid a few round trips of 1,000; on Free most of its 50 statements).
+  const afterPolls = budget.queryCost(1 + DELIVERY_STATEMENTS + pruning.length, 4);
   const claimed = handoff
     ? { rows: [], items: new Map() }
     : await claimDueJobs(db, {
         now,
-        limit: config.maxPollsPerTick,
+        // Never more than the requests left can poll: every claimed job is polled or given back.
+        limit: budget.left,
         token,
         leaseUntil: now + LEASE_MS,
       });
-  // Every upstream request of the tick (statuses, item pages, batches, child pages) takes one unit.
-  const budget = requestBudget(config.maxPollsPerTick);
+  budget.chargeQueries(budget.queryCost(handoff ? 0 : CLAIM_STATEMENTS, handoff ? 0 : 1));
   const round = await pollClaimed(db, config, claimed.rows, claimed.items, {
     source: "poll",
     now,
     token,
     deadline: startedAt + TICK_POLL_BUDGET_MS,
     budget,
+    keepQueries: afterPolls,
   });
 
   const record: TickRecord = {
@@ -73,59 +84,140 @@ export async function runTick(env: Bindings, scheduledTime: number): Promise<Tic
     rateLimitedUntil: round.pauseUntil,
   };
   // The delivery claim ends the last write batch, so the events this tick raised get their first
-  // attempt along with the due retries, without a round trip of their own.
-  // Deliveries are subrequests too: a plan sized for N polls per tick gets at most N deliveries.
-  const claim = claimDeliveries(db, {
-    now,
-    limit: Math.min(MAX_DELIVERIES_PER_TICK, config.maxPollsPerTick),
-  });
+  // attempt along with the due retries, without a round trip of their own. Deliveries are subrequests
+  // too: they get what the polls left, in D1 one statement each beside the claim's and the counters'.
+  const deliveryLimit = deliveryClaimLimit(budget, budget.queryCost(1 + pruning.length, 0));
+  const claim =
+    deliveryLimit > 0
+      ? claimDeliveries(db, { now, limit: deliveryLimit })
+      : { token: "", statements: [], read: () => [] };
+  const deliveryHold = deliveryLimit > 0 ? budget.queryCost(DELIVERY_FIXED_STATEMENTS + deliveryLimit, 0) : 0;
   // The poll counters (/metrics) and what the polls said of the key (/healthz): in the tail, so they join
-  // the polls' last batch without a round trip of their own.
+  // the polls' last batch without a round trip of their own (pollClaimed charged them).
   const counted = pollCountStatements(
     db,
     round.polled.map((p) => p.outcome),
     now,
   );
-  // Watches are claimed at the end of the same batch, and only with budget left: polls come first.
-  const watches = watchClaim(db, { now, token, budget });
+  // Watches are claimed at the end of the same batch, and only with budget left: polls and
+  // deliveries come first. A claim holds back each claimed watch's outcome (or release) and a pause.
+  let discoveryKeep = budget.queryCost(1 + pruning.length, 0) + deliveryHold;
+  const watchHold = budget.queryCost(1 + MAX_WATCHES_PER_TICK + 1, 0);
+  const perRequest = budget.queryCost(DISCOVERY_STATEMENTS_PER_REQUEST, 0);
+  const discovery = discoveryShare(budget, perRequest, () => discoveryKeep);
+  const watches = watchClaim(db, {
+    now,
+    token,
+    budget: budget.queriesLeft - watchHold - perRequest >= discoveryKeep ? discovery : spent,
+  });
+  if (watches.statements.length > 0) budget.chargeQueries(watchHold);
   const written = await runGroupsThen(
     db,
     [...round.groups, [tickStatement(db, record)]],
     [...claim.statements, ...watches.statements, ...counted],
   );
+  // The tick record and the delivery claim (the polls' writes, counters and watch claim are charged).
+  budget.chargeQueries(budget.queryCost(1 + claim.statements.length, written.batches));
   const sent = await sendClaimed(db, claim.read(written.tail), {
     now,
     token: claim.token,
     allowHttp: config.allowHttpWebhooks,
     publicBaseUrl: config.publicBaseUrl,
+    budget,
+    keepQueries: budget.queryCost(pruning.length, 1),
   });
-  const discovery = await scanWatches(db, config, watches.read(written.tail.slice(claim.statements.length)), {
+  // The deliveries have charged what they wrote: discovery keeps only the prune's share now.
+  discoveryKeep = budget.queryCost(pruning.length, 0);
+  const scanned = await scanWatches(db, config, watches.read(written.tail.slice(claim.statements.length)), {
     now,
     token,
     deadline: startedAt + TICK_POLL_BUDGET_MS,
-    budget,
+    budget: discovery,
   });
-  const pruned = await prune(db, now, config);
+  // Discovery's statements were taken with each of its requests; on Paid its round trips count here.
+  budget.chargeQueries(budget.queryCost(0, scanned.roundTrips));
+  const pruned = budget.takeQueries(budget.queryCost(pruning.length, 1)) ? await prune(db, pruning) : 0;
   return {
     ...record,
-    roundTrips: 1 + written.batches + sent.roundTrips + discovery.roundTrips + pruned,
+    roundTrips: 1 + round.batches + written.batches + sent.roundTrips + scanned.roundTrips + pruned,
     deliveries: sent.attempted,
-    discovery,
+    discovery: scanned,
+    subrequests: budget.subrequests,
+    queries: budget.queries,
   };
+}
+
+/** D1 statements of the claim of due jobs: the UPDATE … RETURNING and the read of their items. */
+const CLAIM_STATEMENTS = 2;
+/**
+ * The deliveries' share of D1 statements a tick keeps from its polls where every statement counts:
+ * the claim and its read, the two counters, the release, one 410's two writes, and three attempts.
+ */
+const DELIVERY_STATEMENTS = 10;
+/** What a delivery run writes besides one statement per attempt: claim, read, two counters, release, a 410. */
+const DELIVERY_FIXED_STATEMENTS = 7;
+/**
+ * The most D1 statements one discovery request leads to: a tracking poll's batch (insert, snapshot,
+ * two events with their fan-outs, the update, counters, the read back) or a list page's share of
+ * the known-ids lookup.
+ */
+const DISCOVERY_STATEMENTS_PER_REQUEST = 12;
+
+/** Deliveries the tick may claim: subrequests left, and on Free the statements left above `keep`. */
+export function deliveryClaimLimit(budget: InvocationBudget, keep: number): number {
+  const statements = budget.queryCost(1, 0) === 0 ? Number.POSITIVE_INFINITY : budget.queriesLeft - keep;
+  return Math.max(
+    0,
+    Math.min(MAX_DELIVERIES_PER_TICK, budget.subrequestsLeft, statements - DELIVERY_FIXED_STATEMENTS),
+  );
+}
+
+/** No budget at all: what a step gets when nothing is left for it. */
+const spent: RequestBudget = { take: () => false, available: false, used: 0, left: 0 };
+
+/**
+ * The invocation's budget as discovery sees it: each request also takes the D1 statements it may
+ * lead to, and none is taken when that would leave less than `keep`.
+ */
+export function discoveryShare(
+  budget: InvocationBudget,
+  perRequest: number,
+  keep: () => number,
+): RequestBudget {
+  const fits = () => budget.available && budget.queriesLeft - perRequest >= keep();
+  return {
+    take() {
+      if (!fits()) return false;
+      budget.takeQueries(perRequest);
+      return budget.take();
+    },
+    get available() {
+      return fits();
+    },
+    get used() {
+      return budget.used;
+    },
+    get left() {
+      if (perRequest === 0) return budget.left;
+      return Math.max(0, Math.min(budget.left, Math.floor((budget.queriesLeft - keep()) / perRequest)));
+    },
+  };
+}
+
+function pruneBatch(db: Database, now: number, config: Config): Statement[] {
+  return [
+    ...pruneStatements(db, { now, retentionDays: config.historyRetentionDays }),
+    ...notificationPruneStatements(db, { now, historyRetentionDays: config.historyRetentionDays }),
+  ];
 }
 
 /**
  * The retention clean-up, in a batch of its own: should it ever fail (or outgrow D1's time limit),
  * it must not take the tick's polls and notifications down with it. Returns the round trips made.
  */
-async function prune(db: Database, now: number, config: Config): Promise<number> {
+async function prune(db: Database, statements: Statement[]): Promise<number> {
   try {
-    return await runGroups(db, [
-      [
-        ...pruneStatements(db, { now, retentionDays: config.historyRetentionDays }),
-        ...notificationPruneStatements(db, { now, historyRetentionDays: config.historyRetentionDays }),
-      ],
-    ]);
+    return await runGroups(db, [statements]);
   } catch (error) {
     console.error(JSON.stringify({ event: "prune_error", message: String(error) }));
     return 1;

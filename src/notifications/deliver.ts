@@ -13,6 +13,7 @@ import {
   releaseClaimStatement,
 } from "../db/deliveries";
 import { COUNTERS, counterStatements } from "../db/metrics";
+import type { InvocationBudget } from "../monitor/budget";
 import { inPool } from "../outbound";
 import { deliveryRequest } from "./formats";
 import {
@@ -104,13 +105,25 @@ export function resultStatements(
 }
 
 /**
- * Sends claimed deliveries (at most MAX_IN_FLIGHT at a time, none started after the budget) and
- * records every result in as few batches as the batch size allows.
+ * Sends claimed deliveries (at most MAX_IN_FLIGHT at a time, none started after the time budget) and
+ * records every result in as few batches as the batch size allows. With the invocation's `budget`
+ * every attempt takes a subrequest of it (none is sent without one; the rest are given back) and
+ * every statement written is charged to its D1 queries: the caller sized the claim so that one
+ * statement per attempt, the counters and the release fit; the two extra writes of a 410 are taken
+ * only if they fit above `keepQueries`, else that attempt counts as failed and is retried.
  */
 export async function sendClaimed(
   db: Database,
   claimed: Claimed[],
-  opts: { now: number; token: string; allowHttp: boolean; publicBaseUrl: string | null; budgetMs?: number },
+  opts: {
+    now: number;
+    token: string;
+    allowHttp: boolean;
+    publicBaseUrl: string | null;
+    budgetMs?: number;
+    budget?: InvocationBudget;
+    keepQueries?: number;
+  },
 ): Promise<DeliveryRun> {
   const run: DeliveryRun = { claimed: claimed.length, attempted: 0, delivered: 0, failed: 0, roundTrips: 0 };
   if (claimed.length === 0) return run;
@@ -119,17 +132,27 @@ export async function sendClaimed(
   const groups: Statement[][] = [];
   // Receivers that answered 410 in this run get nothing more (their pending rows are failed in bulk).
   const gone = new Set<string>();
+  const { budget } = opts;
+  let unsent = false;
   const started = await inPool(
     claimed,
-    () => Date.now() >= deadline,
+    () => Date.now() >= deadline || (budget !== undefined && budget.subrequestsLeft <= 0),
     async (delivery) => {
       if (gone.has(delivery.subscriptionId)) return;
       // Checked again at every attempt: a subscription made while ALLOW_HTTP_WEBHOOKS was "true"
       // (local development) must not keep receiving once the deployment says otherwise.
       const allowed = checkSubscriptionUrl(delivery.url, opts.allowHttp);
-      const result: AttemptResult = allowed.ok
+      if (allowed.ok && budget !== undefined && !budget.takeDelivery()) {
+        unsent = true;
+        return;
+      }
+      let result: AttemptResult = allowed.ok
         ? await attemptDelivery(delivery, opts.publicBaseUrl)
         : { kind: "failed", statusCode: null, error: `Not sent: the subscription's ${allowed.reason}` };
+      if (result.kind === "gone" && budget && !budget.takeQueries(budget.queryCost(2, 0), opts.keepQueries)) {
+        // No room left to disable the subscription now: its next attempt meets the 410 again.
+        result = { kind: "failed", statusCode: result.statusCode, error: "The receiver answered 410 Gone." };
+      }
       run.attempted++;
       if (result.kind === "delivered") run.delivered++;
       else run.failed++;
@@ -139,8 +162,8 @@ export async function sendClaimed(
       groups.push(resultStatements(db, delivery, result, { now, token }));
     },
   );
-  if (started < claimed.length) {
-    // Out of time: give the rest back for the next tick.
+  if (started < claimed.length || unsent) {
+    // Out of time or subrequests: give the rest back for the next tick.
     groups.push([releaseClaimStatement(db, token)]);
   }
   // /metrics' attempt counters grow in the batch that records the attempts (its tail: no extra trip).
@@ -153,6 +176,10 @@ export async function sendClaimed(
     Math.max(Date.now(), opts.now),
   );
   run.roundTrips += (await runGroupsThen(db, groups, counted)).batches;
+  // Each attempt's own statement, the counters and the release were planned for by the claim's size.
+  const statements = groups.reduce((sum, group) => sum + group.length, 0) + counted.length;
+  const extra = 2 * gone.size;
+  budget?.chargeQueries(budget.queryCost(statements - extra, run.roundTrips));
   return run;
 }
 
