@@ -61,7 +61,7 @@ const logUniform = (rand: () => number, lo: number, hi: number) => lo * (hi / lo
 const uniform = (rand: () => number, lo: number, hi: number) => lo + (hi - lo) * rand();
 const exponential = (rand: () => number, mean: number) => -mean * Math.log(1 - rand());
 
-/** One job's life. Running time from 3 minutes to 6 hours, 2 to 2,000 files. */
+/** One job's life. Running time from 3 minutes to 6 hours, 2 to 5,000 files. */
 function story(index: number, rand: () => number): Story {
   const kind = pick(rand);
   const createdAt = uniform(rand, 0, HOUR);
@@ -70,17 +70,22 @@ function story(index: number, rand: () => number): Story {
     kind === "long_queue" ? uniform(rand, 20 * MINUTE, 3 * HOUR) : exponential(rand, 90 * SECOND);
   const startAt = createdAt + queued;
   const running = logUniform(rand, 3 * MINUTE, 6 * HOUR);
-  const total = Math.max(2, Math.round(logUniform(rand, 2, 2_000)));
+  // Files are counted every 1 s to 2 min on average (a small job of big files, a large one of small
+  // files, concurrency upstream): a job's length comes from its files, so no 2-file job takes hours.
+  const pace = logUniform(rand, SECOND, 2 * MINUTE);
+  const total = Math.min(5_000, Math.max(2, Math.round(running / pace)));
   const failRate = rand() < 0.3 ? uniform(rand, 0, 0.1) : 0;
   // Gaps between counted files: exponential around the mean, so counts move in uneven steps.
   const mean = running / total;
   const gaps: number[] = [];
   for (let i = 0; i < total; i++) gaps.push(exponential(rand, mean));
   if (kind === "slow_files") {
-    // A few files take ten to sixty times as long as the others (large scans, retries upstream).
-    for (let i = 0; i < total; i++) if (rand() < 0.04) gaps[i] = (gaps[i] ?? 0) * uniform(rand, 10, 60);
+    // A few files take 2 to 30 minutes more than the others (large scans, retries upstream): a time of
+    // their own, not a multiple of the mean, which would turn a 6-hour job of 3 files into days.
+    const slow = () => uniform(rand, 2 * MINUTE, 30 * MINUTE);
+    for (let i = 0; i < total; i++) if (rand() < 0.04) gaps[i] = (gaps[i] ?? 0) + slow();
     // And one of them is often the last, the case that fools a prediction most.
-    if (rand() < 0.5) gaps[total - 1] = mean * uniform(rand, 10, 60);
+    if (rand() < 0.5) gaps[total - 1] = (gaps[total - 1] ?? 0) + slow();
   }
   if (kind === "stall") {
     // Nothing moves for 10 to 90 minutes somewhere after the first tenth, sometimes before the last file.

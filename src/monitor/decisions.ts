@@ -8,7 +8,7 @@
 import type { JobChanges, Observation, TrackingState, UpstreamView } from "../model";
 import type { FailureKind } from "../upstream/failures";
 import type { UpstreamResult } from "../upstream/v1";
-import { nextQuietInterval, retryAfterFailureSeconds, stalledSince } from "./intervals";
+import { nextPollSeconds, retryAfterFailureSeconds, stalledSince } from "./intervals";
 
 export const TERMINAL_STATUSES = new Set(["completed", "failed", "cancelled"]);
 /** How far in the future an upstream `updated_at` may be before it is not trusted for ordering. */
@@ -137,7 +137,7 @@ export function decideOutcome(
     if (movesBackwards(job, observation, now)) {
       // Old news: the poll succeeded, nothing it says is applied, and the job stays as done as it was.
       return {
-        changes: afterSuccess(job, job.state === "finished", false, now, settings),
+        changes: afterSuccess(job, job, job.state === "finished", false, now, settings),
         snapshot: null,
         pauseUntil: null,
         failure: null,
@@ -146,7 +146,7 @@ export function decideOutcome(
     const changed = observationChanged(job, observation);
     return {
       changes: {
-        ...afterSuccess(job, settled, changed, now, settings),
+        ...afterSuccess(job, observation, settled, changed, now, settings),
         terminalSeenAt: isTerminal(observation.status) ? (job.terminalSeenAt ?? now) : null,
         upstream,
       },
@@ -204,19 +204,38 @@ export function decideOutcome(
   };
 }
 
+/** Items counted so far (processed, failed and skipped), or null when the answer gives no count. */
+function counted(view: Observation): number | null {
+  const counts = [view.processedItems, view.failedItems, view.skippedItems];
+  if (counts.every((n) => n === null)) return null;
+  return counts.reduce<number>((sum, n) => sum + (n ?? 0), 0);
+}
+
 /**
  * The tracking side of any successful poll: `settled` decides whether polling goes on, a change
- * resets the interval (and the stall clock), no change lets the interval grow.
+ * restarts the stall clock, and the interval follows the job's pace (intervals.ts nextPollSeconds).
+ * `seen` is what the poll applied (the stored job itself when the answer was old news).
  */
 function afterSuccess(
   job: TrackedJob,
+  seen: Observation,
   settled: boolean,
   changed: boolean,
   now: number,
   settings: MonitorSettings,
 ): JobChanges {
-  const base = settings.pollIntervalSeconds;
-  const interval = changed ? base : nextQuietInterval(job.pollIntervalSeconds, base);
+  const interval = nextPollSeconds({
+    baseSeconds: settings.pollIntervalSeconds,
+    currentSeconds: job.pollIntervalSeconds,
+    now,
+    lastChangeAt: job.lastChangeAt,
+    countedBefore: job.status === null ? null : counted(job),
+    counted: counted(seen),
+    total: seen.totalItems,
+    statusChanged:
+      job.status === null || job.status !== seen.status || (changed && !progressChanged(job, seen)),
+    stallAfterMinutes: settings.stallAfterMinutes,
+  });
   const lastChangeAt = changed ? now : (job.lastChangeAt ?? now);
   return {
     lastPolledAt: now,
