@@ -9,12 +9,12 @@ import { runGroupsThen } from "../db/batch";
 import { database } from "../db/client";
 import { claimDeliveries } from "../db/deliveries";
 import { takeOverHanded } from "../db/handoff";
-import { MAX_DELIVERIES_PER_TICK, sendClaimed } from "../notifications/deliver";
-import { requestBudget } from "./budget";
+import { sendClaimed } from "../notifications/deliver";
+import { invocationBudget } from "./budget";
 import { pollCountStatements } from "./health";
 import { LEASE_MS, pollClaimed } from "./poll";
 import { type PollMessage, pollMessageSchema } from "./queue";
-import { TICK_POLL_BUDGET_MS } from "./tick";
+import { DELIVERY_STATEMENTS, deliveryClaimLimit, TICK_POLL_BUDGET_MS } from "./tick";
 
 export interface Consumed {
   messages: number;
@@ -28,6 +28,9 @@ export interface Consumed {
   rateLimitedUntil: number | null;
   roundTrips: number;
   deliveries: number;
+  /** As the tick counts them (README "Plans and limits"). */
+  subrequests: number;
+  queries: number;
 }
 
 /** The bodies that are poll messages; the rest are logged. */
@@ -61,31 +64,41 @@ export async function consumePolls(env: Bindings, bodies: readonly unknown[]): P
   const now = Math.max(startedAt, ...messages.map((m) => m.at));
   const token = crypto.randomUUID();
 
+  // The tick's budget: every upstream request, delivery attempt and D1 query of this invocation.
+  const budget = invocationBudget(config.planLimits, config.maxPollsPerTick);
   const claimed = await takeOverHanded(db, { handed: messages, now, token, leaseUntil: now + LEASE_MS });
-  const budget = requestBudget(config.maxPollsPerTick);
+  // The takes, the give-backs and the items' read, in one round trip.
+  budget.chargeQueries(budget.queryCost(2 * messages.length + 1, 1));
   const round = await pollClaimed(db, config, claimed.rows, claimed.items, {
     source: "poll",
     now,
     token,
     deadline: startedAt + TICK_POLL_BUDGET_MS,
     budget,
+    // The deliveries' share, kept from the polls as the tick keeps it.
+    keepQueries: budget.queryCost(DELIVERY_STATEMENTS, 1),
   });
-  // As in the tick: the events these polls raised get their first attempt now, with the due retries.
-  const claim = claimDeliveries(db, {
-    now,
-    limit: Math.min(MAX_DELIVERIES_PER_TICK, config.maxPollsPerTick),
-  });
+  // As in the tick: the events these polls raised get their first attempt now, with the due retries,
+  // the claim ending the last write batch.
+  const deliveryLimit = deliveryClaimLimit(budget, 0);
+  const claim =
+    deliveryLimit > 0
+      ? claimDeliveries(db, { now, limit: deliveryLimit })
+      : { token: "", statements: [], read: () => [] };
+  // The counters were charged by pollClaimed with each poll's writes.
   const counted = pollCountStatements(
     db,
     round.polled.map((p) => p.outcome),
     now,
   );
   const written = await runGroupsThen(db, round.groups, [...claim.statements, ...counted]);
+  budget.chargeQueries(budget.queryCost(claim.statements.length, written.batches));
   const sent = await sendClaimed(db, claim.read(written.tail), {
     now,
     token: claim.token,
     allowHttp: config.allowHttpWebhooks,
     publicBaseUrl: config.publicBaseUrl,
+    budget,
   });
   return {
     messages: bodies.length,
@@ -95,7 +108,9 @@ export async function consumePolls(env: Bindings, bodies: readonly unknown[]): P
     changed: round.polled.filter((p) => p.outcome.snapshot !== null).length,
     errors: round.polled.filter((p) => p.outcome.failure !== null).length,
     rateLimitedUntil: round.pauseUntil,
-    roundTrips: (messages.length > 0 ? 1 : 0) + written.batches + sent.roundTrips,
+    roundTrips: (messages.length > 0 ? 1 : 0) + round.batches + written.batches + sent.roundTrips,
     deliveries: sent.attempted,
+    subrequests: budget.subrequests,
+    queries: budget.queries,
   };
 }

@@ -150,6 +150,27 @@ describe("polling through the queue", () => {
     expect(await sim.statusRequests("bjb-q-late")).toHaveLength(2);
   });
 
+  it("spends one invocation's budget: what does not fit is given back due and sent again", async () => {
+    const w = queueWorld("budget", { MAX_POLLS_PER_TICK: "2" });
+    const sim = upstream(w);
+    const t0 = Date.now();
+    const ids = ["bjb-q-b-1", "bjb-q-b-2", "bjb-q-b-3"];
+    for (const id of ids) await trackRunning(w, id);
+    await tick(w, t0 + 2 * MINUTE);
+    const messages = take(w);
+    // A message never holds more than one invocation's requests; both arrive in one batch here.
+    expect(messages.map((m) => m.jobIds.length)).toEqual([2, 1]);
+    const asked = (await sim.statusRequests()).length;
+    expect((await deliver(w, messages)).error).toBeNull();
+    expect(await sim.statusRequests()).toHaveLength(asked + 2);
+    expect(await countRows("jobs", "lease_token is not null")).toBe(0);
+    const left = ids.filter((id) => !messages[0]?.jobIds.includes(id));
+    expect(left).toHaveLength(1);
+    // The one left over is due again at once: the next tick sends it alone.
+    await tick(w, t0 + 3 * MINUTE);
+    expect(take(w).flatMap((m) => m.jobIds)).toEqual(left);
+  });
+
   it("shares a 429 pause through D1: a later message gives its jobs back due when the pause ends", async () => {
     const w = queueWorld("paused");
     const sim = upstream(w);

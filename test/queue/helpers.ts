@@ -3,6 +3,7 @@
 // handler with createMessageBatch, as Cloudflare would deliver them.
 import { createExecutionContext, createMessageBatch, getQueueResult } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import type { Bindings } from "../../src/config";
 import worker from "../../src/index";
 import type { PollMessage } from "../../src/monitor/queue";
 import { type World, world } from "../helpers";
@@ -14,7 +15,7 @@ export interface QueueWorld extends World {
   sends: () => number;
 }
 
-export function queueWorld(name: string): QueueWorld {
+export function queueWorld(name: string, vars: Partial<Bindings> = {}): QueueWorld {
   const real = env.TEST_POLL_QUEUE;
   const sent: PollMessage[] = [];
   let sends = 0;
@@ -31,7 +32,7 @@ export function queueWorld(name: string): QueueWorld {
       return real.sendBatch(list, options);
     },
   };
-  const w = world(name, { POLL_QUEUE: recording });
+  const w = world(name, { ...vars, POLL_QUEUE: recording });
   return { ...w, sent, sends: () => sends };
 }
 
