@@ -91,9 +91,7 @@ export async function runTick(env: Bindings, scheduledTime: number): Promise<Tic
     deliveryLimit > 0
       ? claimDeliveries(db, { now, limit: deliveryLimit })
       : { token: "", statements: [], read: () => [] };
-  // Held for the deliveries while discovery decides: their fixed writes and a few attempts (each
-  // attempt then takes its own statement, leaving what a claimed watch needs).
-  const deliveryHold = deliveryLimit > 0 ? budget.queryCost(DELIVERY_STATEMENTS, 0) : 0;
+  const deliveryHold = deliveryLimit > 0 ? budget.queryCost(DELIVERY_FIXED_STATEMENTS + deliveryLimit, 0) : 0;
   // The poll counters (/metrics) and what the polls said of the key (/healthz): in the tail, so they join
   // the polls' last batch without a round trip of their own (pollClaimed charged them).
   const counted = pollCountStatements(
@@ -126,10 +124,7 @@ export async function runTick(env: Bindings, scheduledTime: number): Promise<Tic
     allowHttp: config.allowHttpWebhooks,
     publicBaseUrl: config.publicBaseUrl,
     budget,
-    // A claimed watch keeps its first two requests' statements (a list page and a tracking poll).
-    keepQueries:
-      budget.queryCost(pruning.length + DELIVERY_FIXED_STATEMENTS, 1) +
-      (watches.statements.length > 0 ? 2 * perRequest : 0),
+    keepQueries: budget.queryCost(pruning.length, 1),
   });
   // The deliveries have charged what they wrote: discovery keeps only the prune's share now.
   discoveryKeep = budget.queryCost(pruning.length, 0);
