@@ -4,10 +4,11 @@
 import { env } from "cloudflare:workers";
 import { eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
-import { database, type Statement } from "../../src/db/client";
+import { database } from "../../src/db/client";
 import { itemsQuery } from "../../src/db/item-lists";
 import { items } from "../../src/db/schema";
 import { call, client, errorOf, expectJson, insertItems, insertJob, READ_TOKEN, world } from "../helpers";
+import { queryPlan } from "../query-plans";
 
 const w = world("items");
 const T0 = Date.parse("2026-11-28T12:00:00.000Z");
@@ -192,22 +193,12 @@ describe("the OpenAPI document", () => {
 describe("the list's queries use an index", () => {
   const db = database(env.DB);
 
-  async function plan(statement: Statement): Promise<string[]> {
-    const { sql, params } = (
-      statement as unknown as { toSQL: () => { sql: string; params: unknown[] } }
-    ).toSQL();
-    const { results } = await env.DB.prepare(`explain query plan ${sql}`)
-      .bind(...params)
-      .all<{ detail: string }>();
-    return results.map((r) => r.detail);
-  }
-
   it.each([
     ["without a filter", { index: "items_list_idx", where: undefined }],
     ["filtered by status", { index: "items_status_list_idx", where: eq(items.status, "failed") }],
   ])("%s, first page and later ones", async (_, { index, where }) => {
     for (const after of [undefined, { time: T0, id: "dfl-100" }]) {
-      const details = await plan(itemsQuery(db, { jobId: "bat-250", where, limit: 51, after }));
+      const details = await queryPlan(itemsQuery(db, { jobId: "bat-250", where, limit: 51, after }));
       expect(details.join("\n")).toContain(`USING INDEX ${index} (job_id=?`);
       expect(
         details.filter((d) => /^SCAN items|TEMP B-TREE/.test(d)),

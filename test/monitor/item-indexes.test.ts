@@ -9,16 +9,7 @@ import {
   itemUpsertStatements,
   jobItemsStatement,
 } from "../../src/db/items";
-
-async function plan(statement: Statement): Promise<string[]> {
-  const { sql, params } = (
-    statement as unknown as { toSQL: () => { sql: string; params: unknown[] } }
-  ).toSQL();
-  const { results } = await env.DB.prepare(`explain query plan ${sql}`)
-    .bind(...params)
-    .all<{ detail: string }>();
-  return results.map((r) => r.detail);
-}
+import { queryPlan } from "../query-plans";
 
 describe("items queries use indexes", () => {
   const db = database(env.DB);
@@ -42,7 +33,7 @@ describe("items queries use indexes", () => {
 
   it.each(cases)("%s", async (_, build) => {
     for (const statement of build()) {
-      const details = await plan(statement);
+      const details = await queryPlan(statement);
       expect(
         details.filter((d) => /^SCAN (jobs|items)\b(?! USING)/.test(d)),
         details.join("\n"),

@@ -8,18 +8,9 @@ import { claimDeliveries, ofJobSince, onlyDelivery } from "../../src/db/deliveri
 import { fanOutStatement } from "../../src/db/outbox";
 import { notificationPruneStatements } from "../../src/db/prune";
 import { resultStatements } from "../../src/notifications/deliver";
+import { queryPlan } from "../query-plans";
 
 const GROWING = ["deliveries", "events", "inbound_events", "jobs"];
-
-async function plan(statement: Statement): Promise<string[]> {
-  const { sql, params } = (
-    statement as unknown as { toSQL: () => { sql: string; params: unknown[] } }
-  ).toSQL();
-  const { results } = await env.DB.prepare(`explain query plan ${sql}`)
-    .bind(...params)
-    .all<{ detail: string }>();
-  return results.map((r) => r.detail);
-}
 
 function fullScans(details: string[]): string[] {
   return details.filter((d) => GROWING.some((t) => new RegExp(`^SCAN ${t}\\b(?! USING)`).test(d)));
@@ -58,7 +49,7 @@ describe("notification queries use indexes", () => {
 
   it.each(cases)("%s", async (_, build) => {
     for (const statement of build()) {
-      const details = await plan(statement);
+      const details = await queryPlan(statement);
       expect(fullScans(details), details.join("\n")).toEqual([]);
     }
   });

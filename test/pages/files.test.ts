@@ -9,6 +9,7 @@ import { filesPage, filesStatements } from "../../src/db/item-lists";
 import type { ItemRow } from "../../src/db/schema";
 import { FILES_PER_PAGE } from "../../src/pages/job-files";
 import { countingD1, insertItems, insertJob } from "../helpers";
+import { queryPlan } from "../query-plans";
 import { baseEnv, get, page, select } from "./helpers";
 
 const T0 = Date.parse("2026-11-28T12:00:00.000Z");
@@ -252,16 +253,6 @@ describe("cost", () => {
 describe("the Files queries use an index", () => {
   const db = database(env.DB);
 
-  async function plan(statement: Statement): Promise<string[]> {
-    const { sql, params } = (
-      statement as unknown as { toSQL: () => { sql: string; params: unknown[] } }
-    ).toSQL();
-    const { results } = await env.DB.prepare(`explain query plan ${sql}`)
-      .bind(...params)
-      .all<{ detail: string }>();
-    return results.map((r) => r.detail);
-  }
-
   it.each([
     ["the first page", { part: "failed" as const }],
     ["a later page among the failed", { part: "failed" as const, after: { time: T0, id: "p-001" } }],
@@ -274,7 +265,7 @@ describe("the Files queries use an index", () => {
       [others, "INDEX items_list_idx (job_id=?"],
     ];
     for (const [statement, index] of expected) {
-      const details = await plan(statement);
+      const details = await queryPlan(statement);
       expect(details.join("\n")).toContain(index);
       expect(
         details.filter((d) => /^SCAN items|TEMP B-TREE/.test(d)),
