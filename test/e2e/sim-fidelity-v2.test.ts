@@ -1,5 +1,3 @@
-import type { AddressInfo } from "node:net";
-import { serve } from "@hono/node-server";
 import LlamaCloud, {
   AuthenticationError,
   BadRequestError,
@@ -15,11 +13,11 @@ import type {
 } from "llama-cloud-v2/resources/batches";
 import type { ExtractV2Job } from "llama-cloud-v2/resources/extract";
 import type { ParsingListResponse } from "llama-cloud-v2/resources/parsing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { createSimulator } from "../../sim/app";
 import { type SimControl, simControl } from "../../sim/control";
 import type { CreateBatchInput } from "../../sim/control-routes";
+import { strictly, useSimulator } from "./fidelity";
 
 // The simulator's v2 side may not drift from the real API either. The current official SDK (2.16.0,
 // installed beside 2.13.0 as `llama-cloud-v2`) is pointed at it and must parse every answer across
@@ -90,29 +88,11 @@ const schemasMatchSdk: [
 const BATCH_FIELDS = Object.keys(Batch.shape).sort();
 const PROJECT = "prj-fidelity-v2";
 
-function strictly<T extends z.ZodType>(schema: T, value: unknown, where: string): z.infer<T> {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new Error(`${where}: ${JSON.stringify(parsed.error.issues, null, 2)}`);
-  return parsed.data;
-}
-
-let baseURL = "";
-let close: () => Promise<void>;
-
-beforeAll(async () => {
-  const simulator = createSimulator();
-  const server = serve({ fetch: simulator.fetch, port: 0, hostname: "127.0.0.1" });
-  await new Promise<void>((resolve) => server.once("listening", resolve));
-  baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  close = () => new Promise((resolve) => server.close(() => resolve()));
-});
-
-afterAll(async () => {
-  await close();
-});
+const simulatorURL = useSimulator();
 
 function world(name: string): { sdk: LlamaCloud; sim: SimControl } {
   const apiKey = `llx-fidelity-v2-${name}-${crypto.randomUUID()}`;
+  const baseURL = simulatorURL();
   // No retries: a retried fault would hide what the simulator answered.
   return {
     sdk: new LlamaCloud({ apiKey, baseURL, maxRetries: 0 }),
@@ -308,7 +288,7 @@ describe("SDK 2.16 parses every v2 simulator answer", () => {
     const tooMany = Array.from({ length: 101 }, (_, i) => `pjb-${i}`);
     await expect(sdk.parsing.list({ job_ids: tooMany })).rejects.toBeInstanceOf(UnprocessableEntityError);
     await expect(sdk.extract.list({ page_token: "not-a-token" })).rejects.toBeInstanceOf(BadRequestError);
-    const stranger = new LlamaCloud({ apiKey: "not-a-key", baseURL, maxRetries: 0 });
+    const stranger = new LlamaCloud({ apiKey: "not-a-key", baseURL: simulatorURL(), maxRetries: 0 });
     await expect(stranger.batches.list()).rejects.toBeInstanceOf(AuthenticationError);
   });
 

@@ -3,7 +3,6 @@ import { createHmac } from "node:crypto";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import process from "node:process";
-import { serve } from "@hono/node-server";
 import LlamaCloud, { AuthenticationError, NotFoundError, RateLimitError } from "@llamaindex/llama-cloud";
 import type {
   BatchCancelResponse,
@@ -12,12 +11,12 @@ import type {
 } from "@llamaindex/llama-cloud/resources/beta/batch/batch";
 import type { JobItemListResponse } from "@llamaindex/llama-cloud/resources/beta/batch/job-items";
 import LlamaCloudV2 from "llama-cloud-v2";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { createSimulator } from "../../sim/app";
 import { type SimControl, simControl } from "../../sim/control";
 import type { CreateJobInput } from "../../sim/control-routes";
 import { DEMO_BATCHES, DEMO_JOBS, WATCHED_BATCHES, WATCHED_JOBS } from "../../sim/demo";
+import { strictly, useSimulator } from "./fidelity";
 
 // The simulator may not drift from the real API. The official SDK (the last version with the v1
 // batch endpoints) is pointed at it and must parse every answer, at every lifecycle stage. The SDK
@@ -85,29 +84,11 @@ const schemasMatchSdk: [
 /** The fields the contract says every job answer carries (the SDK marks most optional). */
 const CONTRACT_JOB_FIELDS = Object.keys(Job.shape).sort();
 
-function strictly<T extends z.ZodType>(schema: T, value: unknown, where: string): z.infer<T> {
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new Error(`${where}: ${JSON.stringify(parsed.error.issues, null, 2)}`);
-  return parsed.data;
-}
-
-let baseURL = "";
-let close: () => Promise<void>;
-
-beforeAll(async () => {
-  const simulator = createSimulator();
-  const server = serve({ fetch: simulator.fetch, port: 0, hostname: "127.0.0.1" });
-  await new Promise<void>((resolve) => server.once("listening", resolve));
-  baseURL = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  close = () => new Promise((resolve) => server.close(() => resolve()));
-});
-
-afterAll(async () => {
-  await close();
-});
+const simulatorURL = useSimulator();
 
 function world(name: string): { sdk: LlamaCloud; sim: SimControl } {
   const apiKey = `llx-fidelity-${name}-${crypto.randomUUID()}`;
+  const baseURL = simulatorURL();
   // No retries: a retried fault would hide what the simulator answered.
   return {
     sdk: new LlamaCloud({ apiKey, baseURL, maxRetries: 0 }),
@@ -219,7 +200,7 @@ describe("the SDK parses every simulator answer", () => {
     const job = await sim.createJob();
     await sim.injectFault({ kind: "rate_limit", job_id: job.id, retry_after: 5 });
     await expect(sdk.beta.batch.getStatus(job.id)).rejects.toBeInstanceOf(RateLimitError);
-    const stranger = new LlamaCloud({ apiKey: "not-a-key", baseURL, maxRetries: 0 });
+    const stranger = new LlamaCloud({ apiKey: "not-a-key", baseURL: simulatorURL(), maxRetries: 0 });
     await expect(stranger.beta.batch.getStatus(job.id)).rejects.toBeInstanceOf(AuthenticationError);
   });
 
