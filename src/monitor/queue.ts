@@ -80,11 +80,22 @@ export function sendBatches(messages: readonly PollMessage[]): PollMessage[][] {
 }
 
 /**
- * Jobs a message carries for this deployment: never more than one consumer invocation's request
- * budget, so a message (the consumer takes one at a time, see wrangler.toml) is polled whole.
+ * Jobs a message carries on a plan that counts every D1 statement (Free: 50 an invocation). Measured
+ * here: a Free consumer invocation polls 30 of 40 unchanged jobs, and 11 of 12 when half of them
+ * changed, before its statements run out (test/queue/consume.test.ts holds it to 10 with half
+ * changed); what it cannot poll is given back and handed off again, at the cost of another message.
+ */
+export const JOBS_PER_MESSAGE_COUNTING_STATEMENTS = 10;
+
+/**
+ * Jobs a message carries for this deployment: never more than one consumer invocation can poll, so a
+ * message (the consumer takes one at a time, see wrangler.toml) is polled whole and nothing is
+ * handed off twice for want of budget.
  */
 export function jobsPerMessage(config: Config): number {
-  return Math.max(1, Math.min(JOBS_PER_MESSAGE, config.maxPollsPerTick));
+  const statements =
+    config.planLimits.queryUnit === "statement" ? JOBS_PER_MESSAGE_COUNTING_STATEMENTS : JOBS_PER_MESSAGE;
+  return Math.max(1, Math.min(JOBS_PER_MESSAGE, config.maxPollsPerTick, statements));
 }
 
 export interface Handoff {

@@ -60,3 +60,42 @@ export async function deliver(w: World, bodies: unknown[], attempts = 1) {
 export function take(w: QueueWorld): PollMessage[] {
   return w.sent.splice(0, w.sent.length);
 }
+
+/**
+ * Wraps a D1 binding to count statements, as the Free plan counts D1 queries (every statement, also
+ * inside a batch), and round trips.
+ */
+export function statementCountingD1(real: D1Database) {
+  let statements = 0;
+  let trips = 0;
+  const originals = new WeakMap<object, D1PreparedStatement>();
+  const wrap = (stmt: D1PreparedStatement): D1PreparedStatement => {
+    const alone =
+      <T>(run: () => Promise<T>) =>
+      () => {
+        statements++;
+        trips++;
+        return run();
+      };
+    const wrapped = {
+      bind: (...values: unknown[]) => wrap(stmt.bind(...values)),
+      first: (column?: string) => alone(() => (column === undefined ? stmt.first() : stmt.first(column)))(),
+      run: alone(() => stmt.run()),
+      all: alone(() => stmt.all()),
+      raw: (options?: { columnNames?: boolean }) => alone(() => stmt.raw(options as { columnNames: true }))(),
+    } as unknown as D1PreparedStatement;
+    originals.set(wrapped, stmt);
+    return wrapped;
+  };
+  const db = {
+    prepare: (sql: string) => wrap(real.prepare(sql)),
+    batch: (list: D1PreparedStatement[]) => {
+      statements += list.length;
+      trips++;
+      return real.batch(list.map((s) => originals.get(s) ?? s));
+    },
+    exec: (sql: string) => real.exec(sql),
+    dump: () => real.dump(),
+  } as unknown as D1Database;
+  return { db, statements: () => statements, trips: () => trips };
+}

@@ -47,9 +47,11 @@ describe("poll messages", () => {
     expect(batches.flat()).toEqual(big);
   });
 
-  it("holds no more jobs than one invocation's request budget", () => {
+  it("holds no more jobs than one invocation can poll", () => {
     expect(jobsPerMessage(readConfig(world("per-message", { MAX_POLLS_PER_TICK: "10" }).env))).toBe(10);
     expect(jobsPerMessage(readConfig(world("per-message", { MAX_POLLS_PER_TICK: "5000" }).env))).toBe(100);
+    // Free counts every D1 statement: fewer jobs than its 40 upstream requests could poll.
+    expect(jobsPerMessage(readConfig(world("per-message", { WORKERS_PLAN: "free" }).env))).toBe(10);
   });
 });
 
