@@ -91,7 +91,9 @@ export async function runTick(env: Bindings, scheduledTime: number): Promise<Tic
     deliveryLimit > 0
       ? claimDeliveries(db, { now, limit: deliveryLimit })
       : { token: "", statements: [], read: () => [] };
-  const deliveryHold = deliveryLimit > 0 ? budget.queryCost(DELIVERY_FIXED_STATEMENTS + deliveryLimit, 0) : 0;
+  // Held for the deliveries while discovery decides: their fixed writes and a few attempts (each
+  // attempt then takes its own statement, leaving what a claimed watch needs).
+  const deliveryHold = deliveryLimit > 0 ? budget.queryCost(DELIVERY_STATEMENTS, 0) : 0;
   // The poll counters (/metrics) and what the polls said of the key (/healthz): in the tail, so they join
   // the polls' last batch without a round trip of their own (pollClaimed charged them).
   const counted = pollCountStatements(
@@ -124,7 +126,10 @@ export async function runTick(env: Bindings, scheduledTime: number): Promise<Tic
     allowHttp: config.allowHttpWebhooks,
     publicBaseUrl: config.publicBaseUrl,
     budget,
-    keepQueries: budget.queryCost(pruning.length, 1),
+    // A claimed watch keeps its first two requests' statements (a list page and a tracking poll).
+    keepQueries:
+      budget.queryCost(pruning.length + DELIVERY_TAIL_STATEMENTS, 1) +
+      (watches.statements.length > 0 ? 2 * perRequest : 0),
   });
   // The deliveries have charged what they wrote: discovery keeps only the prune's share now.
   discoveryKeep = budget.queryCost(pruning.length, 0);
@@ -156,6 +161,8 @@ const CLAIM_STATEMENTS = 2;
 export const DELIVERY_STATEMENTS = 10;
 /** What a delivery run writes besides one statement per attempt: claim, read, two counters, release, a 410. */
 const DELIVERY_FIXED_STATEMENTS = 7;
+/** What a delivery run writes after its attempts: the two counters and the release. */
+const DELIVERY_TAIL_STATEMENTS = 3;
 /**
  * The most D1 statements one discovery request leads to: a tracking poll's batch (insert, snapshot,
  * two events with their fan-outs, the update, counters, the read back) or a list page's share of

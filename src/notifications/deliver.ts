@@ -108,9 +108,10 @@ export function resultStatements(
  * Sends claimed deliveries (at most MAX_IN_FLIGHT at a time, none started after the time budget) and
  * records every result in as few batches as the batch size allows. With the invocation's `budget`
  * every attempt takes a subrequest of it (none is sent without one; the rest are given back) and
- * every statement written is charged to its D1 queries: the caller sized the claim so that one
- * statement per attempt, the counters and the release fit; the two extra writes of a 410 are taken
- * only if they fit above `keepQueries`, else that attempt counts as failed and is retried.
+ * every statement written is charged to its D1 queries: an attempt is started only if its statement
+ * fits above `keepQueries` (the rest are given back), the two extra writes of a 410 only if they
+ * fit too (else that attempt counts as failed and is retried); the counters and the release are the
+ * caller's to plan for.
  */
 export async function sendClaimed(
   db: Database,
@@ -142,7 +143,11 @@ export async function sendClaimed(
       // Checked again at every attempt: a subscription made while ALLOW_HTTP_WEBHOOKS was "true"
       // (local development) must not keep receiving once the deployment says otherwise.
       const allowed = checkSubscriptionUrl(delivery.url, opts.allowHttp);
-      if (allowed.ok && budget !== undefined && !budget.takeDelivery()) {
+      // An attempt needs a subrequest and the D1 statement that records it, above what is kept.
+      const room =
+        budget === undefined ||
+        (budget.subrequestsLeft > 0 && budget.takeQueries(budget.queryCost(1, 0), opts.keepQueries));
+      if (!room || (allowed.ok && budget !== undefined && !budget.takeDelivery())) {
         unsent = true;
         return;
       }
@@ -176,10 +181,9 @@ export async function sendClaimed(
     Math.max(Date.now(), opts.now),
   );
   run.roundTrips += (await runGroupsThen(db, groups, counted)).batches;
-  // Each attempt's own statement, the counters and the release were planned for by the claim's size.
-  const statements = groups.reduce((sum, group) => sum + group.length, 0) + counted.length;
-  const extra = 2 * gone.size;
-  budget?.chargeQueries(budget.queryCost(statements - extra, run.roundTrips));
+  // Each attempt's statement (and a 410's two) was taken as it went; the counters and the release were
+  // planned for by the caller.
+  budget?.chargeQueries(budget.queryCost(counted.length + (groups.length - run.attempted), run.roundTrips));
   return run;
 }
 

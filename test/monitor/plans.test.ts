@@ -1,0 +1,139 @@
+// WORKERS_PLAN through the real tick (README "Plans and limits"): on "free" every invocation stays
+// inside 50 subrequests and 50 D1 queries, counted where they happen — upstream requests in the
+// simulator's request log, delivery attempts at the receiver, D1 statements at the binding (every
+// statement of a batch counts) — and what does not fit is done by later ticks with nothing lost; the
+// "paid" default polls 5,000 due jobs in one tick inside 10,000 subrequests and 1,000 D1 queries.
+import { env } from "cloudflare:workers";
+import { beforeEach, describe, expect, it } from "vitest";
+import { runTick } from "../../src/monitor/tick";
+import { meterD1 } from "../d1-meter";
+import { countRows, insertJobs, MINUTE, resetDatabase, upstream, type World, world } from "../helpers";
+import { receiver, subscribe } from "../notifications/helpers";
+import { createWatch, jobsFoundBy } from "../watches/helpers";
+
+const FREE_SUBREQUESTS = 50;
+const FREE_QUERIES = 50;
+
+beforeEach(resetDatabase);
+
+/** Due jobs as the monitor last saw them (running), oldest due first by index; finished upstream. */
+async function dueJobs(w: World, ids: string[], now: number, opts: { upstream: boolean }) {
+  const sim = upstream(w);
+  if (opts.upstream) for (const id of ids) await sim.createJob({ id, total_items: 10, start_at: "end" });
+  const rows = ids.map((jobId, i) => ({
+    jobId,
+    upstreamUpdatedAt: new Date(now - 3_600_000).toISOString(),
+    nextPollAt: now - ids.length + i,
+  }));
+  for (let i = 0; i < rows.length; i += 500) await insertJobs(rows.slice(i, i + 500));
+}
+
+/** Deliveries whose earlier attempt failed and whose retry is due, to a subscription of their own. */
+async function pendingDeliveries(subscriptionId: string, jobId: string, count: number, now: number) {
+  await env.DB.batch(
+    Array.from({ length: count }, (_, i) => [
+      env.DB.prepare(
+        "insert into events (id, type, job_id, created_at, payload) values (?, 'job.stalled', ?, ?, ?)",
+      ).bind(`evt_plan_${i}`, jobId, now - 120_000, JSON.stringify({ type: "job.stalled", n: i })),
+      env.DB.prepare(
+        `insert into deliveries (id, event_id, subscription_id, status, attempts, next_attempt_at, created_at)
+         values (?, ?, ?, 'pending', 1, ?, ?)`,
+      ).bind(`msg_plan_${i}`, `evt_plan_${i}`, subscriptionId, now - 1_000, now - 120_000),
+    ]).flat(),
+  );
+}
+
+describe("WORKERS_PLAN", () => {
+  it("free: 200 due jobs, 30 pending deliveries and a watch, every tick inside 50 subrequests and 50 D1 queries, nothing lost", {
+    timeout: 180_000,
+  }, async () => {
+    const w = world("plan-free", { WORKERS_PLAN: "free" });
+    const sim = upstream(w);
+    const r = receiver("plan-free");
+    const now = Date.now();
+    const ids = Array.from({ length: 200 }, (_, i) => `bjb-free-${String(i).padStart(3, "0")}`);
+    await dueJobs(w, ids, now, { upstream: true });
+    // The subscription takes only job.stalled, which none of these polls raises: its 30 pending
+    // deliveries are the only ones.
+    const sub = await subscribe(w, { url: r.url(), events: ["job.stalled"] });
+    await pendingDeliveries(sub.id, ids[0] as string, 30, now);
+    for (const id of ["bjb-watched-1", "bjb-watched-2"]) {
+      await sim.createJob({ id, project_id: "prj-plans", start_at: "running" });
+    }
+    const watch = await createWatch(w, { project_id: "prj-plans", apis: ["v1"] });
+
+    const meter = meterD1(env.DB);
+    const finishedIn = new Map<string, number>();
+    let ticks = 0;
+    let at = now;
+    let discovered = 0;
+    for (; ticks < 150; ticks++, at += MINUTE) {
+      const upstreamBefore = (await sim.requests()).length;
+      const receivedBefore = (await r.requests()).length;
+      meter.reset();
+      const result = await runTick({ ...w.env, DB: meter.db }, at);
+      const made =
+        (await sim.requests()).length - upstreamBefore + (await r.requests()).length - receivedBefore;
+      expect(made, `subrequests of tick ${ticks}`).toBeLessThanOrEqual(FREE_SUBREQUESTS);
+      expect(made, "the budget counts every subrequest made").toBe(result.subrequests);
+      expect(meter.queries(), `D1 queries of tick ${ticks}`).toBeLessThanOrEqual(FREE_QUERIES);
+      expect(meter.queries(), "the budget never counts fewer queries than were made").toBeLessThanOrEqual(
+        result.queries,
+      );
+      if (ticks === 0) {
+        console.log(
+          `free tick 0: ${made} subrequests (${result.polled} polls, ${result.deliveries} deliveries), ` +
+            `${meter.queries()} D1 queries in ${meter.trips()} round trips`,
+        );
+      }
+      discovered += result.discovery.pages;
+      const { results } = await env.DB.prepare(
+        "select job_id from jobs where state = 'finished' and job_id like 'bjb-free-%'",
+      ).all<{ job_id: string }>();
+      for (const row of results) if (!finishedIn.has(row.job_id)) finishedIn.set(row.job_id, ticks);
+      const delivered = await countRows("deliveries", "status = 'delivered'");
+      const found = (await jobsFoundBy(watch.id)).length;
+      if (finishedIn.size === ids.length && delivered === 30 && found === 2) break;
+    }
+    console.log(`free plan: 200 jobs, 30 deliveries and a watch done in ${ticks + 1} ticks`);
+    // Nothing lost: every job polled to its end exactly once, every delivery sent once, the watch's
+    // jobs found; the oldest due went first (the first tick only polled among the first 40 claimed).
+    expect(finishedIn.size).toBe(ids.length);
+    expect(await countRows("snapshots", "source = 'poll' and job_id like 'bjb-free-%'")).toBe(ids.length);
+    for (const id of ids) expect(await sim.requestCount(id, "status"), id).toBe(1);
+    const firstTick = ids.filter((id) => finishedIn.get(id) === 0).map((id) => ids.indexOf(id));
+    expect(firstTick.length).toBeGreaterThan(0);
+    expect(Math.max(...firstTick)).toBeLessThan(40);
+    expect(await countRows("deliveries", "status = 'delivered'")).toBe(30);
+    expect(await r.requests()).toHaveLength(30);
+    expect(await jobsFoundBy(watch.id)).toEqual(["bjb-watched-1", "bjb-watched-2"]);
+    expect(discovered).toBeGreaterThan(0);
+    // No lease left behind by a job given back.
+    expect(await countRows("jobs", "lease_token is not null")).toBe(0);
+  });
+
+  it("paid (the default): one tick polls 5,000 due jobs inside 10,000 subrequests and 1,000 D1 queries", {
+    timeout: 300_000,
+  }, async () => {
+    const w = world("plan-paid");
+    const sim = upstream(w);
+    const now = Date.now();
+    // Unknown upstream (404): one request a poll, which is all this test counts.
+    const ids = Array.from({ length: 5_000 }, (_, i) => `bjb-paid-${i}`);
+    await dueJobs(w, ids, now, { upstream: false });
+    const meter = meterD1(env.DB);
+    const startedAt = Date.now();
+    const result = await runTick({ ...w.env, DB: meter.db }, now);
+    const seconds = (Date.now() - startedAt) / 1_000;
+    console.log(
+      `paid tick of 5,000 due jobs: ${result.subrequests} subrequests, ${meter.trips()} D1 round trips ` +
+        `(${meter.queries()} statements), ${seconds.toFixed(1)} s`,
+    );
+    expect(result.polled).toBe(5_000);
+    expect((await sim.requests()).length).toBe(5_000);
+    expect(result.subrequests).toBe(5_000);
+    expect(meter.trips()).toBeLessThanOrEqual(1_000);
+    expect(meter.trips()).toBe(result.roundTrips);
+    expect(await countRows("jobs", "consecutive_not_found = 1")).toBe(5_000);
+  });
+});
