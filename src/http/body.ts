@@ -6,6 +6,7 @@
  * it out did). README "Configuration" has the limit.
  */
 import { createMiddleware } from "hono/factory";
+import { readUpTo } from "../bounded-read";
 import { ApiError } from "./errors";
 import type { AppEnv } from "./openapi";
 
@@ -45,25 +46,10 @@ async function discardRest(reader: ReadableStreamDefaultReader<Uint8Array>): Pro
 /** The whole body, or a 413 once it passes MAX_BODY_BYTES (the rest read out first, see above). */
 async function readLimited(body: ReadableStream<Uint8Array>): Promise<Uint8Array> {
   const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > MAX_BODY_BYTES) {
-      await discardRest(reader);
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
+  const bytes = await readUpTo(reader, MAX_BODY_BYTES);
+  if (bytes) return bytes;
+  await discardRest(reader);
+  throw tooLarge();
 }
 
 /**

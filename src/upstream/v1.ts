@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { readUpTo } from "../bounded-read";
 import { classifyHttpFailure, classifyThrown, type UpstreamFailure } from "./failures";
 
 /**
@@ -216,23 +217,10 @@ async function readAtMost(response: Response, maxBytes: number): Promise<string 
   }
   if (!response.body) return "";
   const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > maxBytes) {
-      await reader.cancel().catch(() => {});
-      return null;
-    }
-    chunks.push(value);
+  const bytes = await readUpTo(reader, maxBytes);
+  if (!bytes) {
+    await reader.cancel().catch(() => {});
+    return null;
   }
-  const whole = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    whole.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new TextDecoder().decode(whole);
+  return new TextDecoder().decode(bytes);
 }
