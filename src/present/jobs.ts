@@ -7,6 +7,7 @@ import { z } from "@hono/zod-openapi";
 import type { JobRow, SnapshotRow } from "../db/schema";
 import { APIS, type Observation, SNAPSHOT_SOURCES, TRACKING_STATES } from "../model";
 import { UPSTREAM_JOB_FIELDS } from "../upstream/v1";
+import { presentLastError } from "./last-error";
 import { iso, utc } from "./time";
 
 const timestamp = z.string().openapi({ format: "date-time", example: "2026-11-28T12:00:00.000Z" });
@@ -158,10 +159,7 @@ export function presentJob(row: JobRow): JobJson {
       last_success_at: iso(row.lastSuccessAt),
       next_poll_at: iso(row.nextPollAt),
       consecutive_failures: row.consecutiveFailures,
-      last_error:
-        row.lastErrorCode && row.lastErrorAt !== null
-          ? { code: row.lastErrorCode, message: row.lastErrorMessage ?? "", at: iso(row.lastErrorAt) }
-          : null,
+      last_error: presentLastError(row),
       stalled_since: iso(row.stalledSince),
     },
   };

@@ -6,6 +6,7 @@ import { z } from "@hono/zod-openapi";
 import type { WatchRow } from "../db/schema";
 import { watchApis } from "../db/watches";
 import { APIS } from "../model";
+import { presentLastError } from "./last-error";
 import { iso } from "./time";
 
 const timestamp = z.string().openapi({ format: "date-time", example: "2026-11-28T12:00:00.000Z" });
@@ -42,9 +43,6 @@ export function presentWatch(row: WatchRow): WatchJson {
     created_at: iso(row.createdAt),
     last_scan_at: iso(row.lastScanAt),
     jobs_found: row.jobsFound,
-    last_error:
-      row.lastErrorCode && row.lastErrorAt !== null
-        ? { code: row.lastErrorCode, message: row.lastErrorMessage ?? "", at: iso(row.lastErrorAt) }
-        : null,
+    last_error: presentLastError(row),
   };
 }
