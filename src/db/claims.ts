@@ -18,8 +18,18 @@ export function notPausedCondition(now: number) {
 }
 
 /** A poll's results are only written by the holder of the job's lease (see `jobs.leaseToken`). */
-function leaseFree(now: number) {
+export function leaseFree(now: number) {
   return or(isNull(jobs.leaseUntil), lte(jobs.leaseUntil, now));
+}
+
+/** The ids of up to `limit` due active jobs nobody holds, oldest due first: what every claim leases. */
+export function dueJobIds(db: Database, opts: { now: number; limit: number }) {
+  return db
+    .select({ jobId: jobs.jobId })
+    .from(jobs)
+    .where(and(eq(jobs.state, "active"), lte(jobs.nextPollAt, opts.now), leaseFree(opts.now)))
+    .orderBy(jobs.nextPollAt)
+    .limit(opts.limit);
 }
 
 /**
@@ -31,12 +41,7 @@ export async function claimDueJobs(
   db: Database,
   opts: { now: number; limit: number; token: string; leaseUntil: number },
 ): Promise<{ rows: JobRow[]; items: Map<string, ItemState[]> }> {
-  const due = db
-    .select({ jobId: jobs.jobId })
-    .from(jobs)
-    .where(and(eq(jobs.state, "active"), lte(jobs.nextPollAt, opts.now), leaseFree(opts.now)))
-    .orderBy(jobs.nextPollAt)
-    .limit(opts.limit);
+  const due = dueJobIds(db, opts);
   const [claimed, stored] = await db.batch([
     db
       .update(jobs)
@@ -46,7 +51,7 @@ export async function claimDueJobs(
           inArray(jobs.jobId, due),
           // Re-checked here: the subquery's snapshot of the table is not the lock.
           leaseFree(opts.now),
-          sql`not exists (select 1 from ${monitorState} where ${monitorState.key} = ${RATE_LIMIT_KEY} and cast(${monitorState.value} as integer) > ${opts.now})`,
+          notPausedCondition(opts.now),
         ),
       )
       .returning(),
@@ -143,6 +148,17 @@ export function makeDueStatement(db: Database, now: number, jobId?: string): Sta
     );
 }
 
+/** A given-back job's lease columns: free, and due no earlier than `nextPollAt` when one is named. */
+function released(nextPollAt?: number) {
+  return {
+    leaseToken: null,
+    leaseUntil: null,
+    ...(nextPollAt === undefined
+      ? {}
+      : { nextPollAt: sql`max(coalesce(${jobs.nextPollAt}, 0), ${nextPollAt})` }),
+  };
+}
+
 /** Ids per release statement: one bound parameter each, plus the token and the pause (≤ 100). */
 const RELEASE_IDS_PER_STATEMENT = 90;
 
@@ -161,13 +177,7 @@ export function releaseJobsStatements(
     statements.push(
       db
         .update(jobs)
-        .set({
-          leaseToken: null,
-          leaseUntil: null,
-          ...(nextPollAt === undefined
-            ? {}
-            : { nextPollAt: sql`max(coalesce(${jobs.nextPollAt}, 0), ${nextPollAt})` }),
-        })
+        .set(released(nextPollAt))
         .where(
           and(
             inArray(jobs.jobId, jobIds.slice(i, i + RELEASE_IDS_PER_STATEMENT)),
@@ -183,12 +193,6 @@ export function releaseJobsStatements(
 export function releaseStatement(db: Database, jobId: string, token: string, nextPollAt?: number): Statement {
   return db
     .update(jobs)
-    .set({
-      leaseToken: null,
-      leaseUntil: null,
-      ...(nextPollAt === undefined
-        ? {}
-        : { nextPollAt: sql`max(coalesce(${jobs.nextPollAt}, 0), ${nextPollAt})` }),
-    })
+    .set(released(nextPollAt))
     .where(and(eq(jobs.jobId, jobId), eq(jobs.leaseToken, token)));
 }

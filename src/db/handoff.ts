@@ -4,9 +4,9 @@
  * the queue; the consumer takes the lease over from that token, so a message whose lease has ended
  * (or been taken over already) polls nothing.
  */
-import { and, eq, inArray, isNull, lte, or, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import type { ItemState } from "../model";
-import { notPausedCondition } from "./claims";
+import { dueJobIds, leaseFree, notPausedCondition } from "./claims";
 import type { Database, Statement } from "./client";
 import { claimedItemsStatement, itemsByJob, type StoredItem } from "./items";
 import { type JobRow, jobs, monitorState } from "./schema";
@@ -14,10 +14,6 @@ import { type JobRow, jobs, monitorState } from "./schema";
 /** Job ids travel as one JSON array (one bound parameter however many, well inside D1's 100). */
 function idIn(jobIds: readonly string[]) {
   return sql`${jobs.jobId} in (select value from json_each(${JSON.stringify(jobIds)}))`;
-}
-
-function leaseFree(now: number) {
-  return or(isNull(jobs.leaseUntil), lte(jobs.leaseUntil, now));
 }
 
 /**
@@ -29,12 +25,7 @@ export async function claimDueJobIds(
   db: Database,
   opts: { now: number; limit: number; token: string; leaseUntil: number },
 ): Promise<string[]> {
-  const due = db
-    .select({ jobId: jobs.jobId })
-    .from(jobs)
-    .where(and(eq(jobs.state, "active"), lte(jobs.nextPollAt, opts.now), leaseFree(opts.now)))
-    .orderBy(jobs.nextPollAt)
-    .limit(opts.limit);
+  const due = dueJobIds(db, opts);
   const claimed = await db
     .update(jobs)
     .set({ leaseToken: opts.token, leaseUntil: opts.leaseUntil })
