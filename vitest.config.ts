@@ -23,6 +23,8 @@ export default defineConfig({
                 LLAMA_CLOUD_API_KEY: "llx-test-key",
                 ADMIN_TOKEN: "admin-token-for-tests",
                 READ_TOKEN: "read-token-for-tests",
+                // "1" only under `npm run bench` (scripts/bench.ts): test/bench/ runs then, else it is skipped.
+                BATCHWATCH_BENCH: process.env.BATCHWATCH_BENCH ?? "0",
               },
               outboundService: simulatorOutbound,
               // A real local queue for test/queue/: bound under another name than POLL_QUEUE, so every
