@@ -4,9 +4,9 @@
  * required; everything else may be missing or null.
  */
 import { z } from "zod";
-import { getJson, type LlamaCloudTarget, type UpstreamResult, upstreamUrl } from "./v1";
+import { type LlamaCloudTarget, type UpstreamResult, upstreamUrl } from "./v1";
 import type { ListedJob } from "./v1-list";
-import type { Scope } from "./v2";
+import { getV2Page, type Scope, v2PageSchema } from "./v2";
 
 const listedBatchSchema = z.looseObject({
   id: z.string().min(1),
@@ -15,10 +15,7 @@ const listedBatchSchema = z.looseObject({
   created_at: z.string().nullish(),
 });
 
-const listPageSchema = z.looseObject({
-  items: z.array(listedBatchSchema),
-  next_page_token: z.string().nullish(),
-});
+const listPageSchema = v2PageSchema(listedBatchSchema);
 
 export interface V2ListRequest {
   /** One upstream status (`RUNNING`), or null for every status. */
@@ -48,21 +45,18 @@ export async function fetchV2ListPage(
   if (request.status) url.searchParams.set("status", request.status);
   if (request.createdOnOrAfter) url.searchParams.set("created_at_on_or_after", request.createdOnOrAfter);
   url.searchParams.set("page_size", String(request.pageSize));
-  if (request.pageToken) url.searchParams.set("page_token", request.pageToken);
-  const result = await getJson(target, url, listPageSchema);
-  if (!result.ok) return result;
-  const token = result.answer.next_page_token;
+  const page = await getV2Page(target, url, listPageSchema, request.pageToken);
+  if (!page.ok) return page;
   return {
     ok: true,
     answer: {
-      batches: result.answer.items.map((batch) => ({
+      batches: page.answer.items.map((batch) => ({
         id: batch.id,
         status: batch.status ?? null,
         projectId: batch.project_id ?? null,
         createdAt: batch.created_at ?? null,
       })),
-      // "" ends the list like null does; a token that repeats the one sent would loop for the whole budget.
-      nextPageToken: token && token !== request.pageToken ? token : null,
+      nextPageToken: page.answer.nextPageToken,
     },
   };
 }

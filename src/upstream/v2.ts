@@ -43,10 +43,36 @@ const childJobSchema = z.looseObject({
 
 export type ChildJob = z.output<typeof childJobSchema>;
 
-const childPageSchema = z.looseObject({
-  items: z.array(childJobSchema),
-  next_page_token: text,
-});
+const childPageSchema = v2PageSchema(childJobSchema);
+
+/** A page of any v2 list endpoint: its `items` and the `next_page_token` that continues it. */
+export function v2PageSchema<T extends z.ZodType>(item: T) {
+  return z.looseObject({ items: z.array(item), next_page_token: text });
+}
+
+/**
+ * Reads ONE page of a v2 list (a project's batches, a batch's children): `page_token` sent when there
+ * is one, the next page's token answered, or null on the last page.
+ */
+export async function getV2Page<Item>(
+  target: LlamaCloudTarget,
+  url: URL,
+  pageSchema: z.ZodType<{ items: Item[]; next_page_token?: string | null }>,
+  pageToken: string | null | undefined,
+): Promise<UpstreamResult<{ items: Item[]; nextPageToken: string | null }>> {
+  if (pageToken) url.searchParams.set("page_token", pageToken);
+  const result = await getJson(target, url, pageSchema);
+  if (!result.ok) return result;
+  const token = result.answer.next_page_token;
+  return {
+    ok: true,
+    answer: {
+      items: result.answer.items,
+      // "" ends the list like null does; a token that repeats the one sent would loop for the whole budget.
+      nextPageToken: token && token !== pageToken ? token : null,
+    },
+  };
+}
 
 /** The products whose jobs a batch can start, and the list each one's jobs are read through. */
 export const CHILD_LIST_PATHS = { parse_v2: "/api/v2/parse", extract_v2: "/api/v2/extract" } as const;
@@ -119,18 +145,9 @@ export async function fetchChildPage(
   const url = upstreamUrl(target, CHILD_LIST_PATHS[request.type], scope);
   for (const id of request.jobIds) url.searchParams.append("job_ids", id);
   url.searchParams.set("page_size", String(MAX_CHILD_IDS_PER_PAGE));
-  if (request.pageToken) url.searchParams.set("page_token", request.pageToken);
-  const result = await getJson(target, url, childPageSchema);
-  if (!result.ok) return result;
-  const token = result.answer.next_page_token;
-  return {
-    ok: true,
-    answer: {
-      children: result.answer.items,
-      // "" ends the list like null does; a token that repeats the one sent would loop for the whole budget.
-      nextPageToken: token && token !== request.pageToken ? token : null,
-    },
-  };
+  const page = await getV2Page(target, url, childPageSchema, request.pageToken);
+  if (!page.ok) return page;
+  return { ok: true, answer: { children: page.answer.items, nextPageToken: page.answer.nextPageToken } };
 }
 
 /** The request for the page after `page`, or null when `page` was the last. */
