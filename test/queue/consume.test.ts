@@ -62,6 +62,21 @@ describe("polling through the queue", () => {
     expect(await sim.statusRequests()).toHaveLength(asked + 3);
   });
 
+  it("gives the jobs of a failed send back at once, for the next tick to send", async () => {
+    const refuse = { sends: true };
+    const w = queueWorld("send-fails", {}, refuse);
+    const t0 = Date.now();
+    await trackRunning(w, "bjb-q-send");
+    await tick(w, t0 + 2 * MINUTE);
+    expect(w.sends()).toBe(1);
+    expect(take(w)).toEqual([]);
+    expect(await countRows("jobs", "lease_token is not null")).toBe(0);
+    // Not left leased for 2 minutes: the very next tick sends it.
+    refuse.sends = false;
+    await tick(w, t0 + 3 * MINUTE);
+    expect(take(w).flatMap((m) => m.jobIds)).toEqual(["bjb-q-send"]);
+  });
+
   it("changes nothing without the binding: the tick polls by itself", async () => {
     const w = world("inline");
     const sim = upstream(w);

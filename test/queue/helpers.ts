@@ -15,7 +15,12 @@ export interface QueueWorld extends World {
   sends: () => number;
 }
 
-export function queueWorld(name: string, vars: Partial<Bindings> = {}): QueueWorld {
+/** `refuse`: the queue refuses every send (as a Queues outage would), until set back to false. */
+export function queueWorld(
+  name: string,
+  vars: Partial<Bindings> = {},
+  refuse: { sends: boolean } = { sends: false },
+): QueueWorld {
   const real = env.TEST_POLL_QUEUE;
   const sent: PollMessage[] = [];
   let sends = 0;
@@ -25,8 +30,9 @@ export function queueWorld(name: string, vars: Partial<Bindings> = {}): QueueWor
       sent.push(body as PollMessage);
       return real.send(body, options);
     },
-    sendBatch: (messages, options) => {
+    sendBatch: async (messages, options) => {
       sends++;
+      if (refuse.sends) throw new Error("Queue send failed: the queue is unavailable");
       const list = [...messages];
       for (const message of list) sent.push(message.body as PollMessage);
       return real.sendBatch(list, options);
