@@ -4,6 +4,7 @@ import { CSS, FAVICON } from "./styles";
 import {
   formatPercent,
   formatUtc,
+  ITEM_COUNTS,
   type Marker,
   REFRESH_SECONDS,
   statusText,
@@ -116,7 +117,7 @@ export function Timestamp(props: { at: number }) {
 export function CountHeaders() {
   return (
     <>
-      {["Processed", "Failed", "Skipped", "Total"].map((name) => (
+      {ITEM_COUNTS.map(([name]) => (
         <th scope="col" class="num">
           {name}
         </th>

@@ -4,6 +4,7 @@ import { CountHeaders, jobHref, Layout, Markers, ProgressBar, StatusBadge, TimeA
 import { FoundBy, WatchesSection } from "./dashboard-watches";
 import {
   formatCount,
+  ITEM_COUNTS,
   jobMarkers,
   jobTitle,
   KNOWN_STATUSES,
@@ -103,18 +104,11 @@ function JobRowView(props: { job: JobRow; now: number; watches: ReadonlyMap<stri
       <td class="progress-cell" data-label="Progress">
         <ProgressBar percent={percent} tone={tone} label={`Progress of ${title}`} />
       </td>
-      <td class="num" data-label="Processed">
-        {formatCount(job.processedItems)}
-      </td>
-      <td class="num" data-label="Failed">
-        {formatCount(job.failedItems)}
-      </td>
-      <td class="num" data-label="Skipped">
-        {formatCount(job.skippedItems)}
-      </td>
-      <td class="num" data-label="Total">
-        {formatCount(job.totalItems)}
-      </td>
+      {ITEM_COUNTS.map(([name, column]) => (
+        <td class="num" data-label={name}>
+          {formatCount(job[column])}
+        </td>
+      ))}
       <td class="poll-cell" data-label="Last poll">
         <TimeAgo at={job.lastPolledAt} now={props.now} />
       </td>

@@ -1,7 +1,7 @@
 /** The job page's progress card: the counts and the ETA line under the bar. */
 import type { JobRow } from "../db/schema";
 import { Timestamp } from "./components";
-import { type Eta, formatCount, formatDuration, timeAgo } from "./view";
+import { type Eta, formatCount, formatDuration, ITEM_COUNTS, timeAgo } from "./view";
 
 function formatRate(perMinute: number): string {
   if (perMinute >= 10) return `${formatCount(Math.round(perMinute))} items/min`;
@@ -53,22 +53,12 @@ export function Counts(props: { job: JobRow }) {
   const j = props.job;
   return (
     <dl class="counts">
-      <div>
-        <dt>Processed</dt>
-        <dd>{formatCount(j.processedItems)}</dd>
-      </div>
-      <div>
-        <dt>Failed</dt>
-        <dd>{formatCount(j.failedItems)}</dd>
-      </div>
-      <div>
-        <dt>Skipped</dt>
-        <dd>{formatCount(j.skippedItems)}</dd>
-      </div>
-      <div>
-        <dt>Total</dt>
-        <dd>{formatCount(j.totalItems)}</dd>
-      </div>
+      {ITEM_COUNTS.map(([name, column]) => (
+        <div>
+          <dt>{name}</dt>
+          <dd>{formatCount(j[column])}</dd>
+        </div>
+      ))}
     </dl>
   );
 }

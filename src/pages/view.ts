@@ -62,6 +62,14 @@ export function formatCount(n: number | null | undefined): string {
   return n === null || n === undefined || !Number.isFinite(n) ? "–" : integer.format(n);
 }
 
+/** The item counts every job view shows, in this order: the dashboard's columns, the job page's list. */
+export const ITEM_COUNTS = [
+  ["Processed", "processedItems"],
+  ["Failed", "failedItems"],
+  ["Skipped", "skippedItems"],
+  ["Total", "totalItems"],
+] as const satisfies readonly (readonly [string, keyof JobRow])[];
+
 /**
  * Progress in percent, clamped to 0–100: LlamaCloud's own figure when it sent one, otherwise derived
  * from the counts; null when neither is known.
