@@ -104,6 +104,9 @@ export interface Handoff {
   messages: number;
   /** `sendBatch` calls made (each one subrequest). */
   sends: number;
+  /** D1 statements and round trips the hand-off made (the claim, and the give-back of a failed send). */
+  statements: number;
+  roundTrips: number;
 }
 
 /**
@@ -120,7 +123,7 @@ export async function handDueJobs(
   const batches = sendBatches(
     pollMessages(jobIds, { token: opts.token, at: opts.now }, jobsPerMessage(config)),
   );
-  const handoff: Handoff = { jobs: 0, messages: 0, sends: 0 };
+  const handoff: Handoff = { jobs: 0, messages: 0, sends: 0, statements: 1, roundTrips: 1 };
   for (const [index, batch] of batches.entries()) {
     try {
       handoff.sends++;
@@ -131,6 +134,8 @@ export async function handDueJobs(
         JSON.stringify({ event: "queue_send_error", jobs: unsent.length, message: String(error) }),
       );
       await db.batch([releaseHandedStatement(db, opts.token, unsent)]);
+      handoff.statements++;
+      handoff.roundTrips++;
       break;
     }
     handoff.messages += batch.length;

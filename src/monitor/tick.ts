@@ -64,7 +64,11 @@ export async function runTick(env: Bindings, scheduledTime: number): Promise<Tic
         token,
         leaseUntil: now + LEASE_MS,
       });
-  budget.chargeQueries(budget.queryCost(handoff ? 0 : CLAIM_STATEMENTS, handoff ? 0 : 1));
+  budget.chargeQueries(
+    handoff
+      ? budget.queryCost(handoff.statements, handoff.roundTrips)
+      : budget.queryCost(CLAIM_STATEMENTS, 1),
+  );
   const round = await pollClaimed(db, config, claimed.rows, claimed.items, {
     source: "poll",
     now,
