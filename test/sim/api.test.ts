@@ -1,18 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { simControl } from "../../sim/control";
+import { simTenant } from "./helpers";
 
 // The simulator's upstream API and control routes, reached the way the worker reaches them: a plain
 // fetch from inside workerd, answered by miniflare's outboundService in Node.
 
 const BASE = "http://llamacloud.test/api/v1/beta/batch-processing";
 
-function tenant(name: string) {
-  const apiKey = `llx-sim-${name}-${crypto.randomUUID()}`;
-  const sim = simControl({ apiKey });
-  const get = (path: string, init: RequestInit = {}) =>
-    fetch(`${BASE}${path}`, { ...init, headers: { authorization: `Bearer ${apiKey}`, ...init.headers } });
-  return { apiKey, sim, get };
-}
+const tenant = (name: string) => simTenant(name, BASE);
 
 async function json<T = Record<string, unknown>>(response: Response): Promise<T> {
   return (await response.json()) as T;

@@ -1,18 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { receiverControl, simControl } from "../../sim/control";
+import { simTenant } from "./helpers";
 
 // The v2 routes share v1's gate: auth, the request log and every injected fault work on them too;
 // and the callback sender speaks v2's batch.* / parse.* / extract.* events.
 
 const V2 = "http://llamacloud.test/api/v2";
 
-function tenant(name: string) {
-  const apiKey = `llx-sim-v2f-${name}-${crypto.randomUUID()}`;
-  const sim = simControl({ apiKey });
-  const get = (path: string, init: RequestInit = {}) =>
-    fetch(`${V2}${path}`, { ...init, headers: { authorization: `Bearer ${apiKey}`, ...init.headers } });
-  return { sim, get };
-}
+const tenant = (name: string) => simTenant(`v2f-${name}`, V2);
 
 /** A mapped batch and the ids of its first child jobs. */
 async function mappedBatch(sim: ReturnType<typeof simControl>, files = 3) {

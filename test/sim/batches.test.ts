@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { BatchJson, ChildJobJson, CursorPageJson } from "../../sim/batch-model";
-import { simControl } from "../../sim/control";
+import { simTenant } from "./helpers";
 
 // The simulator's v2 batches through its upstream API, reached the way the worker reaches them: a
 // plain fetch from inside workerd, answered by miniflare's outboundService in Node.
@@ -8,10 +8,7 @@ import { simControl } from "../../sim/control";
 const V2 = "http://llamacloud.test/api/v2";
 
 function tenant(name: string) {
-  const apiKey = `llx-sim-v2-${name}-${crypto.randomUUID()}`;
-  const sim = simControl({ apiKey });
-  const get = (path: string, init: RequestInit = {}) =>
-    fetch(`${V2}${path}`, { ...init, headers: { authorization: `Bearer ${apiKey}`, ...init.headers } });
+  const { sim, get } = simTenant(`v2-${name}`, V2);
   const batch = async (id: string) =>
     (await get(`/batches/${id}?expand=results`)).json() as Promise<BatchJson>;
   const children = async (ids: string[], extra = "", product = "parse") => {
