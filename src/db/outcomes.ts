@@ -68,6 +68,16 @@ export function changeColumns(changes: JobChanges) {
 }
 
 /**
+ * The columns whose value differs from the row as claimed: an unchanged poll then writes its clock
+ * and schedule only, not every upstream field again (D1 counts a rewritten indexed column, such as
+ * status or state, as extra rows written).
+ */
+function onlyDiffering<T extends Record<string, unknown>>(columns: T, before: JobRow): Partial<T> {
+  const stored = before as unknown as Record<string, unknown>;
+  return Object.fromEntries(Object.entries(columns).filter(([key, value]) => stored[key] !== value)) as Partial<T>;
+}
+
+/**
  * Applies a poll's outcome and releases the lease, only if `token` still holds it. `claimedNextPollAt`
  * is the job's `next_poll_at` when it was claimed: if a callback has moved it since (see
  * `makeDueStatement`), the news may postdate this poll's answer, so the earlier time is kept.
@@ -76,13 +86,14 @@ export function applyChangesStatement(
   db: Database,
   jobId: string,
   changes: JobChanges,
-  opts: { token: string; claimedNextPollAt: number | null },
+  opts: { token: string; claimedNextPollAt: number | null; before?: JobRow },
 ): Statement {
   const next = changes.nextPollAt;
+  const columns = changeColumns(changes);
   return db
     .update(jobs)
     .set({
-      ...changeColumns(changes),
+      ...(opts.before ? onlyDiffering(columns, opts.before) : columns),
       ...(next === null
         ? {}
         : {

@@ -123,6 +123,8 @@ export function outcomeStatements(
     applyChangesStatement(db, row.jobId, outcome.changes, {
       token: opts.token,
       claimedNextPollAt: row.nextPollAt,
+      // Only what differs from the row as claimed is written (the lease keeps the row as it was).
+      before: row,
     }),
   );
   return statements;

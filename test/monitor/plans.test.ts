@@ -136,4 +136,32 @@ describe("WORKERS_PLAN", () => {
     expect(meter.trips()).toBe(result.roundTrips);
     expect(await countRows("jobs", "consecutive_not_found = 1")).toBe(5_000);
   });
+
+  it("an unchanged poll writes three rows: its claim, then its clock and schedule (not every field again)", async () => {
+    const w = world("plan-rows");
+    const sim = upstream(w);
+    const now = Date.now();
+    const ids = Array.from({ length: 30 }, (_, i) => `bjb-rows-${i}`);
+    for (const id of ids) await sim.createJob({ id, start_at: "running", total_items: 100 });
+    await insertJobs(ids.map((jobId) => ({ jobId, nextPollAt: now })));
+    // The first poll of each is a change (the stored counts are not upstream's); the next ones are not.
+    await runTick(w.env, now);
+    const rowsOfTick = async (due: number, at: number) => {
+      await env.DB.prepare(
+        "update jobs set next_poll_at = ? where job_id in (select job_id from jobs order by job_id limit ?)",
+      )
+        .bind(now, due)
+        .run();
+      const meter = meterD1(env.DB);
+      const result = await runTick({ ...w.env, DB: meter.db }, at);
+      expect(result.polled).toBe(due);
+      expect(result.changed).toBe(0);
+      return meter.rowsWritten();
+    };
+    const ten = await rowsOfTick(10, now + 20_000);
+    const twenty = await rowsOfTick(20, now + 40_000);
+    const perPoll = (twenty - ten) / 10;
+    console.log(`rows written per unchanged poll: ${perPoll} (a tick of 10 unchanged polls: ${ten})`);
+    expect(perPoll).toBeLessThanOrEqual(3);
+  });
 });
