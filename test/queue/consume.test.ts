@@ -3,7 +3,6 @@
 // with the lease the tick took, and the stored results are those of polling in the tick.
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { consumePolls } from "../../src/monitor/consume";
 import {
   countRows,
   history,
@@ -18,7 +17,7 @@ import {
   world,
 } from "../helpers";
 import { receiver, subscribe, verifiedRequests } from "../notifications/helpers";
-import { deliver, queueWorld, statementCountingD1, take } from "./helpers";
+import { deliver, queueWorld, take } from "./helpers";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -164,55 +163,6 @@ describe("polling through the queue", () => {
     expect(await sim.statusRequests("bjb-q-late")).toHaveLength(1);
     expect((await deliver(w, fresh)).error).toBeNull();
     expect(await sim.statusRequests("bjb-q-late")).toHaveLength(2);
-  });
-
-  it("spends one invocation's budget: what does not fit is given back due and sent again", async () => {
-    const w = queueWorld("budget", { MAX_POLLS_PER_TICK: "2" });
-    const sim = upstream(w);
-    const t0 = Date.now();
-    const ids = ["bjb-q-b-1", "bjb-q-b-2", "bjb-q-b-3"];
-    for (const id of ids) await trackRunning(w, id);
-    await tick(w, t0 + 2 * MINUTE);
-    const messages = take(w);
-    // A message never holds more than one invocation's requests; both arrive in one batch here.
-    expect(messages.map((m) => m.jobIds.length)).toEqual([2, 1]);
-    const asked = (await sim.statusRequests()).length;
-    expect((await deliver(w, messages)).error).toBeNull();
-    expect(await sim.statusRequests()).toHaveLength(asked + 2);
-    expect(await countRows("jobs", "lease_token is not null")).toBe(0);
-    const left = ids.filter((id) => !messages[0]?.jobIds.includes(id));
-    expect(left).toHaveLength(1);
-    // The one left over is due again at once: the next tick sends it alone.
-    await tick(w, t0 + 3 * MINUTE);
-    expect(take(w).flatMap((m) => m.jobIds)).toEqual(left);
-  });
-
-  it("keeps a Free-plan consumer inside 50 subrequests and 50 D1 queries", async () => {
-    const counting = statementCountingD1(env.DB);
-    const w = queueWorld("free", { WORKERS_PLAN: "free" });
-    const sim = upstream(w);
-    const t0 = Date.now();
-    const ids = Array.from({ length: 30 }, (_, i) => `bjb-q-free-${i}`);
-    for (const [i, id] of ids.entries()) {
-      await trackRunning(w, id);
-      if (i % 2 === 0) await sim.advance(id);
-    }
-    await tick(w, t0 + 2 * MINUTE);
-    const messages = take(w);
-    expect(messages.map((m) => m.jobIds.length)).toEqual([10, 10, 10]);
-    for (const message of messages) {
-      const asked = (await sim.requests()).length;
-      const statements = counting.statements();
-      const consumed = await consumePolls({ ...w.env, DB: counting.db }, [message]);
-      // Counted at the network boundary and at the D1 binding (every statement, as Free counts them),
-      // not only by the budget itself.
-      expect((await sim.requests()).length - asked).toBeLessThanOrEqual(50);
-      expect(counting.statements() - statements).toBeLessThanOrEqual(50);
-      expect(consumed.subrequests).toBeLessThanOrEqual(50);
-      expect(consumed.queries).toBeLessThanOrEqual(50);
-      expect(consumed.polled).toBe(message.jobIds.length);
-    }
-    for (const id of ids.filter((_, i) => i % 2 === 0)) expect((await job(w, id)).processed_items).toBe(10);
   });
 
   it("shares a 429 pause through D1: a later message gives its jobs back due when the pause ends", async () => {
