@@ -164,6 +164,11 @@ export function upstream(w: World) {
   };
 }
 
+/** The simulator's latest request-log seq for this world: ask `requests({ since_seq })` for what came after. */
+export async function lastSeq(w: World): Promise<number> {
+  return (await upstream(w).requests()).at(-1)?.seq ?? 0;
+}
+
 let tracked = 0;
 
 /**

@@ -4,7 +4,18 @@
 // pauses every poll.
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { countRows, job, MINUTE, resetDatabase, tick, track, upstream, type World, world } from "../helpers";
+import {
+  countRows,
+  job,
+  lastSeq,
+  MINUTE,
+  resetDatabase,
+  tick,
+  track,
+  upstream,
+  type World,
+  world,
+} from "../helpers";
 
 const TICK_GAP = 11 * MINUTE;
 
@@ -12,10 +23,6 @@ async function itemRequests(w: World, jobId: string, since = 0) {
   return (await upstream(w).requests({ job_id: jobId, endpoint: "items", since_seq: since })).map(
     (r) => r.query,
   );
-}
-
-async function lastSeq(w: World): Promise<number> {
-  return (await upstream(w).requests()).at(-1)?.seq ?? 0;
 }
 
 async function storedItems(jobId: string) {

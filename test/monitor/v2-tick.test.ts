@@ -17,6 +17,7 @@ import {
   history,
   insertJobs,
   job,
+  lastSeq,
   MINUTE,
   resetDatabase,
   tick,
@@ -48,10 +49,6 @@ async function childRequests(w: World, batchId: string, since = 0) {
   return (await upstream(w).requests({ job_id: batchId, endpoint: "children", since_seq: since })).map(
     (r) => r.job_ids ?? [],
   );
-}
-
-async function lastSeq(w: World): Promise<number> {
-  return (await upstream(w).requests()).at(-1)?.seq ?? 0;
 }
 
 async function settledChildren(jobId: string): Promise<Set<string>> {
