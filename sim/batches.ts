@@ -2,6 +2,7 @@
 // hand or by the tenant's clock, like v1 jobs), cancelling and patching it, and showing it to the
 // control routes. What the API shows about it lives in batch-answers.ts.
 
+import { backdate } from "./backdate";
 import { batchJson, batchStatus, childId, childStatus, mappedFiles } from "./batch-answers";
 import {
   childMilestones,
@@ -97,20 +98,10 @@ export function createBatch(input: NewBatch, nowMs: number, defaults: JobDefault
     omit: [...(input.omit ?? [])],
   };
   const start = input.start_at ?? "pending";
-  if (start !== "pending") backdate(batch, positionOf(batch, start), nowMs);
+  if (start !== "pending") {
+    backdate(batch, positionOf(batch, start), nowMs, (q) => offsetOfPosition(batch.clock, batch.plan, q));
+  }
   return batch;
-}
-
-/** Places a batch at `position` as of now, as if it had lived through the earlier ones at its clock's pace. */
-function backdate(batch: SimBatch, position: number, nowMs: number): void {
-  const anchorMs = nowMs - offsetOfPosition(batch.clock, batch.plan, position);
-  batch.clock.anchorMs = anchorMs;
-  batch.createdAtMs = anchorMs;
-  batch.reachedAtMs = [];
-  for (let q = 0; q <= position; q++)
-    batch.reachedAtMs.push(anchorMs + offsetOfPosition(batch.clock, batch.plan, q));
-  batch.position = position;
-  batch.updatedAtMs = nowMs;
 }
 
 export function finalPosition(batch: SimBatch): number {

@@ -2,6 +2,7 @@
 // cancelling and patching it, and showing it to the control routes. What the upstream API shows
 // about it lives in job-answers.ts. All times are the tenant's clock (see World.now), in ms.
 
+import { backdate } from "./backdate";
 import { fragment } from "./format";
 import { jobJson, pulse, statusJson } from "./job-answers";
 import {
@@ -110,7 +111,7 @@ export function createJob(
     omit: [...(input.omit ?? [])],
   };
   const start = initialPosition(job, input);
-  if (start > 0) backdate(job, start, nowMs);
+  if (start > 0) backdate(job, start, nowMs, (q) => offsetOfPosition(job.clock, job.plan, q));
   return job;
 }
 
@@ -131,18 +132,6 @@ function initialPosition(job: SimJob, input: NewJob): number {
     case "end":
       return finalPosition(job.plan);
   }
-}
-
-/** Places a job at `position` as of now, as if it had lived through the earlier positions at its clock's pace. */
-function backdate(job: SimJob, position: number, nowMs: number): void {
-  const anchorMs = nowMs - offsetOfPosition(job.clock, job.plan, position);
-  job.clock.anchorMs = anchorMs;
-  job.createdAtMs = anchorMs;
-  job.reachedAtMs = [];
-  for (let q = 0; q <= position; q++)
-    job.reachedAtMs.push(anchorMs + offsetOfPosition(job.clock, job.plan, q));
-  job.position = position;
-  job.updatedAtMs = nowMs;
 }
 
 /** Realtime jobs catch up with the clock; manual jobs stay where they are. */
