@@ -7,7 +7,8 @@ import { z } from "zod";
 import { getJson, type LlamaCloudTarget, type UpstreamResult, upstreamUrl } from "./v1";
 import type { Scope } from "./v2";
 
-const listedJobSchema = z.looseObject({
+/** The fields of a listed v1 job or v2 batch that discovery reads; both lists name them alike. */
+export const listedJobSchema = z.looseObject({
   id: z.string().min(1),
   status: z.string().nullish(),
   project_id: z.string().nullish(),
@@ -26,6 +27,15 @@ export interface ListedJob {
   /** The project LlamaCloud says the job belongs to (null when the answer leaves it out). */
   projectId: string | null;
   createdAt: string | null;
+}
+
+export function toListedJob(listed: z.output<typeof listedJobSchema>): ListedJob {
+  return {
+    id: listed.id,
+    status: listed.status ?? null,
+    projectId: listed.project_id ?? null,
+    createdAt: listed.created_at ?? null,
+  };
 }
 
 export interface V1ListRequest {
@@ -58,12 +68,7 @@ export async function fetchV1ListPage(
   return {
     ok: true,
     answer: {
-      jobs: result.answer.items.map((job) => ({
-        id: job.id,
-        status: job.status ?? null,
-        projectId: job.project_id ?? null,
-        createdAt: job.created_at ?? null,
-      })),
+      jobs: result.answer.items.map(toListedJob),
       totalSize: result.answer.total_size ?? null,
     },
   };

@@ -3,19 +3,11 @@
  * page_size=&page_token=`), read page by page by a watch's scan. Like the v2 client, only ids are
  * required; everything else may be missing or null.
  */
-import { z } from "zod";
 import { type LlamaCloudTarget, type UpstreamResult, upstreamUrl } from "./v1";
-import type { ListedJob } from "./v1-list";
+import { type ListedJob, listedJobSchema, toListedJob } from "./v1-list";
 import { getV2Page, type Scope, v2PageSchema } from "./v2";
 
-const listedBatchSchema = z.looseObject({
-  id: z.string().min(1),
-  status: z.string().nullish(),
-  project_id: z.string().nullish(),
-  created_at: z.string().nullish(),
-});
-
-const listPageSchema = v2PageSchema(listedBatchSchema);
+const listPageSchema = v2PageSchema(listedJobSchema);
 
 export interface V2ListRequest {
   /** One upstream status (`RUNNING`), or null for every status. */
@@ -50,12 +42,7 @@ export async function fetchV2ListPage(
   return {
     ok: true,
     answer: {
-      batches: page.answer.items.map((batch) => ({
-        id: batch.id,
-        status: batch.status ?? null,
-        projectId: batch.project_id ?? null,
-        createdAt: batch.created_at ?? null,
-      })),
+      batches: page.answer.items.map(toListedJob),
       nextPageToken: page.answer.nextPageToken,
     },
   };
