@@ -31,9 +31,10 @@ export const DELIVERY_SEND_BUDGET_MS = 60_000;
 export const MAX_DELIVERIES_PER_TICK = 200;
 /**
  * Attempts a route's first-attempt pass makes at most; anything left is the next tick's. With the
- * route's own poll it stays inside the Free plan's 50 subrequests per invocation.
+ * route's own poll (about 15 D1 statements and a few requests) it stays inside the Free plan's 50
+ * subrequests and 50 D1 queries per invocation, counting every statement (each attempt writes one).
  */
-export const MAX_DELIVERIES_INLINE = 40;
+export const MAX_DELIVERIES_INLINE = 30;
 /**
  * A route's first attempts run in `waitUntil`, which gets about 30 s after the answer: none starts
  * later than this, so the last one's timeout and the write of every result still fit.

@@ -7,7 +7,17 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { runTick } from "../../src/monitor/tick";
 import { meterD1 } from "../d1-meter";
-import { countRows, insertJobs, MINUTE, resetDatabase, upstream, type World, world } from "../helpers";
+import {
+  countRows,
+  insertJobs,
+  MINUTE,
+  pollNow,
+  resetDatabase,
+  trackRunning,
+  upstream,
+  type World,
+  world,
+} from "../helpers";
 import { receiver, subscribe } from "../notifications/helpers";
 import { createWatch, jobsFoundBy } from "../watches/helpers";
 
@@ -163,5 +173,25 @@ describe("WORKERS_PLAN", () => {
     const perPoll = (twenty - ten) / 10;
     console.log(`rows written per unchanged poll: ${perPoll} (a tick of 10 unchanged polls: ${ten})`);
     expect(perPoll).toBeLessThanOrEqual(3);
+  });
+
+  it("free: a manual poll whose change fans out to 40 subscriptions stays inside 50 subrequests and 50 D1 queries", async () => {
+    const meter = meterD1(env.DB);
+    const w = world("plan-route", { WORKERS_PLAN: "free", DB: meter.db });
+    const sim = upstream(w);
+    const r = receiver("plan-route");
+    await trackRunning(w, "bjb-route");
+    for (let i = 0; i < 40; i++) await subscribe(w, { url: r.url(), events: ["job.progressed"] });
+    await sim.advance("bjb-route");
+    const upstreamBefore = (await sim.requests()).length;
+    meter.reset();
+    // The request and its first attempts after the answer (waitUntil) are one invocation.
+    expect((await pollNow(w, "bjb-route")).status).toBe(200);
+    const made = (await sim.requests()).length - upstreamBefore + (await r.requests()).length;
+    console.log(`manual poll with 40 subscriptions: ${made} subrequests, ${meter.queries()} D1 queries`);
+    expect(made).toBeLessThanOrEqual(FREE_SUBREQUESTS);
+    expect(meter.queries()).toBeLessThanOrEqual(FREE_QUERIES);
+    // What the first attempts did not reach waits for the tick.
+    expect(await countRows("deliveries", "status = 'pending'")).toBeGreaterThan(0);
   });
 });
