@@ -20,7 +20,9 @@ const { values } = parseArgs({
 });
 const JOBS = Number(values.jobs) || 1000;
 const SEED = Number(values.seed) || 13;
-const settings = { pollIntervalSeconds: Number(values.interval) || 60, stallAfterMinutes: 30 };
+const steady = { pollIntervalSeconds: Number(values.interval) || 60, stallAfterMinutes: 30 };
+// The goal is measured on POLL_SCHEDULE=predictive; the default schedule is shown beside it.
+const settings = { ...steady, pollSchedule: "predictive" as const };
 const EPOCH = Date.parse("2026-12-01T00:00:00Z");
 const HOUR = 3_600_000;
 
@@ -67,9 +69,14 @@ const all = stories(JOBS, SEED);
 const mine = all.map((story) => batchwatch(story, settings, EPOCH));
 const rows = [
   summarise(
-    `batchwatch (POLL_INTERVAL_SECONDS=${settings.pollIntervalSeconds}, cron each minute)`,
+    `batchwatch, POLL_SCHEDULE=predictive (POLL_INTERVAL_SECONDS=${settings.pollIntervalSeconds}, cron each minute)`,
     all,
     mine,
+  ),
+  summarise(
+    "batchwatch, POLL_SCHEDULE=steady (the default)",
+    all,
+    all.map((story) => batchwatch(story, steady, EPOCH)),
   ),
   summarise(
     "fixed 60 s",
@@ -81,10 +88,10 @@ const rows = [
 const hours = all.reduce((sum, story) => sum + (story.endAt - story.trackedAt) / HOUR, 0);
 console.log(`${JOBS} simulated jobs (seed ${SEED}), ${hours.toFixed(0)} job-hours watched\n`);
 console.log(table(rows, "policy"));
-const fixed = rows[1] as Row;
+const fixed = rows[2] as Row;
 const ours = rows[0] as Row;
 console.log(
-  `\nbatchwatch: p95 ${ours.p95.toFixed(0)} s (goal ≤ 90 s) at ${((100 * ours.perJobHour) / fixed.perJobHour).toFixed(0)} % of fixed 60 s polling's requests (goal ≤ 33 %)\n`,
+  `\nbatchwatch (predictive): p95 ${ours.p95.toFixed(0)} s (goal ≤ 90 s) at ${((100 * ours.perJobHour) / fixed.perJobHour).toFixed(0)} % of fixed 60 s polling's requests (goal ≤ 33 %)\n`,
 );
 
 // The same goal on other seeds, so the rule is not tuned to one draw of stories.

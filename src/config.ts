@@ -12,6 +12,7 @@ export type Bindings = Omit<
   | "HISTORY_RETENTION_DAYS"
   | "MAX_POLLS_PER_TICK"
   | "WORKERS_PLAN"
+  | "POLL_SCHEDULE"
   | "PUBLIC_BASE_URL"
   // Secrets appear in the generated Env only when a local .dev.vars names them.
   | "LLAMA_CLOUD_API_KEY"
@@ -29,6 +30,7 @@ export type Bindings = Omit<
   HISTORY_RETENTION_DAYS?: string;
   MAX_POLLS_PER_TICK?: string;
   WORKERS_PLAN?: string;
+  POLL_SCHEDULE?: string;
   PUBLIC_BASE_URL?: string;
   LLAMA_CLOUD_API_KEY?: string;
   ADMIN_TOKEN?: string;
@@ -47,6 +49,8 @@ export interface Config {
   allowHttpWebhooks: boolean;
   pollIntervalSeconds: number;
   stallAfterMinutes: number;
+  /** POLL_SCHEDULE: how the next poll of a successful answer is spaced (monitor/intervals.ts). */
+  pollSchedule: PollSchedule;
   historyRetentionDays: number;
   /** WORKERS_PLAN: whose limits every invocation keeps to (README "Plans and limits"). */
   workersPlan: WorkersPlan;
@@ -56,6 +60,14 @@ export interface Config {
   /** Where people open batchwatch (no trailing slash), for links in chat messages; null when unset. */
   publicBaseUrl: string | null;
 }
+
+/**
+ * POLL_SCHEDULE. "steady", the default: after a change the next poll is the base interval away, and
+ * while nothing changes the interval grows up to ten minutes. "predictive" (opt-in): monitor/intervals.ts nextPollSeconds,
+ * which spaces the polls of a job far from its predicted end and polls densely near it.
+ */
+export const POLL_SCHEDULES = ["steady", "predictive"] as const;
+export type PollSchedule = (typeof POLL_SCHEDULES)[number];
 
 export type WorkersPlan = "free" | "paid";
 
@@ -142,6 +154,25 @@ function baseUrl(value: string | undefined): string | null {
   return /^https?:$/.test(new URL(trimmed).protocol) ? trimmed : null;
 }
 
+/**
+ * POLL_SCHEDULE in any case, trimmed; anything but "predictive" is the default "steady" (a typo keeps
+ * the documented schedule), logged once like a boolean typo.
+ */
+function pollSchedule(value: string | undefined): PollSchedule {
+  const normalized = value?.trim().toLowerCase() ?? "";
+  if (normalized === "predictive") return "predictive";
+  if (normalized !== "" && normalized !== "steady" && !warnedFlags.has(`POLL_SCHEDULE=${value}`)) {
+    warnedFlags.add(`POLL_SCHEDULE=${value}`);
+    console.warn(
+      JSON.stringify({
+        event: "config_warning",
+        message: `POLL_SCHEDULE is ${JSON.stringify(value?.slice(0, 40))}, neither "steady" nor "predictive"; it counts as "steady".`,
+      }),
+    );
+  }
+  return "steady";
+}
+
 /** A malformed number falls back to its default rather than taking the whole monitor down. */
 function positiveNumber(value: string | undefined, fallback: number): number {
   const n = Number(value);
@@ -161,6 +192,7 @@ export function readConfig(env: Bindings): Config {
     allowHttpWebhooks: flag("ALLOW_HTTP_WEBHOOKS", env.ALLOW_HTTP_WEBHOOKS),
     pollIntervalSeconds: positiveNumber(env.POLL_INTERVAL_SECONDS, 60),
     stallAfterMinutes: positiveNumber(env.STALL_AFTER_MINUTES, 30),
+    pollSchedule: pollSchedule(env.POLL_SCHEDULE),
     historyRetentionDays: positiveNumber(env.HISTORY_RETENTION_DAYS, 90),
     workersPlan: plan,
     planLimits: limits,

@@ -65,6 +65,12 @@ describe("readConfig", () => {
     });
   });
 
+  it("reads POLL_SCHEDULE: steady unless it says predictive, in any case", () => {
+    expect(readConfig(env({})).pollSchedule).toBe("steady");
+    expect(readConfig(env({ POLL_SCHEDULE: " Predictive " })).pollSchedule).toBe("predictive");
+    expect(readConfig(env({ POLL_SCHEDULE: "fast" })).pollSchedule).toBe("steady");
+  });
+
   it("drops a trailing slash from the base URL", () => {
     expect(
       readConfig(env({ LLAMA_CLOUD_BASE_URL: "https://api.cloud.eu.llamaindex.ai/" })).llamaCloudBaseUrl,

@@ -5,10 +5,11 @@
  * unit-tested on its own.
  */
 
+import type { PollSchedule } from "../config";
 import type { JobChanges, Observation, TrackingState, UpstreamView } from "../model";
 import type { FailureKind } from "../upstream/failures";
 import type { UpstreamResult } from "../upstream/v1";
-import { nextPollSeconds, retryAfterFailureSeconds, stalledSince } from "./intervals";
+import { nextPollSeconds, nextQuietInterval, retryAfterFailureSeconds, stalledSince } from "./intervals";
 
 export const TERMINAL_STATUSES = new Set(["completed", "failed", "cancelled"]);
 /** How far in the future an upstream `updated_at` may be before it is not trusted for ordering. */
@@ -44,6 +45,8 @@ export type PollResult = UpstreamResult<Reading>;
 export interface MonitorSettings {
   pollIntervalSeconds: number;
   stallAfterMinutes: number;
+  /** POLL_SCHEDULE; unset means "steady" (README "How polling works"). */
+  pollSchedule?: PollSchedule;
 }
 
 export interface PollOutcome {
@@ -213,7 +216,8 @@ function counted(view: Observation): number | null {
 
 /**
  * The tracking side of any successful poll: `settled` decides whether polling goes on, a change
- * restarts the stall clock, and the interval follows the job's pace (intervals.ts nextPollSeconds).
+ * restarts the stall clock. The interval: "steady" (the default) goes back to the base after a change
+ * and grows while the job is quiet; "predictive" follows the job's pace (intervals.ts nextPollSeconds).
  * `seen` is what the poll applied (the stored job itself when the answer was old news).
  */
 function afterSuccess(
@@ -224,18 +228,23 @@ function afterSuccess(
   now: number,
   settings: MonitorSettings,
 ): JobChanges {
-  const interval = nextPollSeconds({
-    baseSeconds: settings.pollIntervalSeconds,
-    currentSeconds: job.pollIntervalSeconds,
-    now,
-    lastChangeAt: job.lastChangeAt,
-    countedBefore: job.status === null ? null : counted(job),
-    counted: counted(seen),
-    total: seen.totalItems,
-    statusChanged:
-      job.status === null || job.status !== seen.status || (changed && !progressChanged(job, seen)),
-    stallAfterMinutes: settings.stallAfterMinutes,
-  });
+  const base = settings.pollIntervalSeconds;
+  const steady = changed ? base : nextQuietInterval(job.pollIntervalSeconds, base);
+  const interval =
+    settings.pollSchedule !== "predictive"
+      ? steady
+      : nextPollSeconds({
+          baseSeconds: base,
+          currentSeconds: job.pollIntervalSeconds,
+          now,
+          lastChangeAt: job.lastChangeAt,
+          countedBefore: job.status === null ? null : counted(job),
+          counted: counted(seen),
+          total: seen.totalItems,
+          statusChanged:
+            job.status === null || job.status !== seen.status || (changed && !progressChanged(job, seen)),
+          stallAfterMinutes: settings.stallAfterMinutes,
+        });
   const lastChangeAt = changed ? now : (job.lastChangeAt ?? now);
   return {
     lastPolledAt: now,

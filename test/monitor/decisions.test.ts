@@ -192,10 +192,18 @@ describe("decideOutcome", () => {
     expect(outcome.changes.upstream?.observation.processedItems).toBe(50);
   });
 
-  it("writes no snapshot and counts the wait down when a moving job shows nothing new", () => {
+  it("writes no snapshot and grows the interval when nothing changed", () => {
+    const outcome = decideOutcome(tracked(), answer(), now, settings);
+    expect(outcome.snapshot).toBeNull();
+    expect(outcome.changes.pollIntervalSeconds).toBe(90);
+    expect(outcome.changes.nextPollAt).toBe(now + 90_000);
+    expect(outcome.changes.lastChangeAt).toBe(now - 60_000);
+  });
+
+  it("with POLL_SCHEDULE=predictive, counts the wait down when a moving job shows nothing new", () => {
     // 41 of 100 counted and a minute since the last change: the end may be near, so the wait does not
     // grow (it counts down, and the base interval is its floor; test/monitor/intervals.test.ts).
-    const outcome = decideOutcome(tracked(), answer(), now, settings);
+    const outcome = decideOutcome(tracked(), answer(), now, { ...settings, pollSchedule: "predictive" });
     expect(outcome.snapshot).toBeNull();
     expect(outcome.changes.pollIntervalSeconds).toBe(60);
     expect(outcome.changes.nextPollAt).toBe(now + 60_000);

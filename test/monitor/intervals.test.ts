@@ -108,7 +108,7 @@ describe("decideOutcome follows the pace", () => {
     stalledSince: null,
     trackedAt: now - 10 * MINUTE,
   };
-  const settings = { pollIntervalSeconds: 60, stallAfterMinutes: 30 };
+  const settings = { pollIntervalSeconds: 60, stallAfterMinutes: 30, pollSchedule: "predictive" as const };
   const answer = (fields: Record<string, unknown>, progress: number) =>
     v1Answer(
       { total_items: 1_000, failed_items: 0, updated_at: "2026-12-01T12:00:00Z", ...fields },
