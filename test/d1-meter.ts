@@ -1,6 +1,7 @@
-// A D1 binding that counts what goes through it, for the plan tests and the benchmark: every
-// statement is a query (also inside a `db.batch`: the Free plan's stricter reading), every batch and
-// every statement run on its own is a round trip, and `meta.rows_written` is summed from the answers.
+// The one D1 binding that counts what goes through it, for every test (and the benchmark) that counts
+// D1 work: every statement is a query (also inside a `db.batch`: the Free plan's stricter reading),
+// every batch and every statement run on its own is a round trip, and `meta.rows_written` is summed
+// from the answers.
 
 export interface D1Meter {
   db: D1Database;

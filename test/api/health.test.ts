@@ -3,9 +3,9 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { TICK_OVERDUE_MS } from "../../src/monitor/health";
+import { meterD1 } from "../d1-meter";
 import {
   call,
-  countingD1,
   MINUTE,
   pollNow,
   resetDatabase,
@@ -118,7 +118,7 @@ describe("/healthz", () => {
 
   it("needs no auth and makes one D1 round trip", async () => {
     const w = world("health-trips", { ADMIN_TOKEN: "", READ_TOKEN: "" });
-    const counted = countingD1(env.DB);
+    const counted = meterD1(env.DB);
     const res = await call({ ...w, env: { ...w.env, DB: counted.db } }, "/healthz");
     expect(res.status).toBe(200);
     expect(counted.trips()).toBe(1);

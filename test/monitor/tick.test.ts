@@ -5,9 +5,9 @@ import { database } from "../../src/db/client";
 import { pollOne } from "../../src/monitor/poll";
 import { runTick } from "../../src/monitor/tick";
 import { trackJob } from "../../src/monitor/track";
+import { meterD1 } from "../d1-meter";
 import {
   client,
-  countingD1,
   expectJson,
   history,
   insertJobs,
@@ -342,7 +342,7 @@ describe("tick cost", () => {
       for (const id of ids) await sim.createJob({ id, start_at: "running" });
       // Due now and last seen pending: each poll finds the job running, a change.
       await insertJobs(ids.map((jobId) => ({ jobId, trackedAt: now, nextPollAt: now, status: "pending" })));
-      const counted = countingD1(env.DB);
+      const counted = meterD1(env.DB);
       const result = await runTick({ ...w.env, DB: counted.db }, now);
       expect(result.polled).toBe(count);
       expect(result.changed).toBe(count);
@@ -400,7 +400,7 @@ describe("single-job cost", () => {
   it("tracks a job and polls it on request in two D1 round trips each", async () => {
     const w = world("one-job-cost");
     await upstream(w).createJob({ id: "bjb-one", start_at: "running", total_items: 5 });
-    const counted = countingD1(env.DB);
+    const counted = meterD1(env.DB);
     const db = database(counted.db);
     const config = readConfig(w.env);
     const tracked = await trackJob(

@@ -11,8 +11,8 @@ import { database } from "../../src/db/client";
 import { pollOne } from "../../src/monitor/poll";
 import { runTick } from "../../src/monitor/tick";
 import { UNSETTLED_GRACE_MS } from "../../src/monitor/v2";
+import { meterD1 } from "../d1-meter";
 import {
-  countingD1,
   countRows,
   history,
   insertJobs,
@@ -323,7 +323,7 @@ describe("v2 cost", () => {
     await insertJobs(
       ids.map((jobId) => ({ jobId, api: "v2", trackedAt: now, nextPollAt: now, status: "pending" })),
     );
-    const counted = countingD1(env.DB);
+    const counted = meterD1(env.DB);
     const result = await runTick({ ...w.env, DB: counted.db }, now);
     expect(result.polled).toBe(100);
     expect(result.changed).toBe(100);
@@ -337,7 +337,7 @@ describe("v2 cost", () => {
     await env.DB.prepare("update jobs set next_poll_at = ?")
       .bind(now + MINUTE)
       .run();
-    const again = countingD1(env.DB);
+    const again = meterD1(env.DB);
     const second = await runTick({ ...w.env, DB: again.db }, now + MINUTE);
     expect(second.polled).toBe(100);
     console.log(`the next tick of the same 100 batches: ${second.roundTrips} D1 round trips`);
@@ -349,7 +349,7 @@ describe("v2 cost", () => {
     const sim = upstream(w);
     await sim.createBatch({ id: "bat-one", total_files: 150, files_per_step: 150, start_at: "mapped" });
     await track(w, "bat-one");
-    const counted = countingD1(env.DB);
+    const counted = meterD1(env.DB);
     const polled = await pollOne(database(counted.db), readConfig(w.env), "bat-one", {
       source: "manual",
       now: Date.now() + 1000,

@@ -3,7 +3,8 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { runTick } from "../../src/monitor/tick";
-import { countingD1, countRows, insertJobs, resetDatabase, upstream, world } from "../helpers";
+import { meterD1 } from "../d1-meter";
+import { countRows, insertJobs, resetDatabase, upstream, world } from "../helpers";
 import { receiver, subscribe } from "./helpers";
 
 const JOBS = 100;
@@ -61,7 +62,7 @@ describe("tick cost with notifications", () => {
     { timeout: 60_000 },
     async ({ label, jobsChange, newEvents }) => {
       const { w, r, now } = await setUp(label, { jobsChange });
-      const counted = countingD1(env.DB);
+      const counted = meterD1(env.DB);
       const result = await runTick({ ...w.env, DB: counted.db }, now);
       expect(result.polled).toBe(JOBS);
       expect(result.changed).toBe(newEvents);

@@ -8,7 +8,8 @@ import { database, type Statement } from "../../src/db/client";
 import { filesPage, filesStatements } from "../../src/db/item-lists";
 import type { ItemRow } from "../../src/db/schema";
 import { FILES_PER_PAGE } from "../../src/pages/job-files";
-import { countingD1, insertItems, insertJob } from "../helpers";
+import { meterD1 } from "../d1-meter";
+import { insertItems, insertJob } from "../helpers";
 import { queryPlan } from "../query-plans";
 import { baseEnv, get, page, select } from "./helpers";
 
@@ -221,7 +222,7 @@ describe("cost", () => {
       "bat-trips",
       Array.from({ length: 80 }, (_, i) => ({ itemId: `t-${i}`, status: i % 5 ? "completed" : "failed" })),
     );
-    const counting = countingD1(env.DB);
+    const counting = meterD1(env.DB);
     const res = await get("/jobs/bat-trips", { env: { ...baseEnv, DB: counting.db } });
     expect(res.status).toBe(200);
     expect((await filesOf(await res.text())).ids).toHaveLength(FILES_PER_PAGE);

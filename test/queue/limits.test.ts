@@ -5,8 +5,9 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { consumePolls } from "../../src/monitor/consume";
 import { runTick } from "../../src/monitor/tick";
+import { meterD1 } from "../d1-meter";
 import { countRows, insertJobs, job, MINUTE, resetDatabase, tick, trackRunning, upstream } from "../helpers";
-import { deliver, queueWorld, statementCountingD1, take } from "./helpers";
+import { deliver, queueWorld, take } from "./helpers";
 
 describe("queue limits", () => {
   beforeEach(resetDatabase);
@@ -54,7 +55,7 @@ describe("queue limits", () => {
   });
 
   it("keeps a Free-plan consumer inside 50 subrequests and 50 D1 queries", async () => {
-    const counting = statementCountingD1(env.DB);
+    const counting = meterD1(env.DB);
     const w = queueWorld("free", { WORKERS_PLAN: "free" });
     const sim = upstream(w);
     const t0 = Date.now();
@@ -68,12 +69,12 @@ describe("queue limits", () => {
     expect(messages.map((m) => m.jobIds.length)).toEqual([10, 10, 10]);
     for (const message of messages) {
       const asked = (await sim.requests()).length;
-      const statements = counting.statements();
+      const statements = counting.queries();
       const consumed = await consumePolls({ ...w.env, DB: counting.db }, [message]);
       // Counted at the network boundary and at the D1 binding (every statement, as Free counts them),
       // not only by the budget itself.
       expect((await sim.requests()).length - asked).toBeLessThanOrEqual(50);
-      expect(counting.statements() - statements).toBeLessThanOrEqual(50);
+      expect(counting.queries() - statements).toBeLessThanOrEqual(50);
       expect(consumed.subrequests).toBeLessThanOrEqual(50);
       expect(consumed.queries).toBeLessThanOrEqual(50);
       expect(consumed.polled).toBe(message.jobIds.length);

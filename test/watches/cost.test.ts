@@ -4,7 +4,8 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { runTick } from "../../src/monitor/tick";
-import { countingD1, MINUTE, resetDatabase, upstream, type World, world } from "../helpers";
+import { meterD1 } from "../d1-meter";
+import { MINUTE, resetDatabase, upstream, type World, world } from "../helpers";
 import { createWatch, jobsFoundBy } from "./helpers";
 
 beforeEach(resetDatabase);
@@ -27,7 +28,7 @@ async function seed(w: World, mix: Mix) {
 }
 
 async function scanTick(w: World, at: number) {
-  const counted = countingD1(env.DB);
+  const counted = meterD1(env.DB);
   const result = await runTick({ ...w.env, DB: counted.db }, at);
   expect(counted.trips()).toBe(result.roundTrips);
   return result;
