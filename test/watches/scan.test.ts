@@ -186,7 +186,9 @@ describe("scan errors", () => {
     const sim = await seedProject(w);
     const watch = await createWatch(w, { project_id: "prj-1", apis: ["v1"] });
     await sim.fault({ kind: "server_error", status: 503, endpoint: "list", times: 2 });
-    const t0 = Date.now();
+    // Ahead of the clock, so each tick runs at exactly its scheduled time (a tick takes the later of
+    // the two): a first tick a few ms late would push the backed-off scan past t0 + 1 min.
+    const t0 = Date.now() + 1000;
     const lists = async () => (await sim.requests({ endpoint: "list" })).length;
 
     await tick(w, t0);
