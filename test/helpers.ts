@@ -10,8 +10,6 @@ import { database } from "../src/db/client";
 import { type ItemRow, items, type JobRow, jobs } from "../src/db/schema";
 import { errorSchema } from "../src/http/errors";
 import worker from "../src/index";
-import type { PollResult } from "../src/monitor/decisions";
-import { readStatus } from "../src/monitor/v1";
 
 export const ADMIN_TOKEN = "admin-token-for-tests";
 export const READ_TOKEN = "read-token-for-tests";
@@ -210,21 +208,6 @@ export function jobRow(fields: Partial<JobRow> & { jobId: string }, now: number 
     leaseToken: null,
     leaseUntil: null,
     ...fields,
-  };
-}
-
-/**
- * A v1 status answer as the monitor's v1 adapter hands it to the decisions: job bjb-1, running, of type
- * parse, nothing skipped, with `job` adding or overriding fields. Unknown fields and statuses pass
- * through, as LlamaCloud may send them.
- */
-export function v1Answer(job: Record<string, unknown>, progress: number): PollResult {
-  return {
-    ok: true,
-    answer: readStatus({
-      job: { id: "bjb-1", status: "running", job_type: "parse", skipped_items: 0, ...job } as never,
-      progress_percentage: progress,
-    }),
   };
 }
 

@@ -11,6 +11,7 @@ import { failedItemsOffset, itemOfV1, itemsPageLimit, MAX_V1_ITEMS, readStatus }
 import { readBatch, storedChildren, UNSETTLED_GRACE_MS } from "../../src/monitor/v2";
 import type { StatusAnswer } from "../../src/upstream/v1";
 import type { Batch } from "../../src/upstream/v2";
+import { trackedJob } from "../decision-inputs";
 
 const now = Date.parse("2026-11-28T12:00:00Z");
 const settings = { pollIntervalSeconds: 60, stallAfterMinutes: 30 };
@@ -26,20 +27,7 @@ const observation: Observation = {
   upstreamUpdatedAt: "2026-11-28T11:59:00Z",
 };
 
-function tracked(overrides: Partial<TrackedJob> = {}): TrackedJob {
-  return {
-    ...observation,
-    state: "active",
-    pollIntervalSeconds: 60,
-    consecutiveFailures: 0,
-    consecutiveNotFound: 0,
-    lastChangeAt: now - 60_000,
-    stalledSince: null,
-    trackedAt: now - 3_600_000,
-    terminalSeenAt: null,
-    ...overrides,
-  };
-}
+const tracked = (overrides: Partial<TrackedJob> = {}) => trackedJob(observation, now, overrides);
 
 function reading(fields: Partial<Observation>, settled: boolean): { ok: true; answer: Reading } {
   return {

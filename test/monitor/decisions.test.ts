@@ -17,7 +17,7 @@ import {
   retryAfterFailureSeconds,
   stalledSince,
 } from "../../src/monitor/intervals";
-import { v1Answer } from "../helpers";
+import { trackedJob, v1Answer } from "../decision-inputs";
 
 const now = Date.parse("2026-11-28T12:00:00Z");
 const settings = { pollIntervalSeconds: 60, stallAfterMinutes: 30 };
@@ -33,19 +33,7 @@ const running: Observation = {
   upstreamUpdatedAt: "2026-11-28T11:59:00Z",
 };
 
-function tracked(overrides: Partial<TrackedJob> = {}): TrackedJob {
-  return {
-    ...running,
-    state: "active",
-    pollIntervalSeconds: 60,
-    consecutiveFailures: 0,
-    consecutiveNotFound: 0,
-    lastChangeAt: now - 60_000,
-    stalledSince: null,
-    trackedAt: now - 3_600_000,
-    ...overrides,
-  };
-}
+const tracked = (overrides: Partial<TrackedJob> = {}) => trackedJob(running, now, overrides);
 
 function answer(overrides: Partial<Record<string, unknown>> = {}, progress = 41): PollResult {
   return v1Answer(

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { decideOutcome, type TrackedJob } from "../../src/monitor/decisions";
+import { decideOutcome } from "../../src/monitor/decisions";
 import {
   LAST_FILE_PATIENCE_MINUTES,
   MAX_QUIET_INTERVAL_SECONDS,
   nextPollSeconds,
   type Pace,
 } from "../../src/monitor/intervals";
-import { v1Answer } from "../helpers";
+import { trackedJob, v1Answer } from "../decision-inputs";
 
 // The interval rule of README "How polling works", on its own: each case is one poll's pace.
 const now = Date.parse("2026-12-01T12:00:00Z");
@@ -91,23 +91,20 @@ describe("nextPollSeconds", () => {
 });
 
 describe("decideOutcome follows the pace", () => {
-  const job: TrackedJob = {
-    status: "running",
-    totalItems: 1_000,
-    processedItems: 10,
-    failedItems: 0,
-    skippedItems: 0,
-    progressPercentage: 1,
-    errorMessage: null,
-    upstreamUpdatedAt: "2026-12-01T11:59:00Z",
-    state: "active",
-    pollIntervalSeconds: 60,
-    consecutiveFailures: 0,
-    consecutiveNotFound: 0,
-    lastChangeAt: now - MINUTE,
-    stalledSince: null,
-    trackedAt: now - 10 * MINUTE,
-  };
+  const job = trackedJob(
+    {
+      status: "running",
+      totalItems: 1_000,
+      processedItems: 10,
+      failedItems: 0,
+      skippedItems: 0,
+      progressPercentage: 1,
+      errorMessage: null,
+      upstreamUpdatedAt: "2026-12-01T11:59:00Z",
+    },
+    now,
+    { trackedAt: now - 10 * MINUTE },
+  );
   const settings = { pollIntervalSeconds: 60, stallAfterMinutes: 30, pollSchedule: "predictive" as const };
   const answer = (fields: Record<string, unknown>, progress: number) =>
     v1Answer(
