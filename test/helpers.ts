@@ -142,6 +142,12 @@ export async function tick(w: World, at: number = Date.now()): Promise<void> {
 
 export const MINUTE = 60_000;
 
+/**
+ * Ticks this far apart find every active job due at each (one not backing off from errors): past the
+ * longest quiet interval, MAX_QUIET_INTERVAL_SECONDS (10 minutes).
+ */
+export const TICK_GAP = 11 * MINUTE;
+
 /** The `error` of an error answer (raw or from the client), read with the API's own schema. */
 export async function errorOf(res: { json(): Promise<unknown> }) {
   return errorSchema.parse(await res.json()).error;

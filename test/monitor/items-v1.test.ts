@@ -10,14 +10,13 @@ import {
   lastSeq,
   MINUTE,
   resetDatabase,
+  TICK_GAP,
   tick,
   track,
   upstream,
   type World,
   world,
 } from "../helpers";
-
-const TICK_GAP = 11 * MINUTE;
 
 async function itemRequests(w: World, jobId: string, since = 0) {
   return (await upstream(w).requests({ job_id: jobId, endpoint: "items", since_seq: since })).map(

@@ -20,15 +20,13 @@ import {
   lastSeq,
   MINUTE,
   resetDatabase,
+  TICK_GAP,
   tick,
   track,
   upstream,
   type World,
   world,
 } from "../helpers";
-
-/** Ticks far enough apart that every active job is due at each. */
-const TICK_GAP = 11 * MINUTE;
 
 /** What batchwatch should show for a batch, from the simulator's own view of it. */
 function expectedCounts(view: SimBatchView) {

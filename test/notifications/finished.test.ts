@@ -11,6 +11,7 @@ import {
   MINUTE,
   pollNow,
   resetDatabase,
+  TICK_GAP,
   tick,
   track,
   upstream,
@@ -18,8 +19,6 @@ import {
   world,
 } from "../helpers";
 import { receiver, type SubscribeBody, subscribe, verifiedRequests } from "./helpers";
-
-const TICK_GAP = 11 * MINUTE;
 
 async function finishedEvents(w: World, events: SubscribeBody["events"] = ["job.finished"]) {
   const r = receiver("finished");
