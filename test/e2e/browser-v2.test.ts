@@ -4,6 +4,7 @@
 // land in test-results/browser-v2/ (gitignored) for people to look at.
 
 import path from "node:path";
+import { setTimeout as pause } from "node:timers/promises";
 import { beforeAll, describe, expect, it } from "vitest";
 import { noHorizontalScroll, shoot, useChromium, type Viewport } from "./chromium";
 import { eventually, useStack } from "./harness";
@@ -18,8 +19,6 @@ const LARGE = "bat-ui-thousand";
 // The simulator's error messages for failing parse jobs and for files it cannot map.
 const UPSTREAM_ERRORS =
   /Document is password protected|Unsupported file type|Page limit exceeded|could not be read|not supported by this job type/;
-
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Lets every job's next poll come due, then fires a tick. */
 async function tick() {

@@ -4,6 +4,7 @@
 
 import { mkdirSync } from "node:fs";
 import path from "node:path";
+import { setTimeout as pause } from "node:timers/promises";
 import { beforeAll, describe, expect, it } from "vitest";
 import { noHorizontalScroll, shoot as shootIn, useChromium } from "./chromium";
 import { useStack } from "./harness";
@@ -12,7 +13,6 @@ const SCREENSHOTS = path.join(import.meta.dirname, "..", "..", "screenshots");
 
 const { stack, sim, api } = useStack({ vars: { POLL_INTERVAL_SECONDS: "1" } });
 
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const LABEL_ATTACK = `<img src=x onerror="alert('label')"> Invoices`;
 
 /** Lets every job's next poll come due, then fires a tick. */

@@ -1,6 +1,7 @@
 // Slack and Discord subscriptions end to end: a real `wrangler dev`, a job in the simulator whose
 // status really changes, the cron tick that sees it, and the simulator's receiver standing in for
 // Slack's and Discord's webhook endpoints. Each must get one readable, unsigned message for it.
+import { setTimeout as pause } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { type ReceivedRequest, receiverControl } from "../../sim/control";
 import type { DiscordMessage } from "../../src/notifications/discord";
@@ -52,7 +53,7 @@ describe("Slack and Discord messages under wrangler dev", () => {
     expect(tracked.status).toBe(201);
 
     await sim().advance("bjb-e2e-chat", { to: "end" });
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await pause(1_100);
     await stack().tick(); // sees completed, raises job.status_changed and makes the first attempts
 
     const link = `${stack().url}/jobs/bjb-e2e-chat`; // the origin the subscriptions were created through

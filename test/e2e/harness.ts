@@ -1,6 +1,7 @@
 // The end-to-end tests' view of the local stack: one real `wrangler dev` with the simulator, plus
 // small helpers for talking to both over HTTP only.
 
+import { setTimeout as pause } from "node:timers/promises";
 import { afterAll, beforeAll } from "vitest";
 import { type Stack, type StackOptions, startStack } from "../../scripts/stack";
 import { simControl } from "../../sim/control";
@@ -48,7 +49,7 @@ export async function eventually<T>(check: () => Promise<T | undefined>, timeout
     } catch (error) {
       last = error;
     }
-    await new Promise((r) => setTimeout(r, 250));
+    await pause(250);
   }
   throw new Error(`condition not met within ${timeoutMs} ms${last ? `: ${String(last)}` : ""}`);
 }

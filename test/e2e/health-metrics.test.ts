@@ -1,14 +1,13 @@
 // /healthz and /metrics under real `wrangler dev`: the simulator refusing the key turns health 503
 // within two ticks and a good poll brings it back; /metrics parses with a Prometheus text parser and
 // its counters never go down across the run.
+import { setTimeout as pause } from "node:timers/promises";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { describe, expect, it } from "vitest";
 import { useStack } from "./harness";
 
 // A one-second base interval (and so backoff) lets consecutive ticks poll the same job.
 const { stack, sim, api } = useStack({ vars: { POLL_INTERVAL_SECONDS: "1" } });
-
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function health() {
   const res = await fetch(`${stack().url}/healthz`);

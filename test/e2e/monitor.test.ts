@@ -1,13 +1,12 @@
 // The monitor end to end: a real `wrangler dev` process polling the simulator over real HTTP.
 
+import { setTimeout as pause } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import type { JobJson, SnapshotJson } from "../../src/present/jobs";
 import { eventually, useStack } from "./harness";
 
 // A one-second base interval lets consecutive ticks poll the same job without waiting a minute.
 const { stack, sim, api } = useStack({ vars: { POLL_INTERVAL_SECONDS: "1" } });
-
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function job(id: string): Promise<JobJson> {
   const res = await api(`/api/jobs/${id}`);

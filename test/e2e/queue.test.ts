@@ -1,6 +1,7 @@
 // Polling through POLL_QUEUE end to end: a real `wrangler dev` running wrangler.toml's queue section
 // (scripts/queue-config.ts), producer and consumer in the one Worker, polling the simulator over HTTP.
 
+import { setTimeout as pause } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import type { JobJson } from "../../src/present/jobs";
 import { eventually, useStack } from "./harness";
@@ -8,7 +9,6 @@ import { eventually, useStack } from "./harness";
 // A one-second base interval lets consecutive ticks poll the same job without waiting a minute.
 const { stack, sim, api } = useStack({ queue: true, vars: { POLL_INTERVAL_SECONDS: "1" } });
 
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const IDS = ["bjb-e2e-q-1", "bjb-e2e-q-2", "bjb-e2e-q-3"];
 
 async function listed(): Promise<JobJson[]> {

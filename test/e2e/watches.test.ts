@@ -1,6 +1,7 @@
 // Watches end to end: a real `wrangler dev` discovering the simulator's batches over real HTTP, with
 // nobody posting them to /api/jobs.
 
+import { setTimeout as pause } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import type { JobJson } from "../../src/present/jobs";
 import type { WatchJson } from "../../src/present/watches";
@@ -8,8 +9,6 @@ import { useStack } from "./harness";
 
 // A one-second base interval: a watch is due again about a second after its scan.
 const { stack, sim, api } = useStack({ vars: { POLL_INTERVAL_SECONDS: "1" } });
-
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function jobs(): Promise<JobJson[]> {
   const res = await api("/api/jobs?limit=200");

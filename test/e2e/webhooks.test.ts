@@ -2,6 +2,7 @@
 // over real HTTP, and a subscriber (the simulator's receiver) getting batchwatch's notifications,
 // each one verified with the `standardwebhooks` library.
 
+import { setTimeout as pause } from "node:timers/promises";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import { receiverControl } from "../../sim/control";
@@ -94,7 +95,7 @@ describe("webhooks under wrangler dev", () => {
     expect((await api("/api/jobs", { method: "POST", json: { job_id: "bjb-e2e-tick" } })).status).toBe(201);
 
     await sim().advance("bjb-e2e-tick");
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    await pause(1_100);
     await stack().tick(); // polls, raises job.progressed and makes its first attempt
     await receivedCount(r, 1);
     const got = await verified(r, sub.secret);
