@@ -1,22 +1,21 @@
 import { describe, expect, it } from "vitest";
 import { createSimulator } from "../../sim/app";
-import { simControl } from "../../sim/control";
 import { seedWatchedProject, WATCHED_PROJECT_ID } from "../../sim/demo";
+import { simTenant } from "./helpers";
 
 // Projects as a watch sees them: batches of both generations in one project, the list endpoints'
 // project, status and creation filters with their pagination, and batches started over time through
 // the demo control route.
 
+/** The shared sim tenant, its `get` checking for a 200 and reading the JSON. */
 function tenant(name: string) {
-  const apiKey = `llx-sim-${name}-${crypto.randomUUID()}`;
-  const get = async <T>(path: string): Promise<T> => {
-    const res = await fetch(`http://llamacloud.test${path}`, {
-      headers: { authorization: `Bearer ${apiKey}` },
-    });
+  const { sim, get } = simTenant(name, "http://llamacloud.test");
+  const json = async <T>(path: string): Promise<T> => {
+    const res = await get(path);
     expect(res.status, await res.clone().text()).toBe(200);
     return (await res.json()) as T;
   };
-  return { sim: simControl({ apiKey }), get };
+  return { sim, get: json };
 }
 
 interface V1Page {
