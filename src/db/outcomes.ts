@@ -74,7 +74,9 @@ export function changeColumns(changes: JobChanges) {
  */
 function onlyDiffering<T extends Record<string, unknown>>(columns: T, before: JobRow): Partial<T> {
   const stored = before as unknown as Record<string, unknown>;
-  return Object.fromEntries(Object.entries(columns).filter(([key, value]) => stored[key] !== value)) as Partial<T>;
+  return Object.fromEntries(
+    Object.entries(columns).filter(([key, value]) => stored[key] !== value),
+  ) as Partial<T>;
 }
 
 /**
