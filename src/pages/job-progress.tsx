@@ -1,7 +1,8 @@
 /** The job page's progress card: the counts and the ETA line under the bar. */
 import type { JobRow } from "../db/schema";
 import { Timestamp } from "./components";
-import { type Eta, formatCount, formatDuration, ITEM_COUNTS, timeAgo } from "./view";
+import type { Eta } from "./eta";
+import { formatCount, formatDuration, ITEM_COUNTS, timeAgo } from "./view";
 
 function formatRate(perMinute: number): string {
   if (perMinute >= 10) return `${formatCount(Math.round(perMinute))} items/min`;

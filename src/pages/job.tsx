@@ -5,12 +5,13 @@ import type { JobRow } from "../db/schema";
 import type { ChartPoint } from "./chart";
 import { ProgressChart } from "./chart-view";
 import { Layout, Markers, ProgressBar, StatusBadge } from "./components";
+import { estimateCompletion } from "./eta";
 import { Details } from "./job-details";
 import { Files } from "./job-files";
 import { Health } from "./job-health";
 import { RecentSnapshots, Timeline } from "./job-history";
 import { Counts, EtaLine } from "./job-progress";
-import { estimateCompletion, jobMarkers, jobTitle, progressPercent, shouldRefresh, statusTone } from "./view";
+import { jobMarkers, jobTitle, progressPercent, shouldRefresh, statusTone } from "./view";
 
 export interface JobPageProps {
   job: JobRow;

@@ -23,9 +23,10 @@ import { Badge, badgeModel } from "./badge";
 import { MAX_CHART_POINTS } from "./chart";
 import { Dashboard, dashboardQuery } from "./dashboard";
 import { ErrorPage } from "./error-page";
+import { ETA_WINDOW_MS } from "./eta";
 import { JobPage } from "./job";
 import { FILES_PER_PAGE, readFilesParam } from "./job-files";
-import { ETA_WINDOW_MS, hasEnded, progressPercent } from "./view";
+import { hasEnded, progressPercent } from "./view";
 
 type PageEnv = AppEnv;
 type PageContext = Context<PageEnv>;

@@ -1,10 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { badgeModel, textWidth } from "../../src/pages/badge";
+import { type EtaInput, estimateCompletion } from "../../src/pages/eta";
 import {
   buildTimeline,
   doneItems,
-  type EtaInput,
-  estimateCompletion,
   formatCount,
   formatDuration,
   formatPercent,
