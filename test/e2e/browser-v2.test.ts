@@ -4,14 +4,13 @@
 // land in test-results/browser-v2/ (gitignored) for people to look at.
 
 import path from "node:path";
-import { setTimeout as pause } from "node:timers/promises";
 import { beforeAll, describe, expect, it } from "vitest";
 import { noHorizontalScroll, shoot, useChromium, type Viewport } from "./chromium";
 import { eventually, useStack } from "./harness";
 
 const SHOTS = path.join(import.meta.dirname, "..", "..", "test-results", "browser-v2");
 
-const { stack, sim, api } = useStack({ vars: { POLL_INTERVAL_SECONDS: "1" } });
+const { stack, sim, api, tickWhenDue } = useStack({ vars: { POLL_INTERVAL_SECONDS: "1" } });
 const { open } = useChromium(() => stack().readToken);
 
 const BATCH = "bat-ui-files";
@@ -20,12 +19,6 @@ const LARGE = "bat-ui-thousand";
 const UPSTREAM_ERRORS =
   /Document is password protected|Unsupported file type|Page limit exceeded|could not be read|not supported by this job type/;
 
-/** Lets every job's next poll come due, then fires a tick. */
-async function tick() {
-  await pause(1_100);
-  await stack().tick();
-}
-
 interface JobJson {
   job: { status: string | null; total_items: number | null; tracking: { state: string } };
 }
@@ -33,7 +26,7 @@ interface JobJson {
 /** Ticks until the tracked job's tracking state is `state`. */
 async function tickUntil(jobId: string, state: string) {
   await eventually(async () => {
-    await tick();
+    await tickWhenDue();
     const { job } = (await (await api(`/api/jobs/${jobId}`)).json()) as JobJson;
     return job.tracking.state === state ? job : undefined;
   }, 90_000);
@@ -60,7 +53,7 @@ beforeAll(async () => {
   await trackBatch(BATCH, "Scanned contracts");
   for (let step = 0; step < 2; step++) {
     await sim().advanceBatch(BATCH);
-    await tick();
+    await tickWhenDue();
   }
 }, 120_000);
 

@@ -4,22 +4,15 @@
 
 import { mkdirSync } from "node:fs";
 import path from "node:path";
-import { setTimeout as pause } from "node:timers/promises";
 import { beforeAll, describe, expect, it } from "vitest";
 import { noHorizontalScroll, shoot as shootIn, useChromium } from "./chromium";
 import { useStack } from "./harness";
 
 const SCREENSHOTS = path.join(import.meta.dirname, "..", "..", "screenshots");
 
-const { stack, sim, api } = useStack({ vars: { POLL_INTERVAL_SECONDS: "1" } });
+const { stack, sim, api, tickWhenDue } = useStack({ vars: { POLL_INTERVAL_SECONDS: "1" } });
 
 const LABEL_ATTACK = `<img src=x onerror="alert('label')"> Invoices`;
-
-/** Lets every job's next poll come due, then fires a tick. */
-async function tick() {
-  await pause(1_100);
-  await stack().tick();
-}
 
 async function track(id: string, label: string) {
   const res = await api("/api/jobs", { method: "POST", json: { job_id: id, label } });
@@ -61,11 +54,11 @@ beforeAll(async () => {
   await track("bjb-ui-attack", LABEL_ATTACK);
   for (const step of ["dispatched", "running"] as const) {
     await sim().advance("bjb-ui-running", { to: step });
-    await tick();
+    await tickWhenDue();
   }
   for (let i = 0; i < 5; i++) {
     await sim().advance("bjb-ui-running");
-    await tick();
+    await tickWhenDue();
   }
 }, 120_000);
 

@@ -1,7 +1,6 @@
 // Slack and Discord subscriptions end to end: a real `wrangler dev`, a job in the simulator whose
 // status really changes, the cron tick that sees it, and the simulator's receiver standing in for
 // Slack's and Discord's webhook endpoints. Each must get one readable, unsigned message for it.
-import { setTimeout as pause } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { type ReceivedRequest, receiverControl } from "../../sim/control";
 import type { DiscordMessage } from "../../src/notifications/discord";
@@ -9,7 +8,9 @@ import type { SlackMessage } from "../../src/notifications/slack";
 import { eventually, useStack } from "./harness";
 
 // Receivers here are plain http on loopback, which only local development allows.
-const { stack, sim, api } = useStack({ vars: { POLL_INTERVAL_SECONDS: "1", ALLOW_HTTP_WEBHOOKS: "true" } });
+const { stack, sim, api, tickWhenDue } = useStack({
+  vars: { POLL_INTERVAL_SECONDS: "1", ALLOW_HTTP_WEBHOOKS: "true" },
+});
 
 function chatReceiver(label: string) {
   return receiverControl({ name: `${label}-${crypto.randomUUID()}`, baseUrl: `${stack().simUrl}/receiver` });
@@ -53,8 +54,7 @@ describe("Slack and Discord messages under wrangler dev", () => {
     expect(tracked.status).toBe(201);
 
     await sim().advance("bjb-e2e-chat", { to: "end" });
-    await pause(1_100);
-    await stack().tick(); // sees completed, raises job.status_changed and makes the first attempts
+    await tickWhenDue(); // sees completed, raises job.status_changed and makes the first attempts
 
     const link = `${stack().url}/jobs/bjb-e2e-chat`; // the origin the subscriptions were created through
     const slackBody = JSON.parse((await onlyRequest(slack)).body) as SlackMessage;

@@ -2,9 +2,10 @@
 // small helpers for talking to both over HTTP only.
 
 import { setTimeout as pause } from "node:timers/promises";
-import { afterAll, beforeAll } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 import { type Stack, type StackOptions, startStack } from "../../scripts/stack";
 import { simControl } from "../../sim/control";
+import type { JobJson } from "../../src/present/jobs";
 
 export type { Stack };
 
@@ -21,19 +22,31 @@ export function useStack(options: StackOptions = {}) {
     if (!ref.stack) throw new Error("the stack did not start");
     return ref.stack;
   };
+  /** A request to batchwatch with the admin token (or `token`). */
+  const api = (path: string, init: RequestInit & { json?: unknown; token?: string } = {}) => {
+    const headers = new Headers(init.headers);
+    headers.set("authorization", `Bearer ${init.token ?? stack().adminToken}`);
+    let body = init.body;
+    if (init.json !== undefined) {
+      headers.set("content-type", "application/json");
+      body = JSON.stringify(init.json);
+    }
+    return fetch(`${stack().url}${path}`, { ...init, headers, body });
+  };
   return {
     stack,
     sim: () => simControl({ apiKey: stack().apiKey, baseUrl: stack().simUrl ?? undefined }),
-    /** A request to batchwatch with the admin token (or `token`). */
-    api: (path: string, init: RequestInit & { json?: unknown; token?: string } = {}) => {
-      const headers = new Headers(init.headers);
-      headers.set("authorization", `Bearer ${init.token ?? stack().adminToken}`);
-      let body = init.body;
-      if (init.json !== undefined) {
-        headers.set("content-type", "application/json");
-        body = JSON.stringify(init.json);
-      }
-      return fetch(`${stack().url}${path}`, { ...init, headers, body });
+    api,
+    /** Lets every job's next poll come due (these stacks poll every second), then fires a tick. */
+    tickWhenDue: async () => {
+      await pause(1_100);
+      await stack().tick();
+    },
+    /** Every tracked job, as GET /api/jobs lists them (one page of up to 200). */
+    jobs: async (): Promise<JobJson[]> => {
+      const res = await api("/api/jobs?limit=200");
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { jobs: JobJson[] }).jobs;
     },
   };
 }

@@ -1,13 +1,12 @@
 // /healthz and /metrics under real `wrangler dev`: the simulator refusing the key turns health 503
 // within two ticks and a good poll brings it back; /metrics parses with a Prometheus text parser and
 // its counters never go down across the run.
-import { setTimeout as pause } from "node:timers/promises";
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { describe, expect, it } from "vitest";
 import { useStack } from "./harness";
 
 // A one-second base interval (and so backoff) lets consecutive ticks poll the same job.
-const { stack, sim, api } = useStack({ vars: { POLL_INTERVAL_SECONDS: "1" } });
+const { stack, sim, api, tickWhenDue } = useStack({ vars: { POLL_INTERVAL_SECONDS: "1" } });
 
 async function health() {
   const res = await fetch(`${stack().url}/healthz`);
@@ -43,8 +42,7 @@ describe("health and metrics under wrangler dev", () => {
     await sim().setConfig({ revoked: true });
     let refused: Awaited<ReturnType<typeof health>> | undefined;
     for (let i = 0; i < 2 && refused?.status !== 503; i++) {
-      await pause(1_100);
-      await stack().tick();
+      await tickWhenDue();
       refused = await health();
     }
     expect(refused?.status).toBe(503);

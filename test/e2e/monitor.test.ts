@@ -1,12 +1,11 @@
 // The monitor end to end: a real `wrangler dev` process polling the simulator over real HTTP.
 
-import { setTimeout as pause } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import type { JobJson, SnapshotJson } from "../../src/present/jobs";
 import { eventually, useStack } from "./harness";
 
 // A one-second base interval lets consecutive ticks poll the same job without waiting a minute.
-const { stack, sim, api } = useStack({ vars: { POLL_INTERVAL_SECONDS: "1" } });
+const { stack, sim, api, tickWhenDue } = useStack({ vars: { POLL_INTERVAL_SECONDS: "1" } });
 
 async function job(id: string): Promise<JobJson> {
   const res = await api(`/api/jobs/${id}`);
@@ -17,12 +16,6 @@ async function job(id: string): Promise<JobJson> {
 async function history(id: string): Promise<SnapshotJson[]> {
   const res = await api(`/api/jobs/${id}/history?limit=200`);
   return ((await res.json()) as { snapshots: SnapshotJson[] }).snapshots;
-}
-
-/** Lets the job's next poll come due, then fires a tick. */
-async function tickAfterInterval() {
-  await pause(1_100);
-  await stack().tick();
 }
 
 describe("batchwatch under wrangler dev", () => {
@@ -38,11 +31,11 @@ describe("batchwatch under wrangler dev", () => {
     expect(tracked.status).toBe(201);
 
     await sim().advance("bjb-e2e-1");
-    await tickAfterInterval();
+    await tickWhenDue();
     expect((await job("bjb-e2e-1")).processed_items).toBe(10);
 
     await sim().advance("bjb-e2e-1", { to: "end" });
-    await tickAfterInterval();
+    await tickWhenDue();
     const done = await job("bjb-e2e-1");
     expect(done.status).toBe("completed");
     expect(done.tracking.state).toBe("finished");
@@ -52,8 +45,8 @@ describe("batchwatch under wrangler dev", () => {
     expect(snapshots[0]?.processed_items).toBe(30);
 
     const calls = await sim().requestCount("bjb-e2e-1", "status");
-    await tickAfterInterval();
-    await tickAfterInterval();
+    await tickWhenDue();
+    await tickWhenDue();
     expect(await sim().requestCount("bjb-e2e-1", "status")).toBe(calls);
   });
 
@@ -68,7 +61,7 @@ describe("batchwatch under wrangler dev", () => {
     expect((await api("/api/jobs", { method: "POST", json: { job_id: "bjb-e2e-2" } })).status).toBe(201);
 
     await sim().injectFault({ kind: "server_error", status: 503, job_id: "bjb-e2e-2", times: 1 });
-    await tickAfterInterval();
+    await tickWhenDue();
     const failing = await job("bjb-e2e-2");
     expect(failing.tracking.last_error?.code).toBe("server_error");
     expect(failing.tracking.consecutive_failures).toBe(1);
@@ -76,7 +69,7 @@ describe("batchwatch under wrangler dev", () => {
     await sim().advance("bjb-e2e-2");
     // The backoff after one failure is one base interval.
     const recovered = await eventually(async () => {
-      await tickAfterInterval();
+      await tickWhenDue();
       const now = await job("bjb-e2e-2");
       return now.tracking.last_error === null ? now : undefined;
     });

@@ -7,14 +7,15 @@ import type { JobJson } from "../../src/present/jobs";
 import { eventually, useStack } from "./harness";
 
 // A one-second base interval lets consecutive ticks poll the same job without waiting a minute.
-const { stack, sim, api } = useStack({ queue: true, vars: { POLL_INTERVAL_SECONDS: "1" } });
+const { stack, sim, api, tickWhenDue, jobs } = useStack({
+  queue: true,
+  vars: { POLL_INTERVAL_SECONDS: "1" },
+});
 
 const IDS = ["bjb-e2e-q-1", "bjb-e2e-q-2", "bjb-e2e-q-3"];
 
 async function listed(): Promise<JobJson[]> {
-  const res = await api("/api/jobs?limit=200");
-  expect(res.status).toBe(200);
-  return ((await res.json()) as { jobs: JobJson[] }).jobs.filter((j) => IDS.includes(j.id));
+  return (await jobs()).filter((j) => IDS.includes(j.id));
 }
 
 /** The JSON log lines wrangler dev printed for the Worker's events of `event`. */
@@ -33,8 +34,7 @@ describe("polling through a queue under wrangler dev", () => {
       expect((await api("/api/jobs", { method: "POST", json: { job_id: id } })).status).toBe(201);
       await sim().advance(id);
     }
-    await pause(1_100);
-    await stack().tick();
+    await tickWhenDue();
     // The tick handed the three jobs off and polled none itself.
     const handoff = await eventually(async () => logged("tick")[0]);
     expect(handoff).toMatchObject({ due: 3, polled: 0 });
@@ -51,14 +51,12 @@ describe("polling through a queue under wrangler dev", () => {
 
     // To the end, and polling stops there.
     for (const id of IDS) await sim().advance(id, { to: "end" });
-    await pause(1_100);
-    await stack().tick();
+    await tickWhenDue();
     await eventually(async () => {
       const jobs = await listed();
       return jobs.every((j) => j.tracking.state === "finished") ? jobs : undefined;
     });
-    await pause(1_100);
-    await stack().tick();
+    await tickWhenDue();
     await pause(2_000);
     for (const id of IDS) expect(await sim().requestCount(id, "status")).toBe(3);
   });

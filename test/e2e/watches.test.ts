@@ -1,20 +1,13 @@
 // Watches end to end: a real `wrangler dev` discovering the simulator's batches over real HTTP, with
 // nobody posting them to /api/jobs.
 
-import { setTimeout as pause } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import type { JobJson } from "../../src/present/jobs";
 import type { WatchJson } from "../../src/present/watches";
 import { useStack } from "./harness";
 
 // A one-second base interval: a watch is due again about a second after its scan.
-const { stack, sim, api } = useStack({ vars: { POLL_INTERVAL_SECONDS: "1" } });
-
-async function jobs(): Promise<JobJson[]> {
-  const res = await api("/api/jobs?limit=200");
-  expect(res.status).toBe(200);
-  return ((await res.json()) as { jobs: JobJson[] }).jobs;
-}
+const { stack, sim, api, tickWhenDue, jobs } = useStack({ vars: { POLL_INTERVAL_SECONDS: "1" } });
 
 describe("watches under wrangler dev", () => {
   it("a batch created in the simulator is in /api/jobs within two ticks, with no POST /api/jobs", async () => {
@@ -40,8 +33,7 @@ describe("watches under wrangler dev", () => {
     const v1 = await sim().startDemoBatch({ api: "v1", project_id: "prj-e2e" });
     let found: JobJson[] = [];
     for (let ticks = 0; ticks < 2; ticks++) {
-      await pause(1_100);
-      await stack().tick();
+      await tickWhenDue();
       found = (await jobs()).filter((job) => job.id === v1.id || job.id === v2.id);
       if (found.length === 2) break;
     }

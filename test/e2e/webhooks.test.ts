@@ -2,7 +2,6 @@
 // over real HTTP, and a subscriber (the simulator's receiver) getting batchwatch's notifications,
 // each one verified with the `standardwebhooks` library.
 
-import { setTimeout as pause } from "node:timers/promises";
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import { receiverControl } from "../../sim/control";
@@ -10,7 +9,7 @@ import type { SnapshotJson } from "../../src/present/jobs";
 import { eventually, useStack } from "./harness";
 
 // Subscribers here are plain http on loopback, which only local development allows.
-const { stack, sim, api } = useStack({
+const { stack, sim, api, tickWhenDue } = useStack({
   callbacks: true,
   vars: { POLL_INTERVAL_SECONDS: "1", ALLOW_HTTP_WEBHOOKS: "true" },
 });
@@ -95,8 +94,7 @@ describe("webhooks under wrangler dev", () => {
     expect((await api("/api/jobs", { method: "POST", json: { job_id: "bjb-e2e-tick" } })).status).toBe(201);
 
     await sim().advance("bjb-e2e-tick");
-    await pause(1_100);
-    await stack().tick(); // polls, raises job.progressed and makes its first attempt
+    await tickWhenDue(); // polls, raises job.progressed and makes its first attempt
     await receivedCount(r, 1);
     const got = await verified(r, sub.secret);
     expect(got.map((v) => v.body.type)).toEqual(["job.progressed"]);
