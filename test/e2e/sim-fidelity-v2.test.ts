@@ -15,9 +15,8 @@ import type { ExtractV2Job } from "llama-cloud-v2/resources/extract";
 import type { ParsingListResponse } from "llama-cloud-v2/resources/parsing";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { type SimControl, simControl } from "../../sim/control";
 import type { CreateBatchInput } from "../../sim/control-routes";
-import { strictly, useSimulator } from "./fidelity";
+import { sdkWorld, strictly, useSimulator } from "./fidelity";
 
 // The simulator's v2 side may not drift from the real API either. The current official SDK (2.16.0,
 // installed beside 2.13.0 as `llama-cloud-v2`) is pointed at it and must parse every answer across
@@ -90,15 +89,7 @@ const PROJECT = "prj-fidelity-v2";
 
 const simulatorURL = useSimulator();
 
-function world(name: string): { sdk: LlamaCloud; sim: SimControl } {
-  const apiKey = `llx-fidelity-v2-${name}-${crypto.randomUUID()}`;
-  const baseURL = simulatorURL();
-  // No retries: a retried fault would hide what the simulator answered.
-  return {
-    sdk: new LlamaCloud({ apiKey, baseURL, maxRetries: 0 }),
-    sim: simControl({ apiKey, baseUrl: baseURL }),
-  };
-}
+const world = (name: string) => sdkWorld(LlamaCloud, simulatorURL(), `v2-${name}`);
 
 function chunks<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];

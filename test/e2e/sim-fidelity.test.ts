@@ -13,10 +13,9 @@ import type { JobItemListResponse } from "@llamaindex/llama-cloud/resources/beta
 import LlamaCloudV2 from "llama-cloud-v2";
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { type SimControl, simControl } from "../../sim/control";
 import type { CreateJobInput } from "../../sim/control-routes";
 import { DEMO_BATCHES, DEMO_JOBS, WATCHED_BATCHES, WATCHED_JOBS } from "../../sim/demo";
-import { strictly, useSimulator } from "./fidelity";
+import { sdkWorld, strictly, useSimulator } from "./fidelity";
 
 // The simulator may not drift from the real API. The official SDK (the last version with the v1
 // batch endpoints) is pointed at it and must parse every answer, at every lifecycle stage. The SDK
@@ -86,15 +85,7 @@ const CONTRACT_JOB_FIELDS = Object.keys(Job.shape).sort();
 
 const simulatorURL = useSimulator();
 
-function world(name: string): { sdk: LlamaCloud; sim: SimControl } {
-  const apiKey = `llx-fidelity-${name}-${crypto.randomUUID()}`;
-  const baseURL = simulatorURL();
-  // No retries: a retried fault would hide what the simulator answered.
-  return {
-    sdk: new LlamaCloud({ apiKey, baseURL, maxRetries: 0 }),
-    sim: simControl({ apiKey, baseUrl: baseURL }),
-  };
-}
+const world = (name: string) => sdkWorld(LlamaCloud, simulatorURL(), name);
 
 /** Every answer the SDK can get about one job right now, each checked strictly. */
 async function checkEveryAnswer(sdk: LlamaCloud, jobId: string, stage: string) {
