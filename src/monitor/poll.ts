@@ -1,5 +1,5 @@
 import type { Config } from "../config";
-import { runGroups, runGroupsThen } from "../db/batch";
+import { runGroupsThen } from "../db/batch";
 import { claimJob, pauseStatement, releaseJobsStatements } from "../db/claims";
 import type { Database, Statement } from "../db/client";
 import { itemUpsertStatements } from "../db/items";
@@ -14,6 +14,7 @@ import { type InvocationBudget, type RequestBudget, requestBudget } from "./budg
 import { decideOutcome, type PollOutcome } from "./decisions";
 import { pollCountStatements } from "./health";
 import { type JobRead, readJob } from "./read";
+import { backgroundWriter } from "./writer";
 
 /** How long a claim protects a job; longer than any one poll (10 s timeout) plus the write. */
 export const LEASE_MS = 2 * 60_000;
@@ -35,11 +36,6 @@ export interface PollRound {
   batches: number;
 }
 
-/**
- * Outcomes are written once this many statements wait (about 200 unchanged polls, a full batch) while the pool
- * keeps polling, one batch at a time: the writes overlap the polls instead of following them.
- */
-const WRITE_EVERY_STATEMENTS = 200;
 /**
  * D1 statements each poll in flight holds back where every statement counts (the Free plan): its
  * snapshot, two events with their fan-outs, and its update. A poll is not started without them.
@@ -221,52 +217,6 @@ function counterLabels(outcome: PollOutcome): string[] {
       : [outcome.snapshot ? "changed" : "unchanged"];
   const auth = outcome.failure === null || outcome.failure === "unauthorized" ? ["auth"] : [];
   return [...result, ...auth];
-}
-
-/**
- * Writes statement groups in batches while the caller goes on, one batch in flight at a time (D1
- * runs them one after another anyway), each batch's round trip charged to the budget.
- */
-function backgroundWriter(db: Database, budget: InvocationBudget) {
-  let pending: Statement[][] = [];
-  let size = 0;
-  let writing: Promise<void> | null = null;
-  let batches = 0;
-  let failure: { error: unknown } | null = null;
-  const start = () => {
-    if (writing !== null || failure !== null || size < WRITE_EVERY_STATEMENTS) return;
-    const groups = pending;
-    pending = [];
-    size = 0;
-    writing = runGroups(db, groups).then(
-      (made) => {
-        batches += made;
-        budget.chargeQueries(budget.queryCost(0, made));
-      },
-      (error: unknown) => {
-        failure = { error };
-      },
-    );
-    void writing.finally(() => {
-      writing = null;
-      start();
-    });
-  };
-  return {
-    add(group: Statement[]) {
-      pending.push(group);
-      size += group.length;
-      start();
-    },
-    /** Waits for the batch in flight; answers the groups still to write. Throws if a batch failed. */
-    async finish(): Promise<{ batches: number; groups: Statement[][] }> {
-      while (writing !== null) await writing;
-      if (failure !== null) throw (failure as { error: unknown }).error;
-      const groups = pending;
-      pending = [];
-      return { batches, groups };
-    },
-  };
 }
 
 export type PollOneResult =
