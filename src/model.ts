@@ -46,6 +46,18 @@ export interface Observation {
   upstreamUpdatedAt: string | null;
 }
 
+/** What is known of a job before LlamaCloud has answered for it: nothing. */
+export const NO_OBSERVATION: Readonly<Observation> = {
+  status: null,
+  totalItems: null,
+  processedItems: null,
+  failedItems: null,
+  skippedItems: null,
+  progressPercentage: null,
+  errorMessage: null,
+  upstreamUpdatedAt: null,
+};
+
 /** What an accepted answer says of a job, whatever its API: what the job columns keep of it. */
 export interface UpstreamView {
   observation: Observation;

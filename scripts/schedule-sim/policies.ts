@@ -2,6 +2,7 @@
 // time: batchwatch through its own decideOutcome (what ships), a fixed 60 s loop, and the LlamaCloud
 // SDK's own loop. Each returns how many status requests it made and when it saw the end.
 
+import { NO_OBSERVATION } from "../../src/model";
 import { decideOutcome, type MonitorSettings, type TrackedJob } from "../../src/monitor/decisions";
 import { observe, type Story } from "./stories";
 
@@ -41,14 +42,7 @@ export function sdkLoop(story: Story): Replay {
  */
 export function batchwatch(story: Story, settings: MonitorSettings, epoch: number): Replay {
   let job: TrackedJob = {
-    status: null,
-    totalItems: null,
-    processedItems: null,
-    failedItems: null,
-    skippedItems: null,
-    progressPercentage: null,
-    errorMessage: null,
-    upstreamUpdatedAt: null,
+    ...NO_OBSERVATION,
     state: "active",
     pollIntervalSeconds: settings.pollIntervalSeconds,
     consecutiveFailures: 0,

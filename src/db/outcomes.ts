@@ -4,7 +4,7 @@
  * being tracked, which takes the lease its first poll writes under.
  */
 import { and, eq, sql } from "drizzle-orm";
-import { type Api, apiOfJobId, type JobChanges, type Observation } from "../model";
+import { type Api, apiOfJobId, type JobChanges, NO_OBSERVATION, type Observation } from "../model";
 import type { Database, Statement } from "./client";
 import { type JobRow, jobs, type SnapshotRow, snapshots } from "./schema";
 
@@ -136,14 +136,7 @@ export function newJobRow(
     consecutiveFailures: 0,
     consecutiveNotFound: 0,
     jobType: null,
-    status: null,
-    totalItems: null,
-    processedItems: null,
-    failedItems: null,
-    skippedItems: null,
-    progressPercentage: null,
-    errorMessage: null,
-    upstreamUpdatedAt: null,
+    ...NO_OBSERVATION,
     upstreamJob: null,
     lastPolledAt: null,
     lastSuccessAt: null,
