@@ -1,10 +1,28 @@
+import type { Lifecycle } from "./model";
+
 /** What a simulated job or batch keeps of its past: where it is, and when it reached each position. */
-interface Placed {
+interface Placed extends Pick<Lifecycle<unknown>, "position" | "reachedAtMs" | "updatedAtMs"> {
   clock: { anchorMs: number };
   createdAtMs: number;
-  reachedAtMs: number[];
-  position: number;
-  updatedAtMs: number;
+}
+
+/**
+ * A new job's or batch's lifecycle: at position 0 (pending) since `nowMs`, nothing patched yet, with
+ * the extra and omitted answer fields it was created with.
+ */
+export function newLifecycle(
+  nowMs: number,
+  input: { extra?: Record<string, unknown>; omit?: string[] },
+): Lifecycle<never> {
+  return {
+    position: 0,
+    reachedAtMs: [nowMs],
+    halt: null,
+    updatedAtMs: nowMs,
+    overrides: {},
+    extra: { ...input.extra },
+    omit: [...(input.omit ?? [])],
+  };
 }
 
 /**

@@ -3,7 +3,7 @@
 // bookkeeping of one batch's lifecycle. Like model.ts, free of runtime dependencies: sim/control.ts
 // imports its types inside workerd.
 
-import type { ClockMode } from "./model";
+import type { ClockMode, Lifecycle } from "./model";
 
 export const BATCH_STATUSES = [
   "PENDING",
@@ -126,7 +126,7 @@ export interface BatchHalt {
   atMs: number;
 }
 
-export interface SimBatch {
+export interface SimBatch extends Lifecycle<BatchHalt> {
   id: string;
   jobType: ChildJobType;
   configurationId: string;
@@ -138,16 +138,6 @@ export interface SimBatch {
   /** Where the plan ends (derived from it once; plans do not change). */
   course: { batchEnd: number; finalWork: number };
   clock: BatchClock;
-  /** 0 PENDING, then one position per step (see batch-lifecycle.ts); everything shown derives from it. */
-  position: number;
-  reachedAtMs: number[];
-  halt: BatchHalt | null;
-  /** The batch's own `updated_at`: moves when its status or results move, not when only children do. */
-  updatedAtMs: number;
-  /** Fields set through `PATCH /__sim/batches/:id`; they hold until the lifecycle moves on. */
-  overrides: Record<string, unknown>;
-  extra: Record<string, unknown>;
-  omit: string[];
 }
 
 /** What moving a batch changed: statuses the batch entered, and those each child entered. */

@@ -2,14 +2,13 @@
 // hand or by the tenant's clock, like v1 jobs), cancelling and patching it, and showing it to the
 // control routes. What the API shows about it lives in batch-answers.ts.
 
-import { backdate } from "./backdate";
+import { backdate, newLifecycle } from "./backdate";
 import { batchJson, batchStatus, childId, childStatus, mappedFiles } from "./batch-answers";
 import {
   childMilestones,
   courseOf,
   mappingLimit,
   offsetOfPosition,
-  PENDING,
   positionAfter,
   positionOfWork,
   RUNNING,
@@ -89,13 +88,7 @@ export function createBatch(input: NewBatch, nowMs: number, defaults: JobDefault
       pendingMs: input.pending_ms ?? defaults.pendingMs,
       anchorMs: nowMs,
     },
-    position: PENDING,
-    reachedAtMs: [nowMs],
-    halt: null,
-    updatedAtMs: nowMs,
-    overrides: {},
-    extra: { ...input.extra },
-    omit: [...(input.omit ?? [])],
+    ...newLifecycle(nowMs, input),
   };
   const start = input.start_at ?? "pending";
   if (start !== "pending") {

@@ -12,18 +12,7 @@ import { bearerKey } from "./upstream";
 import type { RequestLogEntry, Worlds } from "./world";
 
 // The input types are the control API's surface for its clients (sim/control.ts, test helpers).
-export type {
-  AdvanceBatchInput,
-  AdvanceInput,
-  CallbackInput,
-  ConfigInput,
-  CreateBatchInput,
-  CreateJobInput,
-  DemoBatchInput,
-  FaultInput,
-  PatchBatchInput,
-  PatchJobInput,
-} from "./control-inputs";
+export type * from "./control-inputs";
 
 export interface ControlDeps {
   worlds: Worlds;

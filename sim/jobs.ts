@@ -2,7 +2,7 @@
 // cancelling and patching it, and showing it to the control routes. What the upstream API shows
 // about it lives in job-answers.ts. All times are the tenant's clock (see World.now), in ms.
 
-import { backdate } from "./backdate";
+import { backdate, newLifecycle } from "./backdate";
 import { fragment } from "./format";
 import { jobJson, pulse, statusJson } from "./job-answers";
 import {
@@ -102,13 +102,7 @@ export function createJob(
       dispatchedMs: input.dispatched_ms ?? defaults.dispatchedMs,
       anchorMs: nowMs,
     },
-    position: 0,
-    reachedAtMs: [nowMs],
-    halt: null,
-    updatedAtMs: nowMs,
-    overrides: {},
-    extra: { ...input.extra },
-    omit: [...(input.omit ?? [])],
+    ...newLifecycle(nowMs, input),
   };
   const start = initialPosition(job, input);
   if (start > 0) backdate(job, start, nowMs, (q) => offsetOfPosition(job.clock, job.plan, q));

@@ -132,7 +132,27 @@ export interface Halt {
   reason: string | null;
 }
 
-export interface SimJob {
+/** Where a simulated job or batch stands in its lifecycle, and what control routes laid over its answers. */
+export interface Lifecycle<H> {
+  /**
+   * 0 pending, then one position per step (lifecycle.ts for a job, batch-lifecycle.ts for a batch).
+   * Every public field is derived from it (plus `halt`).
+   */
+  position: number;
+  /** Tenant-clock ms at which each position was reached; item, child and answer timestamps come from here. */
+  reachedAtMs: number[];
+  halt: H | null;
+  /** Strictly increasing, so every change moves `updated_at` (a batch's: its status or results, not its children). */
+  updatedAtMs: number;
+  /** Public fields set through `PATCH /__sim/jobs/:id` or `/__sim/batches/:id`; they hold until the lifecycle moves on. */
+  overrides: Record<string, unknown>;
+  /** Unknown extra fields added to every answer about it (kept across lifecycle moves). */
+  extra: Record<string, unknown>;
+  /** Optional fields left out of every answer about it. */
+  omit: string[];
+}
+
+export interface SimJob extends Lifecycle<Halt> {
   id: string;
   jobType: string;
   projectId: string;
@@ -141,22 +161,6 @@ export interface SimJob {
   createdAtMs: number;
   plan: Plan;
   clock: Clock;
-  /**
-   * Lifecycle position: 0 pending, 1 dispatched, 2 running with no item finished, each further
-   * position one step of items. Every public field is derived from it (plus `halt`).
-   */
-  position: number;
-  /** Tenant-clock ms at which each position was reached; item and job timestamps come from here. */
-  reachedAtMs: number[];
-  halt: Halt | null;
-  /** Strictly increasing, so every change moves `updated_at`. */
-  updatedAtMs: number;
-  /** Public fields set through `PATCH /__sim/jobs/:id`; they hold until the lifecycle moves on. */
-  overrides: Record<string, unknown>;
-  /** Unknown extra fields added to every answer about this job (kept across lifecycle moves). */
-  extra: Record<string, unknown>;
-  /** Optional fields left out of every answer about this job. */
-  omit: string[];
 }
 
 /** How a control route shows a job: the upstream answer plus the simulator's internals. */
