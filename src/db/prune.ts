@@ -1,5 +1,6 @@
 /** The retention clean-up each tick runs, as deletes of bounded size. */
-import { and, eq, inArray, lt, notExists, or, sql } from "drizzle-orm";
+import { and, eq, inArray, lt, notExists, or, type SQL, sql } from "drizzle-orm";
+import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
 import { INBOUND_RETENTION_MS } from "./callbacks";
 import type { Database, Statement } from "./client";
 import { deliveries, events, inboundEvents, snapshots, ticks } from "./schema";
@@ -20,20 +21,14 @@ export function pruneStatements(db: Database, opts: { now: number; retentionDays
   // than a walk through the job's whole history.
   const newestOfJob = sql`(select s2.id from ${snapshots} s2 where s2.job_id = ${snapshots.jobId}
     order by s2.observed_at desc, s2.id desc limit 1)`;
-  const prunable = db
-    .select({ id: snapshots.id })
-    .from(snapshots)
-    .where(and(lt(snapshots.observedAt, cutoff), lt(snapshots.id, newestOfJob)))
-    .limit(PRUNE_BATCH);
-  const tickCutoff = opts.now - TICK_RETENTION_DAYS * DAY_MS;
-  const oldTicks = db
-    .select({ id: ticks.id })
-    .from(ticks)
-    .where(lt(ticks.startedAt, tickCutoff))
-    .limit(PRUNE_BATCH);
   return [
-    db.delete(snapshots).where(inArray(snapshots.id, prunable)),
-    db.delete(ticks).where(inArray(ticks.id, oldTicks)),
+    pruneRows(
+      db,
+      snapshots,
+      snapshots.id,
+      and(lt(snapshots.observedAt, cutoff), lt(snapshots.id, newestOfJob)),
+    ),
+    pruneRows(db, ticks, ticks.id, lt(ticks.startedAt, opts.now - TICK_RETENTION_DAYS * DAY_MS)),
   ];
 }
 
@@ -49,34 +44,30 @@ export function notificationPruneStatements(
   const failedCutoff = opts.now - opts.historyRetentionDays * DAY_MS;
   // The dedupe window; signed callbacks older than it are refused (upstream/callbacks.ts).
   const inboundCutoff = opts.now - INBOUND_RETENTION_MS;
-  const oldDeliveries = db
-    .select({ id: deliveries.id })
-    .from(deliveries)
-    .where(
+  return [
+    pruneRows(
+      db,
+      deliveries,
+      deliveries.id,
       or(
         and(eq(deliveries.status, "delivered"), lt(deliveries.createdAt, deliveredCutoff)),
         and(eq(deliveries.status, "failed"), lt(deliveries.createdAt, failedCutoff)),
       ),
-    )
-    .limit(PRUNE_BATCH);
-  const orphanEvents = db
-    .select({ id: events.id })
-    .from(events)
-    .where(
+    ),
+    pruneRows(
+      db,
+      events,
+      events.id,
       and(
         lt(events.createdAt, deliveredCutoff),
         notExists(db.select({ id: deliveries.id }).from(deliveries).where(eq(deliveries.eventId, events.id))),
       ),
-    )
-    .limit(PRUNE_BATCH);
-  const oldInbound = db
-    .select({ id: inboundEvents.eventId })
-    .from(inboundEvents)
-    .where(lt(inboundEvents.receivedAt, inboundCutoff))
-    .limit(PRUNE_BATCH);
-  return [
-    db.delete(deliveries).where(inArray(deliveries.id, oldDeliveries)),
-    db.delete(events).where(inArray(events.id, orphanEvents)),
-    db.delete(inboundEvents).where(inArray(inboundEvents.eventId, oldInbound)),
+    ),
+    pruneRows(db, inboundEvents, inboundEvents.eventId, lt(inboundEvents.receivedAt, inboundCutoff)),
   ];
+}
+
+/** Deletes at most PRUNE_BATCH of the rows of `table` that `where` picks, bounded by a subquery on `key`. */
+function pruneRows(db: Database, table: SQLiteTable, key: SQLiteColumn, where: SQL | undefined): Statement {
+  return db.delete(table).where(inArray(key, db.select({ key }).from(table).where(where).limit(PRUNE_BATCH)));
 }

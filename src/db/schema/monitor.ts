@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { index, integer, real, sqliteTable, text } from "drizzle-orm/sqlite-core";
 import { APIS, SNAPSHOT_SOURCES, TRACKING_STATES } from "../../model";
+import { failureColumns, leaseColumns } from "./columns";
 
 // Every *_at column batchwatch owns is epoch milliseconds (UTC); upstream timestamps are kept as the
 // strings LlamaCloud sent, since they are shown, never computed with.
@@ -50,11 +51,8 @@ export const jobs = sqliteTable(
     nextPollAt: integer("next_poll_at"),
     /** Current interval between polls while the job is quiet; grows until something changes. */
     pollIntervalSeconds: integer("poll_interval_seconds").notNull().default(60),
-    consecutiveFailures: integer("consecutive_failures").notNull().default(0),
+    ...failureColumns(),
     consecutiveNotFound: integer("consecutive_not_found").notNull().default(0),
-    lastErrorCode: text("last_error_code"),
-    lastErrorMessage: text("last_error_message"),
-    lastErrorAt: integer("last_error_at"),
     stalledSince: integer("stalled_since"),
     /**
      * When batchwatch first saw the upstream status terminal. A v2 batch can be terminal long before
@@ -62,10 +60,7 @@ export const jobs = sqliteTable(
      */
     terminalSeenAt: integer("terminal_seen_at"),
 
-    // A poll in flight holds the lease; its results are written only while it still does, so
-    // overlapping ticks (or a tick and a manual poll) never apply two answers for one job.
-    leaseToken: text("lease_token"),
-    leaseUntil: integer("lease_until"),
+    ...leaseColumns(),
   },
   (t) => [
     // Claiming due jobs (claimDueJobs), making jobs due (makeDueStatement), /healthz's active count.

@@ -1,4 +1,5 @@
 import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { failureColumns, leaseColumns } from "./columns";
 
 // Watches (README "Watches"): a LlamaCloud project whose batches batchwatch discovers by itself.
 // Times are epoch milliseconds (UTC), as in monitor.ts.
@@ -19,10 +20,7 @@ export const watches = sqliteTable(
     nextScanAt: integer("next_scan_at").notNull(),
     /** Jobs this watch started tracking. */
     jobsFound: integer("jobs_found").notNull().default(0),
-    consecutiveFailures: integer("consecutive_failures").notNull().default(0),
-    lastErrorCode: text("last_error_code"),
-    lastErrorMessage: text("last_error_message"),
-    lastErrorAt: integer("last_error_at"),
+    ...failureColumns(),
     /**
      * Where an unfinished pass over the project's lists resumes (JSON, see monitor/discovery.ts): a
      * scan reads a bounded number of pages, so a big project is read over several scans.
@@ -33,8 +31,7 @@ export const watches = sqliteTable(
      * Later passes list only batches created on or after it (minus a margin).
      */
     v2Since: integer("v2_since"),
-    leaseToken: text("lease_token"),
-    leaseUntil: integer("lease_until"),
+    ...leaseColumns(),
   },
   (t) => [
     // One watch per project: POST /api/watches finds the existing one (findWatchByProject).
