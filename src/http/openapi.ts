@@ -2,6 +2,7 @@ import { createRoute, OpenAPIHono, type RouteConfig } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { Bindings, Config } from "../config";
 import type { Database } from "../db/client";
+import { requireRead, requireWrite } from "./auth";
 import { errorResponse, errorSchema, sentence } from "./errors";
 
 /** Every router's environment: the bindings, and what `requestScope` (./context.ts) puts on `c.var`. */
@@ -24,18 +25,13 @@ export const jsonContent = <T>(schema: T, description: string) => ({
   description,
 });
 
-/** The error answers every authorised API route can give, for its OpenAPI responses. */
-export const AUTH_ERRORS = {
-  400: jsonContent(errorSchema, "Invalid input"),
-  401: jsonContent(errorSchema, "Missing or wrong token"),
-  503: jsonContent(errorSchema, "Auth is not configured"),
-};
+/** An answer in the API's error shape (./errors.ts), for a route's OpenAPI responses. */
+export const errorAnswer = (description: string) => jsonContent(errorSchema, description);
+
+/** A DELETE's answer when there was something to delete. */
+export const DELETED = { 204: { description: "Deleted" } };
 
 type Security = Record<string, string[]>[];
-/** How the OpenAPI document says a route is authorised (the schemes are registered in app.ts). */
-export const WRITE_SECURITY: Security = [{ bearer: [] }];
-/** Reads: the read or admin token, as a Bearer token or a Basic password; open when PUBLIC_READ="true". */
-export const READ_SECURITY: Security = [{ bearer: [] }, { basic: [] }, {}];
 /** A route open to anyone on purpose (health checks, LlamaCloud's callbacks): no token is asked for. */
 export const OPEN: Security = [];
 
@@ -61,6 +57,40 @@ export function apiRoute<
 >(config: R) {
   return createRoute(config);
 }
+
+/** The error answers every authorised API route can give, for its OpenAPI responses. */
+const AUTH_ERRORS = {
+  400: errorAnswer("Invalid input"),
+  401: errorAnswer("Missing or wrong token"),
+  503: errorAnswer("Auth is not configured"),
+};
+
+/** What a read or write route declares itself: all but its auth, which readRoute and writeRoute add. */
+type AuthorisedRoute<P extends string> = Omit<RouteConfig, "path" | "middleware" | "security"> & {
+  path: P;
+  operationId: string;
+  summary: string;
+};
+
+/**
+ * Route constructors for one kind of caller: the check (`auth`), what the OpenAPI document says it
+ * asks for (`security`; the schemes are registered in app.ts) and the refusals it can answer
+ * (AUTH_ERRORS) come together, so they cannot disagree.
+ */
+function authorisedRoute(auth: typeof requireRead, security: Security) {
+  return <P extends string, R extends AuthorisedRoute<P>>(config: R) =>
+    apiRoute({
+      ...config,
+      middleware: [auth] as const,
+      security,
+      responses: { ...config.responses, ...AUTH_ERRORS },
+    });
+}
+
+/** Reads: the read or admin token, as a Bearer token or a Basic password; open when PUBLIC_READ="true". */
+export const readRoute = authorisedRoute(requireRead, [{ bearer: [] }, { basic: [] }, {}]);
+/** Writes: the admin token as a Bearer token. */
+export const writeRoute = authorisedRoute(requireWrite, [{ bearer: [] }]);
 
 /** The project has no licence file yet: the document says so until one is chosen. */
 const LICENSE = { name: "No licence granted (all rights reserved)", identifier: "LicenseRef-None" };

@@ -2,28 +2,22 @@
 import { z } from "@hono/zod-openapi";
 import { listItems } from "../../db/item-lists";
 import { itemSchema, presentItem } from "../../present/items";
-import { requireRead } from "../auth";
-import { decodeCursor, encodeCursor } from "../cursor";
-import { ApiError, errorSchema } from "../errors";
-import { cursorQuery, emptyAsMissing, idInput, limitQuery } from "../inputs";
-import { AUTH_ERRORS, apiRoute, jsonContent, READ_SECURITY, router } from "../openapi";
-
-const jobIdParam = z.object({
-  job_id: idInput.openapi({ param: { name: "job_id", in: "path" }, example: "bat-0f4c2e" }),
-});
+import { decodeCursor } from "../cursor";
+import { emptyAsMissing } from "../inputs";
+import { PAGE_QUERY, pageAnswer, pageAt, pageContent } from "../lists";
+import { readRoute, router } from "../openapi";
+import { jobIdParam, NOT_TRACKED, notTracked } from "../tracked-jobs";
 
 export const itemRoutes = router().openapi(
-  apiRoute({
+  readRoute({
     method: "get",
     path: "/api/jobs/{job_id}/items",
     operationId: "listJobItems",
     summary: "A job's files, newest first",
     description:
       "v2: every file of the batch with its child job's state. v1: the failed items batchwatch has read (at most 1,000).",
-    middleware: [requireRead] as const,
-    security: READ_SECURITY,
     request: {
-      params: jobIdParam,
+      params: jobIdParam("bat-0f4c2e"),
       query: z.object({
         // Items are stored in lower case, so a filter is compared in lower case too.
         status: emptyAsMissing(
@@ -33,17 +27,12 @@ export const itemRoutes = router().openapi(
             .transform((s) => s.toLowerCase())
             .optional(),
         ).openapi({ description: "Only items with this status (lower case)", example: "failed" }),
-        limit: limitQuery,
-        cursor: cursorQuery,
+        ...PAGE_QUERY,
       }),
     },
     responses: {
-      200: jsonContent(
-        z.object({ items: z.array(itemSchema), next_cursor: z.string().nullable() }),
-        "A page of items",
-      ),
-      404: jsonContent(errorSchema, "Not tracked"),
-      ...AUTH_ERRORS,
+      200: pageContent("items", itemSchema),
+      ...NOT_TRACKED,
     },
   }),
   async (c) => {
@@ -52,13 +41,9 @@ export const itemRoutes = router().openapi(
     const page = await listItems(c.var.db, {
       jobId: job_id,
       status: query.status,
-      limit: query.limit,
-      after: decodeCursor(query.cursor),
+      ...pageAt(query, decodeCursor),
     });
-    if (!page) throw new ApiError("not_found", `No tracked job has the id "${job_id}".`);
-    return c.json(
-      { items: page.rows.map(presentItem), next_cursor: page.next && encodeCursor(page.next) },
-      200,
-    );
+    if (!page) notTracked(job_id);
+    return c.json(pageAnswer("items", page, presentItem), 200);
   },
 );

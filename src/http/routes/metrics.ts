@@ -1,11 +1,10 @@
 import { z } from "@hono/zod-openapi";
 import { monitorFigures } from "../../db/metrics";
 import { METRICS_CONTENT_TYPE, renderMetrics } from "../../present/metrics";
-import { requireRead } from "../auth";
-import { AUTH_ERRORS, apiRoute, READ_SECURITY, router } from "../openapi";
+import { readRoute, router } from "../openapi";
 
 export const metricsRoutes = router().openapi(
-  apiRoute({
+  readRoute({
     method: "get",
     path: "/metrics",
     operationId: "getMetrics",
@@ -13,8 +12,6 @@ export const metricsRoutes = router().openapi(
     description:
       "The Prometheus text exposition format (version 0.0.4). Reads like the JSON API: the read or admin " +
       'token as a Bearer token (a scraper\'s `authorization` setting), or open with PUBLIC_READ="true".',
-    middleware: [requireRead] as const,
-    security: READ_SECURITY,
     responses: {
       200: {
         content: {
@@ -24,7 +21,6 @@ export const metricsRoutes = router().openapi(
         },
         description: "The metrics",
       },
-      ...AUTH_ERRORS,
     },
   }),
   async (c) => {

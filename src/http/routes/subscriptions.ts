@@ -16,12 +16,12 @@ import {
   presentSubscription,
   subscriptionSchema,
 } from "../../present/subscriptions";
-import { requireWrite } from "../auth";
 import { afterAnswer } from "../context";
-import { decodeCursor, encodeCursor } from "../cursor";
-import { ApiError, errorSchema } from "../errors";
-import { cursorQuery, idInput, limitQuery, optionalInput } from "../inputs";
-import { AUTH_ERRORS, apiRoute, jsonContent, router, WRITE_SECURITY } from "../openapi";
+import { decodeCursor } from "../cursor";
+import { ApiError } from "../errors";
+import { idInput, optionalInput } from "../inputs";
+import { PAGE_QUERY, pageAnswer, pageAt, pageContent } from "../lists";
+import { DELETED, errorAnswer, jsonContent, router, writeRoute } from "../openapi";
 
 const id = idInput;
 const createBody = z
@@ -54,17 +54,14 @@ function subscriptionNotFound(subscriptionId: string): never {
 
 export const subscriptionRoutes = router()
   .openapi(
-    apiRoute({
+    writeRoute({
       method: "post",
       path: "/api/subscriptions",
       operationId: "createSubscription",
       summary: "Subscribe a URL to job notifications (the signing secret is shown once)",
-      middleware: [requireWrite] as const,
-      security: WRITE_SECURITY,
       request: { body: { content: { "application/json": { schema: createBody } }, required: true } },
       responses: {
         201: jsonContent(z.object({ subscription: createdSubscriptionSchema }), "Subscribed"),
-        ...AUTH_ERRORS,
       },
     }),
     async (c) => {
@@ -84,56 +81,36 @@ export const subscriptionRoutes = router()
     },
   )
   .openapi(
-    apiRoute({
+    writeRoute({
       method: "get",
       path: "/api/subscriptions",
       operationId: "listSubscriptions",
       summary: "Subscriptions, newest first (without secrets)",
-      middleware: [requireWrite] as const,
-      security: WRITE_SECURITY,
       request: {
-        query: z.object({
-          limit: limitQuery,
-          cursor: cursorQuery,
-        }),
+        query: z.object(PAGE_QUERY),
       },
       responses: {
-        200: jsonContent(
-          z.object({ subscriptions: z.array(subscriptionSchema), next_cursor: z.string().nullable() }),
-          "A page of subscriptions",
-        ),
-        ...AUTH_ERRORS,
+        200: pageContent("subscriptions", subscriptionSchema),
       },
     }),
     async (c) => {
       const query = c.req.valid("query");
-      const after = decodeCursor(query.cursor);
       const page = await listSubscriptions(c.var.db, {
-        limit: query.limit,
-        after,
+        ...pageAt(query, decodeCursor),
       });
-      return c.json(
-        {
-          subscriptions: page.rows.map(presentSubscription),
-          next_cursor: page.next && encodeCursor(page.next),
-        },
-        200,
-      );
+      return c.json(pageAnswer("subscriptions", page, presentSubscription), 200);
     },
   )
   .openapi(
-    apiRoute({
+    writeRoute({
       method: "delete",
       path: "/api/subscriptions/{id}",
       operationId: "deleteSubscription",
       summary: "Unsubscribe (pending deliveries are dropped)",
-      middleware: [requireWrite] as const,
-      security: WRITE_SECURITY,
       request: { params: subscriptionIdParam },
       responses: {
-        204: { description: "Deleted" },
-        404: jsonContent(errorSchema, "No such subscription"),
-        ...AUTH_ERRORS,
+        ...DELETED,
+        404: errorAnswer("No such subscription"),
       },
     }),
     async (c) => {
@@ -143,62 +120,42 @@ export const subscriptionRoutes = router()
     },
   )
   .openapi(
-    apiRoute({
+    writeRoute({
       method: "get",
       path: "/api/subscriptions/{id}/deliveries",
       operationId: "listDeliveries",
       summary: "A subscription's deliveries, newest first",
-      middleware: [requireWrite] as const,
-      security: WRITE_SECURITY,
       request: {
         params: subscriptionIdParam,
-        query: z.object({
-          limit: limitQuery,
-          cursor: cursorQuery,
-        }),
+        query: z.object(PAGE_QUERY),
       },
       responses: {
-        200: jsonContent(
-          z.object({ deliveries: z.array(deliverySchema), next_cursor: z.string().nullable() }),
-          "A page of deliveries",
-        ),
-        404: jsonContent(errorSchema, "No such subscription"),
-        ...AUTH_ERRORS,
+        200: pageContent("deliveries", deliverySchema),
+        404: errorAnswer("No such subscription"),
       },
     }),
     async (c) => {
       const { id: subscriptionId } = c.req.valid("param");
       const query = c.req.valid("query");
-      const after = decodeCursor(query.cursor);
       const page = await listDeliveries(c.var.db, {
         subscriptionId,
-        limit: query.limit,
-        after,
+        ...pageAt(query, decodeCursor),
       });
       if (!page) subscriptionNotFound(subscriptionId);
-      return c.json(
-        {
-          deliveries: page.rows.map(presentDelivery),
-          next_cursor: page.next && encodeCursor(page.next),
-        },
-        200,
-      );
+      return c.json(pageAnswer("deliveries", page, presentDelivery), 200);
     },
   )
   .openapi(
-    apiRoute({
+    writeRoute({
       method: "post",
       path: "/api/deliveries/{id}/retry",
       operationId: "retryDelivery",
       summary: "Try a failed delivery again",
-      middleware: [requireWrite] as const,
-      security: WRITE_SECURITY,
       request: { params: deliveryIdParam },
       responses: {
         202: jsonContent(z.object({ delivery: deliverySchema }), "Queued; the attempt starts right away"),
-        404: jsonContent(errorSchema, "No such delivery"),
-        409: jsonContent(errorSchema, "The delivery is not failed, or its subscription is disabled"),
-        ...AUTH_ERRORS,
+        404: errorAnswer("No such delivery"),
+        409: errorAnswer("The delivery is not failed, or its subscription is disabled"),
       },
     }),
     async (c) => {

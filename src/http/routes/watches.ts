@@ -2,10 +2,9 @@ import { z } from "@hono/zod-openapi";
 import { createWatch, deleteWatch, listWatches } from "../../db/watches";
 import { APIS } from "../../model";
 import { presentWatch, watchSchema } from "../../present/watches";
-import { requireRead, requireWrite } from "../auth";
-import { ApiError, errorSchema } from "../errors";
+import { ApiError } from "../errors";
 import { idInput, labelInput, optionalInput } from "../inputs";
-import { AUTH_ERRORS, apiRoute, jsonContent, READ_SECURITY, router, WRITE_SECURITY } from "../openapi";
+import { DELETED, errorAnswer, jsonContent, readRoute, router, writeRoute } from "../openapi";
 
 const createBody = z
   .object({
@@ -30,18 +29,15 @@ const watchAnswer = z.object({ watch: watchSchema });
 
 export const watchRoutes = router()
   .openapi(
-    apiRoute({
+    writeRoute({
       method: "post",
       path: "/api/watches",
       operationId: "createWatch",
       summary: "Watch a LlamaCloud project: its batches are discovered and tracked by the tick",
-      middleware: [requireWrite] as const,
-      security: WRITE_SECURITY,
       request: { body: { content: { "application/json": { schema: createBody } }, required: true } },
       responses: {
         201: jsonContent(watchAnswer, "Now watched; the next tick scans it"),
         200: jsonContent(watchAnswer, "The project is already watched: its watch, unchanged"),
-        ...AUTH_ERRORS,
       },
     }),
     async (c) => {
@@ -60,16 +56,13 @@ export const watchRoutes = router()
     },
   )
   .openapi(
-    apiRoute({
+    readRoute({
       method: "get",
       path: "/api/watches",
       operationId: "listWatches",
       summary: "Watched projects, newest first",
-      middleware: [requireRead] as const,
-      security: READ_SECURITY,
       responses: {
         200: jsonContent(z.object({ watches: z.array(watchSchema) }), "Every watch"),
-        ...AUTH_ERRORS,
       },
     }),
     async (c) => {
@@ -78,18 +71,15 @@ export const watchRoutes = router()
     },
   )
   .openapi(
-    apiRoute({
+    writeRoute({
       method: "delete",
       path: "/api/watches/{id}",
       operationId: "deleteWatch",
       summary: "Stop discovering a project's batches (the jobs found stay tracked)",
-      middleware: [requireWrite] as const,
-      security: WRITE_SECURITY,
       request: { params: watchIdParam },
       responses: {
-        204: { description: "Deleted" },
-        404: jsonContent(errorSchema, "No such watch"),
-        ...AUTH_ERRORS,
+        ...DELETED,
+        404: errorAnswer("No such watch"),
       },
     }),
     async (c) => {

@@ -4,8 +4,8 @@ import { handleCallback } from "../../monitor/callback";
 import { firstAttempts } from "../../notifications/background";
 import { type CallbackRefusal, readCallbackRequest } from "../../upstream/callbacks";
 import { afterAnswer } from "../context";
-import { ApiError, errorSchema } from "../errors";
-import { apiRoute, jsonContent, OPEN, router } from "../openapi";
+import { ApiError } from "../errors";
+import { apiRoute, errorAnswer, jsonContent, OPEN, router } from "../openapi";
 
 const acceptedSchema = z.object({
   received: z.literal(true),
@@ -54,12 +54,9 @@ export const webhookRoutes = router().openapi(
     responses: {
       202: jsonContent(acceptedSchema, "Accepted"),
       200: jsonContent(acceptedSchema, "A repeated event_id: nothing done"),
-      400: jsonContent(errorSchema, "Not JSON, no event_id, or a signed body without a timestamp"),
-      401: jsonContent(
-        errorSchema,
-        "Missing or wrong signature, or a signed body too old to tell from a replay",
-      ),
-      413: jsonContent(errorSchema, "Body over 64 KiB"),
+      400: errorAnswer("Not JSON, no event_id, or a signed body without a timestamp"),
+      401: errorAnswer("Missing or wrong signature, or a signed body too old to tell from a replay"),
+      413: errorAnswer("Body over 64 KiB"),
     },
   }),
   async (c) => {
