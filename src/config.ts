@@ -100,18 +100,7 @@ export const PLAN_LIMITS: Record<WorkersPlan, PlanLimits> = {
 
 /** WORKERS_PLAN in any case; anything but "free" is the default, "paid" (logged once when unknown). */
 function workersPlan(value: string | undefined): WorkersPlan {
-  const normalized = value?.trim().toLowerCase() ?? "";
-  if (normalized === "free") return "free";
-  if (normalized !== "paid" && normalized !== "" && !warnedFlags.has(`WORKERS_PLAN=${value}`)) {
-    warnedFlags.add(`WORKERS_PLAN=${value}`);
-    console.warn(
-      JSON.stringify({
-        event: "config_warning",
-        message: `WORKERS_PLAN is ${JSON.stringify(value?.slice(0, 40))}, which is neither "free" nor "paid"; it counts as "paid".`,
-      }),
-    );
-  }
-  return "paid";
+  return eitherOr("WORKERS_PLAN", value, "free", "paid");
 }
 
 const DEFAULT_BASE_URL = "https://api.cloud.llamaindex.ai";
@@ -122,26 +111,37 @@ function secret(value: string | undefined): string | undefined {
   return trimmed ? trimmed : undefined;
 }
 
-/** Boolean values already warned about in this isolate: one warning each, not one per request. */
-const warnedFlags = new Set<string>();
+/** Values already warned about in this isolate: one warning each, not one per request. */
+const warnedValues = new Set<string>();
 
 /**
- * A boolean var, read as people write it: "true"/"false" in any case, with stray spaces. Anything
- * else counts as false (a typo must not open reads) and is logged once, so the operator sees why.
+ * A var that chooses between two words, read as people write it: any case, stray spaces. Anything
+ * but `chosen` counts as `fallback`; a value that is neither (nor blank) is logged once, so the
+ * operator sees why.
  */
-export function flag(name: string, value: string | undefined): boolean {
+function eitherOr<C extends string, F extends string>(
+  name: string,
+  value: string | undefined,
+  chosen: C,
+  fallback: F,
+): C | F {
   const normalized = value?.trim().toLowerCase() ?? "";
-  if (normalized === "true") return true;
-  if (normalized !== "false" && normalized !== "" && !warnedFlags.has(`${name}=${value}`)) {
-    warnedFlags.add(`${name}=${value}`);
+  if (normalized === chosen) return chosen;
+  if (normalized !== fallback && normalized !== "" && !warnedValues.has(`${name}=${value}`)) {
+    warnedValues.add(`${name}=${value}`);
     console.warn(
       JSON.stringify({
         event: "config_warning",
-        message: `${name} is ${JSON.stringify(value?.slice(0, 40))}, which is neither "true" nor "false"; it counts as "false".`,
+        message: `${name} is ${JSON.stringify(value?.slice(0, 40))}, which is neither "${chosen}" nor "${fallback}"; it counts as "${fallback}".`,
       }),
     );
   }
-  return false;
+  return fallback;
+}
+
+/** A boolean var: "true"/"false"; anything else counts as false (a typo must not open reads). */
+export function flag(name: string, value: string | undefined): boolean {
+  return eitherOr(name, value, "true", "false") === "true";
 }
 
 /**
@@ -159,18 +159,7 @@ function baseUrl(value: string | undefined): string | null {
  * the documented schedule), logged once like a boolean typo.
  */
 function pollSchedule(value: string | undefined): PollSchedule {
-  const normalized = value?.trim().toLowerCase() ?? "";
-  if (normalized === "predictive") return "predictive";
-  if (normalized !== "" && normalized !== "steady" && !warnedFlags.has(`POLL_SCHEDULE=${value}`)) {
-    warnedFlags.add(`POLL_SCHEDULE=${value}`);
-    console.warn(
-      JSON.stringify({
-        event: "config_warning",
-        message: `POLL_SCHEDULE is ${JSON.stringify(value?.slice(0, 40))}, neither "steady" nor "predictive"; it counts as "steady".`,
-      }),
-    );
-  }
-  return "steady";
+  return eitherOr("POLL_SCHEDULE", value, "predictive", "steady");
 }
 
 /** A malformed number falls back to its default rather than taking the whole monitor down. */
