@@ -78,6 +78,26 @@ export interface SimConfigView {
   clock_offset_ms: number;
 }
 
+/** What the control routes take and answer about each kind of simulated thing, by its answer key. */
+interface Resources {
+  job: {
+    many: "jobs";
+    view: SimJobView;
+    create: CreateJobInput;
+    patch: PatchJobInput;
+    advance: AdvanceInput;
+    change: JobChangeView;
+  };
+  batch: {
+    many: "batches";
+    view: SimBatchView;
+    create: CreateBatchInput;
+    patch: PatchBatchInput;
+    advance: AdvanceBatchInput;
+    change: BatchChange;
+  };
+}
+
 export class SimControlError extends Error {
   constructor(
     readonly status: number,
@@ -106,59 +126,57 @@ export function simControl(target: SimTarget) {
     return (text === "" ? undefined : JSON.parse(text)) as T;
   }
 
-  const jobPath = (id: string) => `/__sim/jobs/${encodeURIComponent(id)}`;
-  const batchPath = (id: string) => `/__sim/batches/${encodeURIComponent(id)}`;
+  /** The calls a job and a batch both have, each answer unwrapped from its key (`job`, `jobs`…). */
+  function resource<One extends keyof Resources>(one: One, many: Resources[One]["many"]) {
+    type R = Resources[One];
+    const path = (id: string) => `/__sim/${many}/${encodeURIComponent(id)}`;
+    return {
+      async create(options: R["create"] = {}): Promise<R["view"]> {
+        return (await call<Record<One, R["view"]>>("POST", `/__sim/${many}`, options))[one];
+      },
+      async show(id: string): Promise<R["view"]> {
+        return (await call<Record<One, R["view"]>>("GET", path(id)))[one];
+      },
+      async list(): Promise<R["view"][]> {
+        return (await call<Record<R["many"], R["view"][]>>("GET", `/__sim/${many}`))[many];
+      },
+      async patch(id: string, patch: R["patch"]): Promise<R["view"]> {
+        return (await call<Record<One, R["view"]>>("PATCH", path(id), patch))[one];
+      },
+      async advance(
+        id: string,
+        options: R["advance"] = {},
+      ): Promise<Record<One, R["view"]> & { changes: R["change"][] }> {
+        return call("POST", `${path(id)}/advance`, options);
+      },
+      async remove(id: string): Promise<void> {
+        await call("DELETE", path(id));
+      },
+    };
+  }
+  const jobs = resource("job", "jobs");
+  const batches = resource("batch", "batches");
 
   return {
     baseUrl: base,
     apiKey: target.apiKey,
 
-    async createJob(options: CreateJobInput = {}): Promise<SimJobView> {
-      return (await call<{ job: SimJobView }>("POST", "/__sim/jobs", options)).job;
-    },
-    async job(id: string): Promise<SimJobView> {
-      return (await call<{ job: SimJobView }>("GET", jobPath(id))).job;
-    },
-    async jobs(): Promise<SimJobView[]> {
-      return (await call<{ jobs: SimJobView[] }>("GET", "/__sim/jobs")).jobs;
-    },
+    createJob: jobs.create,
+    job: jobs.show,
+    jobs: jobs.list,
     /** Sets answer fields (any value, unknown statuses too), extra fields, omissions or the plan. */
-    async patchJob(id: string, patch: PatchJobInput): Promise<SimJobView> {
-      return (await call<{ job: SimJobView }>("PATCH", jobPath(id), patch)).job;
-    },
-    async advance(
-      id: string,
-      options: AdvanceInput = {},
-    ): Promise<{ job: SimJobView; changes: JobChangeView[] }> {
-      return call("POST", `${jobPath(id)}/advance`, options);
-    },
-    async deleteJob(id: string): Promise<void> {
-      await call("DELETE", jobPath(id));
-    },
+    patchJob: jobs.patch,
+    advance: jobs.advance,
+    deleteJob: jobs.remove,
 
     /** A v2 batch: its files, which cannot be mapped, which jobs fail, a THROTTLED phase… */
-    async createBatch(options: CreateBatchInput = {}): Promise<SimBatchView> {
-      return (await call<{ batch: SimBatchView }>("POST", "/__sim/batches", options)).batch;
-    },
-    async batch(id: string): Promise<SimBatchView> {
-      return (await call<{ batch: SimBatchView }>("GET", batchPath(id))).batch;
-    },
-    async batches(): Promise<SimBatchView[]> {
-      return (await call<{ batches: SimBatchView[] }>("GET", "/__sim/batches")).batches;
-    },
+    createBatch: batches.create,
+    batch: batches.show,
+    batches: batches.list,
     /** Sets answer fields (any value, unknown statuses too), extra fields or omissions. */
-    async patchBatch(id: string, patch: PatchBatchInput): Promise<SimBatchView> {
-      return (await call<{ batch: SimBatchView }>("PATCH", batchPath(id), patch)).batch;
-    },
-    async advanceBatch(
-      id: string,
-      options: AdvanceBatchInput = {},
-    ): Promise<{ batch: SimBatchView; changes: BatchChange[] }> {
-      return call("POST", `${batchPath(id)}/advance`, options);
-    },
-    async deleteBatch(id: string): Promise<void> {
-      await call("DELETE", batchPath(id));
-    },
+    patchBatch: batches.patch,
+    advanceBatch: batches.advance,
+    deleteBatch: batches.remove,
 
     async injectFault(fault: FaultInput): Promise<FaultView> {
       return (await call<{ fault: FaultView }>("POST", "/__sim/faults", fault)).fault;
