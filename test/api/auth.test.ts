@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, call, errorOf, READ_TOKEN, world } from "../helpers";
+import { ADMIN_TOKEN, call, errorOf, READ_TOKEN, world } from "../helpers/app";
 
 // Every route × every kind of credential. A route refusing with 401 must also say how to authenticate.
 const w = world("auth");

@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ADMIN, admin, call, errorOf, insertJob, world } from "../helpers";
+import { ADMIN, admin, call, errorOf, world } from "../helpers/app";
+import { insertJob } from "../helpers/d1";
 
 // Bad input is answered with a clear 4xx in the contract's error shape and changes nothing stored.
 const w = world("bad-input");

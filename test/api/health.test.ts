@@ -3,18 +3,12 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { TICK_OVERDUE_MS } from "../../src/monitor/health";
-import { meterD1 } from "../d1-meter";
-import {
-  call,
-  MINUTE,
-  pollNow,
-  resetDatabase,
-  tick,
-  trackRunning,
-  upstream,
-  type World,
-  world,
-} from "../helpers";
+import { call, type World, world } from "../helpers/app";
+import { resetDatabase } from "../helpers/d1";
+import { meterD1 } from "../helpers/d1-meter";
+import { pollNow, trackRunning } from "../helpers/jobs";
+import { MINUTE, tick } from "../helpers/tick";
+import { upstream } from "../helpers/upstream";
 
 interface Health {
   ok: boolean;

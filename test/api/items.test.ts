@@ -7,8 +7,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { database } from "../../src/db/client";
 import { itemsQuery } from "../../src/db/item-lists";
 import { items } from "../../src/db/schema";
-import { call, client, errorOf, expectJson, insertItems, insertJob, READ_TOKEN, world } from "../helpers";
-import { queryPlan } from "../query-plans";
+import { call, client, errorOf, expectJson, READ_TOKEN, world } from "../helpers/app";
+import { insertItems, insertJob } from "../helpers/d1";
+import { queryPlan } from "../helpers/query-plans";
 
 const w = world("items");
 const T0 = Date.parse("2026-11-28T12:00:00.000Z");

@@ -2,18 +2,10 @@
 // v2 batch (its fields mapped onto the job shape, lower-case status, batchwatch's own counts), and
 // deleting a batch with its items; through the real app against the simulator.
 import { beforeEach, describe, expect, it } from "vitest";
-import {
-  admin,
-  client,
-  countRows,
-  errorOf,
-  expectJson,
-  job,
-  resetDatabase,
-  track,
-  upstream,
-  world,
-} from "../helpers";
+import { admin, client, errorOf, expectJson, world } from "../helpers/app";
+import { countRows, resetDatabase } from "../helpers/d1";
+import { job, track } from "../helpers/jobs";
+import { upstream } from "../helpers/upstream";
 
 describe("tracking v1 or v2", () => {
   beforeEach(resetDatabase);

@@ -1,23 +1,10 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import {
-  call,
-  client,
-  errorOf,
-  expectJson,
-  history,
-  insertJob,
-  insertJobs,
-  job,
-  MINUTE,
-  pollNow,
-  READ_TOKEN,
-  resetDatabase,
-  tick,
-  trackRunning,
-  upstream,
-  world,
-} from "../helpers";
+import { call, client, errorOf, expectJson, READ_TOKEN, world } from "../helpers/app";
+import { insertJob, insertJobs, resetDatabase } from "../helpers/d1";
+import { history, job, pollNow, trackRunning } from "../helpers/jobs";
+import { MINUTE, tick } from "../helpers/tick";
+import { upstream } from "../helpers/upstream";
 
 async function stored(): Promise<{ jobs: number; snapshots: number }> {
   const [jobs, snapshots] = await env.DB.batch<{ n: number }>([

@@ -2,20 +2,11 @@
 // TYPE, label values escaped, read auth, and counters that match what happened and never go down.
 import parsePrometheusTextFormat from "parse-prometheus-text-format";
 import { beforeEach, describe, expect, it } from "vitest";
-import {
-  ADMIN,
-  call,
-  insertJob,
-  MINUTE,
-  pollNow,
-  READ_TOKEN,
-  resetDatabase,
-  tick,
-  trackRunning,
-  upstream,
-  type World,
-  world,
-} from "../helpers";
+import { ADMIN, call, READ_TOKEN, type World, world } from "../helpers/app";
+import { insertJob, resetDatabase } from "../helpers/d1";
+import { pollNow, trackRunning } from "../helpers/jobs";
+import { MINUTE, tick } from "../helpers/tick";
+import { upstream } from "../helpers/upstream";
 import { receiver, subscribe } from "../notifications/helpers";
 
 type Family = ReturnType<typeof parsePrometheusTextFormat>[number];

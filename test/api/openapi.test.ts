@@ -2,7 +2,7 @@
 // (the full Redocly lint of the document runs against wrangler dev in test/e2e/openapi.test.ts).
 import { describe, expect, it } from "vitest";
 import { type Bindings, readConfig } from "../../src/config";
-import { call, world } from "../helpers";
+import { call, world } from "../helpers/app";
 
 interface Document {
   info: { license?: { name: string; identifier?: string } };

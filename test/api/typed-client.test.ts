@@ -2,7 +2,9 @@ import { hc } from "hono/client";
 import { beforeEach, describe, expect, it } from "vitest";
 import { app } from "../../src/app";
 import type { AppType } from "../../src/index";
-import { ADMIN, resetDatabase, upstream, world } from "../helpers";
+import { ADMIN, world } from "../helpers/app";
+import { resetDatabase } from "../helpers/d1";
+import { upstream } from "../helpers/upstream";
 
 // The exported AppType gives TypeScript callers a typed client: these calls only compile if the
 // routes, their inputs and their answers are typed end to end.

@@ -1,7 +1,10 @@
 // JSON API bodies that are not UTF-8: refused with 400, never decoded with replacement characters
 // and then stored or sent upstream as part of an id.
 import { beforeEach, describe, expect, it } from "vitest";
-import { admin, countRows, errorOf, resetDatabase, trackRunning, upstream, world } from "../helpers";
+import { admin, errorOf, world } from "../helpers/app";
+import { countRows, resetDatabase } from "../helpers/d1";
+import { trackRunning } from "../helpers/jobs";
+import { upstream } from "../helpers/upstream";
 
 const encoder = new TextEncoder();
 

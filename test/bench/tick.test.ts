@@ -5,8 +5,11 @@
 import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
 import { runTick } from "../../src/monitor/tick";
-import { meterD1 } from "../d1-meter";
-import { ADMIN, call, insertJobs, MINUTE, resetDatabase, upstream, type World, world } from "../helpers";
+import { ADMIN, call, type World, world } from "../helpers/app";
+import { insertJobs, resetDatabase } from "../helpers/d1";
+import { meterD1 } from "../helpers/d1-meter";
+import { MINUTE } from "../helpers/tick";
+import { upstream } from "../helpers/upstream";
 import { deliver, queueWorld, take } from "../queue/helpers";
 
 const LATENCY_MS = 50;

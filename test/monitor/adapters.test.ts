@@ -11,7 +11,7 @@ import { failedItemsOffset, itemOfV1, itemsPageLimit, MAX_V1_ITEMS, readStatus }
 import { readBatch, storedChildren, UNSETTLED_GRACE_MS } from "../../src/monitor/v2";
 import type { StatusAnswer } from "../../src/upstream/v1";
 import type { Batch } from "../../src/upstream/v2";
-import { trackedJob } from "../decision-inputs";
+import { trackedJob } from "../helpers/decision-inputs";
 
 const now = Date.parse("2026-11-28T12:00:00Z");
 const settings = { pollIntervalSeconds: 60, stallAfterMinutes: 30 };

@@ -17,7 +17,7 @@ import {
   retryAfterFailureSeconds,
   stalledSince,
 } from "../../src/monitor/intervals";
-import { trackedJob, v1Answer } from "../decision-inputs";
+import { trackedJob, v1Answer } from "../helpers/decision-inputs";
 
 const now = Date.parse("2026-11-28T12:00:00Z");
 const settings = { pollIntervalSeconds: 60, stallAfterMinutes: 30 };

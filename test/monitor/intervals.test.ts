@@ -6,7 +6,7 @@ import {
   nextPollSeconds,
   type Pace,
 } from "../../src/monitor/intervals";
-import { trackedJob, v1Answer } from "../decision-inputs";
+import { trackedJob, v1Answer } from "../helpers/decision-inputs";
 
 // The interval rule of README "How polling works", on its own: each case is one poll's pace.
 const now = Date.parse("2026-12-01T12:00:00Z");

@@ -9,7 +9,7 @@ import {
   itemUpsertStatements,
   jobItemsStatement,
 } from "../../src/db/items";
-import { queryPlan } from "../query-plans";
+import { queryPlan } from "../helpers/query-plans";
 
 describe("items queries use indexes", () => {
   const db = database(env.DB);

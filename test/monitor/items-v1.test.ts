@@ -4,19 +4,11 @@
 // pauses every poll.
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import {
-  countRows,
-  job,
-  lastSeq,
-  MINUTE,
-  resetDatabase,
-  TICK_GAP,
-  tick,
-  track,
-  upstream,
-  type World,
-  world,
-} from "../helpers";
+import { type World, world } from "../helpers/app";
+import { countRows, resetDatabase } from "../helpers/d1";
+import { job, track } from "../helpers/jobs";
+import { MINUTE, TICK_GAP, tick } from "../helpers/tick";
+import { lastSeq, upstream } from "../helpers/upstream";
 
 async function itemRequests(w: World, jobId: string, since = 0) {
   return (await upstream(w).requests({ job_id: jobId, endpoint: "items", since_seq: since })).map(

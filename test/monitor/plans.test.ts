@@ -6,18 +6,12 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { runTick } from "../../src/monitor/tick";
-import { meterD1 } from "../d1-meter";
-import {
-  countRows,
-  insertJobs,
-  MINUTE,
-  pollNow,
-  resetDatabase,
-  trackRunning,
-  upstream,
-  type World,
-  world,
-} from "../helpers";
+import { type World, world } from "../helpers/app";
+import { countRows, insertJobs, resetDatabase } from "../helpers/d1";
+import { meterD1 } from "../helpers/d1-meter";
+import { pollNow, trackRunning } from "../helpers/jobs";
+import { MINUTE } from "../helpers/tick";
+import { upstream } from "../helpers/upstream";
 import { receiver, subscribe } from "../notifications/helpers";
 import { createWatch, jobsFoundBy } from "../watches/helpers";
 

@@ -5,20 +5,12 @@ import { database } from "../../src/db/client";
 import { pollOne } from "../../src/monitor/poll";
 import { runTick } from "../../src/monitor/tick";
 import { trackJob } from "../../src/monitor/track";
-import { meterD1 } from "../d1-meter";
-import {
-  client,
-  expectJson,
-  history,
-  insertJobs,
-  job,
-  MINUTE,
-  resetDatabase,
-  tick,
-  trackRunning,
-  upstream,
-  world,
-} from "../helpers";
+import { client, expectJson, world } from "../helpers/app";
+import { insertJobs, resetDatabase } from "../helpers/d1";
+import { meterD1 } from "../helpers/d1-meter";
+import { history, job, trackRunning } from "../helpers/jobs";
+import { MINUTE, tick } from "../helpers/tick";
+import { upstream } from "../helpers/upstream";
 
 // The real scheduled handler against a real local D1, with LlamaCloud answered by the simulator.
 

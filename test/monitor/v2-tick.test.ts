@@ -11,22 +11,12 @@ import { database } from "../../src/db/client";
 import { pollOne } from "../../src/monitor/poll";
 import { runTick } from "../../src/monitor/tick";
 import { UNSETTLED_GRACE_MS } from "../../src/monitor/v2";
-import { meterD1 } from "../d1-meter";
-import {
-  countRows,
-  history,
-  insertJobs,
-  job,
-  lastSeq,
-  MINUTE,
-  resetDatabase,
-  TICK_GAP,
-  tick,
-  track,
-  upstream,
-  type World,
-  world,
-} from "../helpers";
+import { type World, world } from "../helpers/app";
+import { countRows, insertJobs, resetDatabase } from "../helpers/d1";
+import { meterD1 } from "../helpers/d1-meter";
+import { history, job, track } from "../helpers/jobs";
+import { MINUTE, TICK_GAP, tick } from "../helpers/tick";
+import { lastSeq, upstream } from "../helpers/upstream";
 
 /** What batchwatch should show for a batch, from the simulator's own view of it. */
 function expectedCounts(view: SimBatchView) {

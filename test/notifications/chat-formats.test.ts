@@ -5,19 +5,11 @@ import { beforeEach, describe, expect, it } from "vitest";
 import type { ReceivedRequest } from "../../sim/control";
 import type { DiscordMessage } from "../../src/notifications/discord";
 import type { SlackMessage } from "../../src/notifications/slack";
-import {
-  admin,
-  client,
-  countRows,
-  errorOf,
-  expectJson,
-  MINUTE,
-  resetDatabase,
-  tick,
-  trackRunning,
-  upstream,
-  world,
-} from "../helpers";
+import { admin, client, errorOf, expectJson, world } from "../helpers/app";
+import { countRows, resetDatabase } from "../helpers/d1";
+import { trackRunning } from "../helpers/jobs";
+import { MINUTE, tick } from "../helpers/tick";
+import { upstream } from "../helpers/upstream";
 import { deliveriesOf, receiver, subscribe } from "./helpers";
 
 function bodies<T>(requests: ReceivedRequest[]): T[] {

@@ -5,19 +5,11 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { runTick } from "../../src/monitor/tick";
-import {
-  countRows,
-  job,
-  MINUTE,
-  pollNow,
-  resetDatabase,
-  TICK_GAP,
-  tick,
-  track,
-  upstream,
-  type World,
-  world,
-} from "../helpers";
+import { type World, world } from "../helpers/app";
+import { countRows, resetDatabase } from "../helpers/d1";
+import { job, pollNow, track } from "../helpers/jobs";
+import { MINUTE, TICK_GAP, tick } from "../helpers/tick";
+import { upstream } from "../helpers/upstream";
 import { receiver, type SubscribeBody, subscribe, verifiedRequests } from "./helpers";
 
 async function finishedEvents(w: World, events: SubscribeBody["events"] = ["job.finished"]) {

@@ -10,7 +10,7 @@ import { eventBody } from "../../src/notifications/events";
 import { type DeliveryContent, deliveryRequest } from "../../src/notifications/formats";
 import { type ChatEvent, readStoredEvent } from "../../src/notifications/messages";
 import { escapeSlack, slackMessage } from "../../src/notifications/slack";
-import { jobRow } from "../helpers";
+import { jobRow } from "../helpers/d1";
 
 const NOW = Date.parse("2026-11-28T12:00:00.000Z");
 const BASE = "https://batchwatch.acme.dev";

@@ -8,7 +8,7 @@ import { runGroups } from "../../src/db/batch";
 import { database } from "../../src/db/client";
 import { deliveries, events, subscriptions } from "../../src/db/schema";
 import { resultStatements } from "../../src/notifications/deliver";
-import { resetDatabase } from "../helpers";
+import { resetDatabase } from "../helpers/d1";
 
 const db = database(env.DB);
 const now = Date.now();

@@ -5,7 +5,7 @@ import type { InferRequestType, InferResponseType } from "hono/client";
 import { Webhook } from "standardwebhooks";
 import { expect } from "vitest";
 import { type ReceivedRequest, receiverControl } from "../../sim/control";
-import { client, expectJson, type Job, type World } from "../helpers";
+import { client, expectJson, type Job, type World } from "../helpers/app";
 
 type Subscriptions = ReturnType<typeof client>["api"]["subscriptions"];
 /** A new subscription as POST /api/subscriptions answers it: the one answer with its secret. */

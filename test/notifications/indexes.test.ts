@@ -8,7 +8,7 @@ import { claimDeliveries, ofJobSince, onlyDelivery } from "../../src/db/deliveri
 import { fanOutStatement } from "../../src/db/outbox";
 import { notificationPruneStatements } from "../../src/db/prune";
 import { resultStatements } from "../../src/notifications/deliver";
-import { queryPlan } from "../query-plans";
+import { queryPlan } from "../helpers/query-plans";
 
 const GROWING = ["deliveries", "events", "inbound_events", "jobs"];
 

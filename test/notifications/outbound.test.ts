@@ -9,22 +9,11 @@ import { pollOne } from "../../src/monitor/poll";
 import { runTick } from "../../src/monitor/tick";
 import { trackJob } from "../../src/monitor/track";
 import { MAX_ATTEMPTS, RETRY_DELAYS_MS, roundUpToTick } from "../../src/notifications/schedule";
-import {
-  admin,
-  client,
-  countRows,
-  expectJson,
-  MINUTE,
-  pollNow,
-  RUNNING_JOB,
-  resetDatabase,
-  tick,
-  track,
-  trackRunning,
-  upstream,
-  type World,
-  world,
-} from "../helpers";
+import { admin, client, expectJson, type World, world } from "../helpers/app";
+import { countRows, resetDatabase } from "../helpers/d1";
+import { pollNow, RUNNING_JOB, track, trackRunning } from "../helpers/jobs";
+import { MINUTE, tick } from "../helpers/tick";
+import { upstream } from "../helpers/upstream";
 import {
   type Delivery,
   deliveriesOf,

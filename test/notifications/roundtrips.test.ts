@@ -3,8 +3,10 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { runTick } from "../../src/monitor/tick";
-import { meterD1 } from "../d1-meter";
-import { countRows, insertJobs, resetDatabase, upstream, world } from "../helpers";
+import { world } from "../helpers/app";
+import { countRows, insertJobs, resetDatabase } from "../helpers/d1";
+import { meterD1 } from "../helpers/d1-meter";
+import { upstream } from "../helpers/upstream";
 import { receiver, subscribe } from "./helpers";
 
 const JOBS = 100;

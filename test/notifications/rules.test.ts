@@ -16,8 +16,8 @@ import {
 } from "../../src/notifications/schedule";
 import { checkSubscriptionUrl } from "../../src/notifications/urls";
 import { readCallback, verifyLlamaCloudSignature } from "../../src/upstream/callbacks";
-import { v1Answer } from "../decision-inputs";
-import { jobRow } from "../helpers";
+import { jobRow } from "../helpers/d1";
+import { v1Answer } from "../helpers/decision-inputs";
 
 const T0 = Date.parse("2026-11-28T12:00:00.000Z");
 const MIN = 60_000;

@@ -2,19 +2,10 @@
 // deletion, the deliveries list and its pagination, and the retention clean-up.
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import {
-  admin,
-  call,
-  client,
-  countRows,
-  errorOf,
-  expectJson,
-  READ_TOKEN,
-  resetDatabase,
-  tick,
-  upstream,
-  world,
-} from "../helpers";
+import { admin, call, client, errorOf, expectJson, READ_TOKEN, world } from "../helpers/app";
+import { countRows, resetDatabase } from "../helpers/d1";
+import { tick } from "../helpers/tick";
+import { upstream } from "../helpers/upstream";
 import { type Delivery, deliveriesOf, receiver, subscribe } from "./helpers";
 
 const DAY = 86_400_000;

@@ -1,6 +1,6 @@
 // Who may embed a badge: another site only when PUBLIC_READ opens it to anyone anyway.
 import { describe, expect, it } from "vitest";
-import { insertJob } from "../helpers";
+import { insertJob } from "../helpers/d1";
 import { get } from "./helpers";
 
 describe("badge embedding", () => {

@@ -8,9 +8,9 @@ import { database, type Statement } from "../../src/db/client";
 import { filesPage, filesStatements } from "../../src/db/item-lists";
 import type { ItemRow } from "../../src/db/schema";
 import { FILES_PER_PAGE } from "../../src/pages/job-files";
-import { meterD1 } from "../d1-meter";
-import { insertItems, insertJob } from "../helpers";
-import { queryPlan } from "../query-plans";
+import { insertItems, insertJob } from "../helpers/d1";
+import { meterD1 } from "../helpers/d1-meter";
+import { queryPlan } from "../helpers/query-plans";
 import { baseEnv, get, page, select } from "./helpers";
 
 const T0 = Date.parse("2026-11-28T12:00:00.000Z");

@@ -4,9 +4,9 @@ import type { Bindings } from "../../src/config";
 import { database } from "../../src/db/client";
 import { type SnapshotRow, snapshots } from "../../src/db/schema";
 
-import { call, READ_TOKEN } from "../helpers";
+import { call, READ_TOKEN } from "../helpers/app";
 
-export { ADMIN_TOKEN, READ_TOKEN } from "../helpers";
+export { ADMIN_TOKEN, READ_TOKEN } from "../helpers/app";
 export const BASIC_READ = { authorization: `Basic ${btoa(`viewer:${READ_TOKEN}`)}` };
 
 export const baseEnv = env as unknown as Bindings;

@@ -6,7 +6,7 @@ import { sql } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { jobHistory, MAX_STATUS_CHANGES, sampledHistory, statusChangesQuery } from "../../src/db/history";
 import { MAX_CHART_POINTS } from "../../src/pages/chart";
-import { insertJob } from "../helpers";
+import { insertJob } from "../helpers/d1";
 import { db, get, insertSnapshots, seedLongHistory, select } from "./helpers";
 
 const MIN = 60_000;

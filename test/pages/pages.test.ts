@@ -3,7 +3,7 @@
  * and marker, refresh, filters and pagination, the job page's parts and the badge.
  */
 import { describe, expect, it } from "vitest";
-import { insertJob } from "../helpers";
+import { insertJob } from "../helpers/d1";
 import { ADMIN_TOKEN, BASIC_READ, get, insertSnapshots, page, select } from "./helpers";
 
 const MIN = 60_000;

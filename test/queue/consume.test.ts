@@ -3,19 +3,11 @@
 // with the lease the tick took, and the stored results are those of polling in the tick.
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import {
-  countRows,
-  history,
-  job,
-  MINUTE,
-  resetDatabase,
-  tick,
-  track,
-  trackRunning,
-  upstream,
-  type World,
-  world,
-} from "../helpers";
+import { type World, world } from "../helpers/app";
+import { countRows, resetDatabase } from "../helpers/d1";
+import { history, job, track, trackRunning } from "../helpers/jobs";
+import { MINUTE, tick } from "../helpers/tick";
+import { upstream } from "../helpers/upstream";
 import { receiver, subscribe, verifiedRequests } from "../notifications/helpers";
 import { deliver, queueWorld, take } from "./helpers";
 

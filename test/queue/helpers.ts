@@ -6,7 +6,7 @@ import { env } from "cloudflare:workers";
 import type { Bindings } from "../../src/config";
 import worker from "../../src/index";
 import type { PollMessage } from "../../src/monitor/queue";
-import { type World, world } from "../helpers";
+import { type World, world } from "../helpers/app";
 
 export interface QueueWorld extends World {
   /** Bodies of every message the tick sent so far, in order. */

@@ -5,8 +5,11 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { consumePolls } from "../../src/monitor/consume";
 import { runTick } from "../../src/monitor/tick";
-import { meterD1 } from "../d1-meter";
-import { countRows, insertJobs, job, MINUTE, resetDatabase, tick, trackRunning, upstream } from "../helpers";
+import { countRows, insertJobs, resetDatabase } from "../helpers/d1";
+import { meterD1 } from "../helpers/d1-meter";
+import { job, trackRunning } from "../helpers/jobs";
+import { MINUTE, tick } from "../helpers/tick";
+import { upstream } from "../helpers/upstream";
 import { deliver, queueWorld, take } from "./helpers";
 
 describe("queue limits", () => {

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { readConfig } from "../../src/config";
 import { readMessages } from "../../src/monitor/consume";
 import { JOBS_PER_MESSAGE, jobsPerMessage, pollMessages, sendBatches } from "../../src/monitor/queue";
-import { world } from "../helpers";
+import { world } from "../helpers/app";
 
 const lease = { token: "lease-token", at: 1_700_000_000_000 };
 const ids = (n: number, width = 0) =>

@@ -1,17 +1,6 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import {
-  ADMIN,
-  admin,
-  call,
-  client,
-  countRows,
-  errorOf,
-  expectJson,
-  insertJob,
-  READ_TOKEN,
-  resetDatabase,
-  world,
-} from "../helpers";
+import { ADMIN, admin, call, client, errorOf, expectJson, READ_TOKEN, world } from "../helpers/app";
+import { countRows, insertJob, resetDatabase } from "../helpers/d1";
 import { createWatch } from "./helpers";
 
 // The watch routes: one watch per project, listing, deleting, auth, and bad input that stores nothing.

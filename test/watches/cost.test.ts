@@ -4,8 +4,11 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { runTick } from "../../src/monitor/tick";
-import { meterD1 } from "../d1-meter";
-import { MINUTE, resetDatabase, upstream, type World, world } from "../helpers";
+import { type World, world } from "../helpers/app";
+import { resetDatabase } from "../helpers/d1";
+import { meterD1 } from "../helpers/d1-meter";
+import { MINUTE } from "../helpers/tick";
+import { upstream } from "../helpers/upstream";
 import { createWatch, jobsFoundBy } from "./helpers";
 
 beforeEach(resetDatabase);

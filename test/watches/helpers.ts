@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import type { InferRequestType } from "hono/client";
 import type { WatchJson } from "../../src/present/watches";
-import { client, expectJson, type World } from "../helpers";
+import { client, expectJson, type World } from "../helpers/app";
 
 type WatchBody = InferRequestType<ReturnType<typeof client>["api"]["watches"]["$post"]>["json"];
 

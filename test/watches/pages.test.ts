@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { insertJob, resetDatabase, world } from "../helpers";
+import { world } from "../helpers/app";
+import { insertJob, resetDatabase } from "../helpers/d1";
 import { page, select } from "../pages/helpers";
 import { createWatch } from "./helpers";
 

@@ -1,17 +1,9 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import {
-  admin,
-  countRows,
-  insertJobs,
-  job,
-  MINUTE,
-  resetDatabase,
-  tick,
-  track,
-  upstream,
-  type World,
-  world,
-} from "../helpers";
+import { admin, type World, world } from "../helpers/app";
+import { countRows, insertJobs, resetDatabase } from "../helpers/d1";
+import { job, track } from "../helpers/jobs";
+import { MINUTE, tick } from "../helpers/tick";
+import { upstream } from "../helpers/upstream";
 import { createWatch, jobsFoundBy, trackedIds, watchOf } from "./helpers";
 
 // Discovery through the real scheduled handler against a real local D1, LlamaCloud answered by the

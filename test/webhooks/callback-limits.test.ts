@@ -5,19 +5,11 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { signature as lcSignature } from "../../sim/callbacks";
 import { CALLBACK_POLLS_PER_MINUTE } from "../../src/monitor/callback";
-import {
-  call,
-  countRows,
-  errorOf,
-  job,
-  MINUTE,
-  resetDatabase,
-  tick,
-  trackRunning,
-  upstream,
-  type World,
-  world,
-} from "../helpers";
+import { call, errorOf, type World, world } from "../helpers/app";
+import { countRows, resetDatabase } from "../helpers/d1";
+import { job, trackRunning } from "../helpers/jobs";
+import { MINUTE, tick } from "../helpers/tick";
+import { upstream } from "../helpers/upstream";
 
 const SECRET = "lc-callback-secret-for-limit-tests";
 

@@ -7,20 +7,11 @@ import { signature as lcSignature } from "../../sim/callbacks";
 import { simControl } from "../../sim/control";
 import { app } from "../../src/app";
 import { CALLBACK_POLLS_PER_MINUTE } from "../../src/monitor/callback";
-import {
-  call,
-  countRows,
-  errorOf,
-  history,
-  job,
-  MINUTE,
-  resetDatabase,
-  tick,
-  trackRunning,
-  upstream,
-  type World,
-  world,
-} from "../helpers";
+import { call, errorOf, type World, world } from "../helpers/app";
+import { countRows, resetDatabase } from "../helpers/d1";
+import { history, job, trackRunning } from "../helpers/jobs";
+import { MINUTE, tick } from "../helpers/tick";
+import { upstream } from "../helpers/upstream";
 
 const SECRET = "lc-callback-secret-for-tests";
 

@@ -3,7 +3,10 @@
 // (its snapshot from the webhook); a batch.* event names the batch itself.
 import { beforeEach, describe, expect, it } from "vitest";
 import { simControl } from "../../sim/control";
-import { call, history, job, resetDatabase, track, upstream, type World, world } from "../helpers";
+import { call, type World, world } from "../helpers/app";
+import { resetDatabase } from "../helpers/d1";
+import { history, job, track } from "../helpers/jobs";
+import { upstream } from "../helpers/upstream";
 
 const SECRET = "lc-callback-secret-for-v2";
 

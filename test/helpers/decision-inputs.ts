@@ -1,8 +1,8 @@
 // What the pure decision tests hand to the monitor's decisions: a job as the monitor knows it before
 // a poll, and a v1 answer as the v1 adapter reads it. Nothing here touches D1 or the app.
-import type { Observation } from "../src/model";
-import type { PollResult, TrackedJob } from "../src/monitor/decisions";
-import { readStatus } from "../src/monitor/v1";
+import type { Observation } from "../../src/model";
+import type { PollResult, TrackedJob } from "../../src/monitor/decisions";
+import { readStatus } from "../../src/monitor/v1";
 
 /**
  * A job as the decisions take it before a poll: last seen as `observation`, active, polled every

@@ -1,7 +1,7 @@
 // SQLite's own query plan for the exact SQL drizzle generates, so the index tests prove a query is answered
 // from an index rather than trusting what its author meant.
 import { env } from "cloudflare:workers";
-import type { Statement } from "../src/db/client";
+import type { Statement } from "../../src/db/client";
 
 /** The `detail` lines of `explain query plan` for one statement, with its own bound parameters. */
 export async function queryPlan(statement: Statement): Promise<string[]> {
