@@ -18,6 +18,23 @@ function tenant(name: string) {
   return { sim, get: json };
 }
 
+interface Seed {
+  id: string;
+  project_id: string;
+  start_at: "running" | "end";
+}
+
+/**
+ * What the list filters must tell apart, as v1 jobs or v2 batches: `running` of them running in
+ * prj-a (`<prefix>-p-0`…), one finished in prj-a (`<prefix>-p-done`), one running in prj-b.
+ */
+async function seedProjects(create: (seed: Seed) => Promise<unknown>, prefix: string, running: number) {
+  for (let i = 0; i < running; i++)
+    await create({ id: `${prefix}-p-${i}`, project_id: "prj-a", start_at: "running" });
+  await create({ id: `${prefix}-p-done`, project_id: "prj-a", start_at: "end" });
+  await create({ id: `${prefix}-other`, project_id: "prj-b", start_at: "running" });
+}
+
 interface V1Page {
   items: { id: string; status: string; project_id: string }[];
   total_size: number;
@@ -30,10 +47,7 @@ interface V2Page {
 describe("projects in the simulator", () => {
   it("lists only a project's v1 jobs of one status, page by page with offset and total_size", async () => {
     const { sim, get } = tenant("v1-project");
-    for (let i = 0; i < 7; i++)
-      await sim.createJob({ id: `bjb-p-${i}`, project_id: "prj-a", start_at: "running" });
-    await sim.createJob({ id: "bjb-p-done", project_id: "prj-a", start_at: "end" });
-    await sim.createJob({ id: "bjb-other", project_id: "prj-b", start_at: "running" });
+    await seedProjects(sim.createJob, "bjb", 7);
 
     const seen: string[] = [];
     for (let offset = 0; ; offset += 3) {
@@ -49,10 +63,7 @@ describe("projects in the simulator", () => {
 
   it("lists a project's v2 batches by status and by creation time, following page tokens", async () => {
     const { sim, get } = tenant("v2-project");
-    for (let i = 0; i < 5; i++)
-      await sim.createBatch({ id: `bat-p-${i}`, project_id: "prj-a", start_at: "running" });
-    await sim.createBatch({ id: "bat-p-done", project_id: "prj-a", start_at: "end" });
-    await sim.createBatch({ id: "bat-other", project_id: "prj-b", start_at: "running" });
+    await seedProjects(sim.createBatch, "bat", 5);
 
     const running: string[] = [];
     let token = "";
