@@ -44,6 +44,11 @@ export class ApiError extends Error {
   }
 }
 
+/** The 404 for an id that names nothing: `what` is what it should have named ("watch", "tracked job"). */
+export function notFound(what: string, id: string): ApiError {
+  return new ApiError("not_found", `No ${what} has the id "${id}".`);
+}
+
 export function errorResponse(
   c: Context,
   code: ErrorCode,

@@ -43,7 +43,8 @@ type WithClientError = { [S in ClientErrorStatus]: { [K in S]: unknown } }[Clien
  * `createRoute` for every API route, with what the OpenAPI document needs to pass Redocly's
  * recommended lint (CI runs it on the served /openapi.json) made required by the compiler: an
  * `operationId` (the method name generated clients give the route; lowerCamelCase, unique), a
- * `summary`, its `security` (`OPEN` when anyone may call it) and at least one 4xx answer.
+ * `summary`, its `security` (`OPEN` when anyone may call it) and at least one 4xx answer. Routes
+ * that ask for a token are declared with readRoute or writeRoute (below), which fill in the last two.
  */
 export function apiRoute<
   P extends string,

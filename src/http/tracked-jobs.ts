@@ -1,6 +1,6 @@
 /** What the routes under /api/jobs/{job_id} (routes/jobs.ts, routes/items.ts) share. */
 import { z } from "@hono/zod-openapi";
-import { ApiError } from "./errors";
+import { notFound } from "./errors";
 import { idInput } from "./inputs";
 import { errorAnswer } from "./openapi";
 
@@ -8,10 +8,10 @@ import { errorAnswer } from "./openapi";
 export const jobIdParam = (example: string) =>
   z.object({ job_id: idInput.openapi({ param: { name: "job_id", in: "path" }, example }) });
 
-/** The answer for a job id batchwatch does not track, declared... */
+/** How a route declares the 404 it answers (with notTracked) for a job id batchwatch does not track. */
 export const NOT_TRACKED = { 404: errorAnswer("Not tracked") };
 
-/** ...and answered. */
+/** The 404 for a job id batchwatch does not track (declared by NOT_TRACKED). */
 export function notTracked(jobId: string): never {
-  throw new ApiError("not_found", `No tracked job has the id "${jobId}".`);
+  throw notFound("tracked job", jobId);
 }

@@ -18,7 +18,7 @@ import {
 } from "../../present/subscriptions";
 import { afterAnswer } from "../context";
 import { decodeCursor } from "../cursor";
-import { ApiError } from "../errors";
+import { ApiError, notFound } from "../errors";
 import { idInput, optionalInput } from "../inputs";
 import { PAGE_QUERY, pageAnswer, pageAt, pageContent } from "../lists";
 import { DELETED, errorAnswer, jsonContent, router, writeRoute } from "../openapi";
@@ -48,9 +48,7 @@ const deliveryIdParam = z.object({
   id: id.openapi({ param: { name: "id", in: "path" }, example: "msg_6c0f5e3b2a1d4e9f8a7b6c5d4e3f2a1b" }),
 });
 
-function subscriptionNotFound(subscriptionId: string): never {
-  throw new ApiError("not_found", `No subscription has the id "${subscriptionId}".`);
-}
+const NO_SUCH_SUBSCRIPTION = { 404: errorAnswer("No such subscription") };
 
 export const subscriptionRoutes = router()
   .openapi(
@@ -95,9 +93,7 @@ export const subscriptionRoutes = router()
     }),
     async (c) => {
       const query = c.req.valid("query");
-      const page = await listSubscriptions(c.var.db, {
-        ...pageAt(query, decodeCursor),
-      });
+      const page = await listSubscriptions(c.var.db, pageAt(query, decodeCursor));
       return c.json(pageAnswer("subscriptions", page, presentSubscription), 200);
     },
   )
@@ -110,12 +106,13 @@ export const subscriptionRoutes = router()
       request: { params: subscriptionIdParam },
       responses: {
         ...DELETED,
-        404: errorAnswer("No such subscription"),
+        ...NO_SUCH_SUBSCRIPTION,
       },
     }),
     async (c) => {
       const { id: subscriptionId } = c.req.valid("param");
-      if (!(await deleteSubscription(c.var.db, subscriptionId))) subscriptionNotFound(subscriptionId);
+      if (!(await deleteSubscription(c.var.db, subscriptionId)))
+        throw notFound("subscription", subscriptionId);
       return c.body(null, 204);
     },
   )
@@ -131,7 +128,7 @@ export const subscriptionRoutes = router()
       },
       responses: {
         200: pageContent("deliveries", deliverySchema),
-        404: errorAnswer("No such subscription"),
+        ...NO_SUCH_SUBSCRIPTION,
       },
     }),
     async (c) => {
@@ -141,7 +138,7 @@ export const subscriptionRoutes = router()
         subscriptionId,
         ...pageAt(query, decodeCursor),
       });
-      if (!page) subscriptionNotFound(subscriptionId);
+      if (!page) throw notFound("subscription", subscriptionId);
       return c.json(pageAnswer("deliveries", page, presentDelivery), 200);
     },
   )
@@ -162,8 +159,7 @@ export const subscriptionRoutes = router()
       const { id: deliveryId } = c.req.valid("param");
       const now = Date.now();
       const result = await retryDelivery(c.var.db, deliveryId, now);
-      if (result.kind === "not_found")
-        throw new ApiError("not_found", `No delivery has the id "${deliveryId}".`);
+      if (result.kind === "not_found") throw notFound("delivery", deliveryId);
       if (result.kind === "conflict") throw new ApiError("conflict", result.message);
       retryNow(afterAnswer(c), deliveryId);
       return c.json({ delivery: presentDelivery(result.row) }, 202);

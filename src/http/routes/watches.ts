@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { createWatch, deleteWatch, listWatches } from "../../db/watches";
 import { APIS } from "../../model";
 import { presentWatch, watchSchema } from "../../present/watches";
-import { ApiError } from "../errors";
+import { notFound } from "../errors";
 import { idInput, labelInput, optionalInput } from "../inputs";
 import { DELETED, errorAnswer, jsonContent, readRoute, router, writeRoute } from "../openapi";
 
@@ -84,7 +84,7 @@ export const watchRoutes = router()
     }),
     async (c) => {
       const { id } = c.req.valid("param");
-      if (!(await deleteWatch(c.var.db, id))) throw new ApiError("not_found", `No watch has the id "${id}".`);
+      if (!(await deleteWatch(c.var.db, id))) throw notFound("watch", id);
       return c.body(null, 204);
     },
   );
