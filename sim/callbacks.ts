@@ -14,6 +14,7 @@
 // naming the batch (`batch_id`), and parse.* / extract.* for each child job with `data` naming the
 // child (`job_id`); their timestamp is unix seconds (a float), v1's an ISO string.
 
+import { createHmac } from "node:crypto";
 import type { BatchJson, ChildJobJson, ChildJobType } from "./batch-model";
 import type { BatchStatusJson } from "./model";
 
@@ -148,18 +149,13 @@ export async function prepareCallback(
   return { url, event, body, headers };
 }
 
-/** `sha256=<hex>` of HMAC-SHA256(secret, raw body), with WebCrypto so it runs anywhere. */
+/**
+ * `sha256=<hex>` of HMAC-SHA256(secret, raw body). Node's HMAC (workerd has it under nodejs_compat), not
+ * the WebCrypto that batchwatch verifies with: a mistake in one is not repeated by the other.
+ * A Promise, as its callers and the tests that sign their own bodies already await it.
+ */
 export async function signature(secret: string, body: string): Promise<string> {
-  const encoder = new TextEncoder();
-  const key = await crypto.subtle.importKey(
-    "raw",
-    encoder.encode(secret),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
-  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(body)));
-  return `sha256=${Array.from(mac, (byte) => byte.toString(16).padStart(2, "0")).join("")}`;
+  return `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
 }
 
 export interface DeliveryResult {
