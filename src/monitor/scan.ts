@@ -17,7 +17,7 @@ import {
   watchApis,
 } from "../db/watches";
 import { inPool } from "../outbound";
-import type { UpstreamResult } from "../upstream/v1";
+import { mapAnswer, type UpstreamResult } from "../upstream/v1";
 import { fetchV1ListPage, type ListedJob } from "../upstream/v1-list";
 import { fetchV2ListPage } from "../upstream/v2-list";
 import type { RequestBudget } from "./budget";
@@ -37,7 +37,7 @@ import {
   startOfPass,
   withLeftovers,
 } from "./discovery";
-import { LEASE_MS } from "./poll";
+import { LEASE_MS, llamaCloudTarget } from "./poll";
 import { trackJob } from "./track";
 
 /** Watches one tick claims at most; the others stay due for the next. */
@@ -253,17 +253,17 @@ async function fetchPage(
   scope: { projectId: string; organizationId: string | null },
   request: ListRequest,
 ): Promise<UpstreamResult<{ jobs: ListedJob[]; end: PageEnd }>> {
-  const target = { baseUrl: config.llamaCloudBaseUrl, apiKey: config.llamaCloudApiKey };
+  const target = llamaCloudTarget(config);
   if (request.api === "v1") {
-    const page = await fetchV1ListPage(target, scope, request);
-    if (!page.ok) return page;
-    const { jobs, totalSize } = page.answer;
-    return { ok: true, answer: { jobs, end: { api: "v1", listed: jobs.length, totalSize } } };
+    return mapAnswer(await fetchV1ListPage(target, scope, request), ({ jobs, totalSize }) => ({
+      jobs,
+      end: { api: "v1", listed: jobs.length, totalSize },
+    }));
   }
-  const page = await fetchV2ListPage(target, scope, request);
-  if (!page.ok) return page;
-  const { batches, nextPageToken } = page.answer;
-  return { ok: true, answer: { jobs: batches, end: { api: "v2", nextPageToken } } };
+  return mapAnswer(await fetchV2ListPage(target, scope, request), ({ batches, nextPageToken }) => ({
+    jobs: batches,
+    end: { api: "v2", nextPageToken },
+  }));
 }
 
 /** `budget` with one unit already taken from it: the first take() uses that unit. */

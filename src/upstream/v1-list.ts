@@ -4,7 +4,7 @@
  * job passes through untouched, like the status answer's.
  */
 import { z } from "zod";
-import { getJson, type LlamaCloudTarget, type UpstreamResult, upstreamUrl } from "./v1";
+import { getJson, type LlamaCloudTarget, mapAnswer, type UpstreamResult, type V1Page, v1PageUrl } from "./v1";
 import type { Scope } from "./v2";
 
 /** The fields of a listed v1 job or v2 batch that discovery reads; both lists name them alike. */
@@ -38,12 +38,6 @@ export function toListedJob(listed: z.output<typeof listedJobSchema>): ListedJob
   };
 }
 
-export interface V1ListRequest {
-  status: string;
-  limit: number;
-  offset: number;
-}
-
 export interface V1ListPage {
   jobs: ListedJob[];
   /** How many jobs the whole filtered list holds, when LlamaCloud says. */
@@ -57,19 +51,11 @@ export interface V1ListPage {
 export async function fetchV1ListPage(
   target: LlamaCloudTarget,
   scope: Scope,
-  request: V1ListRequest,
+  request: V1Page,
 ): Promise<UpstreamResult<V1ListPage>> {
-  const url = upstreamUrl(target, "/api/v1/beta/batch-processing", scope);
-  url.searchParams.set("status", request.status);
-  url.searchParams.set("limit", String(request.limit));
-  url.searchParams.set("offset", String(request.offset));
-  const result = await getJson(target, url, listPageSchema);
-  if (!result.ok) return result;
-  return {
-    ok: true,
-    answer: {
-      jobs: result.answer.items.map(toListedJob),
-      totalSize: result.answer.total_size ?? null,
-    },
-  };
+  const url = v1PageUrl(target, "/api/v1/beta/batch-processing", scope, request);
+  return mapAnswer(await getJson(target, url, listPageSchema), (page) => ({
+    jobs: page.items.map(toListedJob),
+    totalSize: page.total_size ?? null,
+  }));
 }

@@ -43,6 +43,11 @@ export type StatusAnswer = z.infer<typeof statusAnswerSchema>;
 /** A request's answer, or how it failed: every LlamaCloud request comes back as one of these. */
 export type UpstreamResult<T> = { ok: true; answer: T } | { ok: false; failure: UpstreamFailure };
 
+/** The answer read on by `read`; a failure passes through as it came. */
+export function mapAnswer<T, U>(result: UpstreamResult<T>, read: (answer: T) => U): UpstreamResult<U> {
+  return result.ok ? { ok: true, answer: read(result.answer) } : result;
+}
+
 export type StatusResult = UpstreamResult<StatusAnswer>;
 
 const itemSchema = z.looseObject({
@@ -86,17 +91,27 @@ export interface JobRef {
  */
 export async function fetchJobStatus(target: LlamaCloudTarget, job: JobRef): Promise<StatusResult> {
   const url = upstreamUrl(target, `/api/v1/beta/batch-processing/${encodeURIComponent(job.jobId)}`, job);
-  const result = await getJson(target, url, statusAnswerSchema);
-  if (result.ok && result.answer.job.id !== job.jobId) {
-    return {
-      ok: false,
-      failure: {
-        kind: "malformed",
-        message: "LlamaCloud answered with a different job than the one asked for.",
-      },
-    };
-  }
-  return result;
+  return ofAskedId(await getJson(target, url, statusAnswerSchema), (answer) => answer.job.id, job, "job");
+}
+
+/**
+ * `result`, unless it answers for another id than the one asked for: that answer is malformed, never
+ * applied to the asked-for job or batch.
+ */
+export function ofAskedId<T>(
+  result: UpstreamResult<T>,
+  answeredId: (answer: T) => string,
+  asked: JobRef,
+  what: "job" | "batch",
+): UpstreamResult<T> {
+  if (!result.ok || answeredId(result.answer) === asked.jobId) return result;
+  return {
+    ok: false,
+    failure: {
+      kind: "malformed",
+      message: `LlamaCloud answered with a different ${what} than the one asked for.`,
+    },
+  };
 }
 
 /**
@@ -106,17 +121,31 @@ export async function fetchJobStatus(target: LlamaCloudTarget, job: JobRef): Pro
 export async function fetchItemsPage(
   target: LlamaCloudTarget,
   job: JobRef,
-  page: { status: string; limit: number; offset: number },
+  page: V1Page,
 ): Promise<UpstreamResult<ItemsPage>> {
-  const url = upstreamUrl(
-    target,
-    `/api/v1/beta/batch-processing/${encodeURIComponent(job.jobId)}/items`,
-    job,
-  );
+  const path = `/api/v1/beta/batch-processing/${encodeURIComponent(job.jobId)}/items`;
+  return getJson(target, v1PageUrl(target, path, job, page), itemsPageSchema);
+}
+
+/** One page of a v1 list with one status: v1 lists (of jobs, of a job's items) page by limit and offset. */
+export interface V1Page {
+  status: string;
+  limit: number;
+  offset: number;
+}
+
+/** `path` scoped as upstreamUrl scopes it, asking for `page` of its list. */
+export function v1PageUrl(
+  target: LlamaCloudTarget,
+  path: string,
+  scope: Pick<JobRef, "projectId" | "organizationId">,
+  page: V1Page,
+): URL {
+  const url = upstreamUrl(target, path, scope);
   url.searchParams.set("status", page.status);
   url.searchParams.set("limit", String(page.limit));
   url.searchParams.set("offset", String(page.offset));
-  return getJson(target, url, itemsPageSchema);
+  return url;
 }
 
 /** `path` under the base URL, scoped to the job's project and organization as every LlamaCloud request is. */

@@ -3,7 +3,7 @@
  * page_size=&page_token=`), read page by page by a watch's scan. Like the v2 client, only ids are
  * required; everything else may be missing or null.
  */
-import { type LlamaCloudTarget, type UpstreamResult, upstreamUrl } from "./v1";
+import { type LlamaCloudTarget, mapAnswer, type UpstreamResult, upstreamUrl } from "./v1";
 import { type ListedJob, listedJobSchema, toListedJob } from "./v1-list";
 import { getV2Page, type Scope, v2PageSchema } from "./v2";
 
@@ -37,13 +37,8 @@ export async function fetchV2ListPage(
   if (request.status) url.searchParams.set("status", request.status);
   if (request.createdOnOrAfter) url.searchParams.set("created_at_on_or_after", request.createdOnOrAfter);
   url.searchParams.set("page_size", String(request.pageSize));
-  const page = await getV2Page(target, url, listPageSchema, request.pageToken);
-  if (!page.ok) return page;
-  return {
-    ok: true,
-    answer: {
-      batches: page.answer.items.map(toListedJob),
-      nextPageToken: page.answer.nextPageToken,
-    },
-  };
+  return mapAnswer(await getV2Page(target, url, listPageSchema, request.pageToken), (page) => ({
+    batches: page.items.map(toListedJob),
+    nextPageToken: page.nextPageToken,
+  }));
 }

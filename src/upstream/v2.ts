@@ -6,7 +6,15 @@
  * any status string is accepted, so a new upstream status never breaks polling.
  */
 import { z } from "zod";
-import { getJson, type JobRef, type LlamaCloudTarget, type UpstreamResult, upstreamUrl } from "./v1";
+import {
+  getJson,
+  type JobRef,
+  type LlamaCloudTarget,
+  mapAnswer,
+  ofAskedId,
+  type UpstreamResult,
+  upstreamUrl,
+} from "./v1";
 
 const text = z.string().nullish();
 
@@ -61,17 +69,11 @@ export async function getV2Page<Item>(
   pageToken: string | null | undefined,
 ): Promise<UpstreamResult<{ items: Item[]; nextPageToken: string | null }>> {
   if (pageToken) url.searchParams.set("page_token", pageToken);
-  const result = await getJson(target, url, pageSchema);
-  if (!result.ok) return result;
-  const token = result.answer.next_page_token;
-  return {
-    ok: true,
-    answer: {
-      items: result.answer.items,
-      // "" ends the list like null does; a token that repeats the one sent would loop for the whole budget.
-      nextPageToken: token && token !== pageToken ? token : null,
-    },
-  };
+  return mapAnswer(await getJson(target, url, pageSchema), (page) => {
+    const token = page.next_page_token;
+    // "" ends the list like null does; a token that repeats the one sent would loop for the whole budget.
+    return { items: page.items, nextPageToken: token && token !== pageToken ? token : null };
+  });
 }
 
 /** The products whose jobs a batch can start, and the list each one's jobs are read through. */
@@ -115,16 +117,7 @@ export async function fetchBatch(target: LlamaCloudTarget, batch: JobRef): Promi
   const url = upstreamUrl(target, `/api/v2/batches/${encodeURIComponent(batch.jobId)}`, batch);
   url.searchParams.set("expand", "results");
   const result = await getJson(target, url, batchSchema, MAX_BATCH_ANSWER_BYTES);
-  if (result.ok && result.answer.id !== batch.jobId) {
-    return {
-      ok: false,
-      failure: {
-        kind: "malformed",
-        message: "LlamaCloud answered with a different batch than the one asked for.",
-      },
-    };
-  }
-  return result;
+  return ofAskedId(result, (answer) => answer.id, batch, "batch");
 }
 
 /**
@@ -145,9 +138,10 @@ export async function fetchChildPage(
   const url = upstreamUrl(target, CHILD_LIST_PATHS[request.type], scope);
   for (const id of request.jobIds) url.searchParams.append("job_ids", id);
   url.searchParams.set("page_size", String(MAX_CHILD_IDS_PER_PAGE));
-  const page = await getV2Page(target, url, childPageSchema, request.pageToken);
-  if (!page.ok) return page;
-  return { ok: true, answer: { children: page.answer.items, nextPageToken: page.answer.nextPageToken } };
+  return mapAnswer(await getV2Page(target, url, childPageSchema, request.pageToken), (page) => ({
+    children: page.items,
+    nextPageToken: page.nextPageToken,
+  }));
 }
 
 /** The request for the page after `page`, or null when `page` was the last. */
