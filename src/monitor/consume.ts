@@ -7,14 +7,12 @@
 import { type Bindings, readConfig } from "../config";
 import { runGroupsThen } from "../db/batch";
 import { database } from "../db/client";
-import { claimDeliveries } from "../db/deliveries";
 import { takeOverHanded } from "../db/handoff";
-import { sendClaimed } from "../notifications/deliver";
 import { invocationBudget } from "./budget";
 import { pollCountStatements } from "./health";
-import { LEASE_MS, pollClaimed } from "./poll";
+import { LEASE_MS, pollClaimed, roundCounts } from "./poll";
 import { type PollMessage, pollMessageSchema } from "./queue";
-import { DELIVERY_STATEMENTS, deliveryClaimLimit, TICK_POLL_BUDGET_MS } from "./tick";
+import { budgetedDeliveryClaim, DELIVERY_STATEMENTS, sendDeliveries, TICK_POLL_BUDGET_MS } from "./tick";
 
 export interface Consumed {
   messages: number;
@@ -70,7 +68,6 @@ export async function consumePolls(env: Bindings, bodies: readonly unknown[]): P
   // The takes, the give-backs and the items' read, in one round trip.
   budget.chargeQueries(budget.queryCost(2 * messages.length + 1, 1));
   const round = await pollClaimed(db, config, claimed.rows, claimed.items, {
-    source: "poll",
     now,
     token,
     deadline: startedAt + TICK_POLL_BUDGET_MS,
@@ -80,11 +77,7 @@ export async function consumePolls(env: Bindings, bodies: readonly unknown[]): P
   });
   // As in the tick: the events these polls raised get their first attempt now, with the due retries,
   // the claim ending the last write batch.
-  const deliveryLimit = deliveryClaimLimit(budget, 0);
-  const claim =
-    deliveryLimit > 0
-      ? claimDeliveries(db, { now, limit: deliveryLimit })
-      : { token: "", statements: [], read: () => [] };
+  const claim = budgetedDeliveryClaim(db, budget, now, 0);
   // The counters were charged by pollClaimed with each poll's writes.
   const counted = pollCountStatements(
     db,
@@ -93,21 +86,12 @@ export async function consumePolls(env: Bindings, bodies: readonly unknown[]): P
   );
   const written = await runGroupsThen(db, round.groups, [...claim.statements, ...counted]);
   budget.chargeQueries(budget.queryCost(claim.statements.length, written.batches));
-  const sent = await sendClaimed(db, claim.read(written.tail), {
-    now,
-    token: claim.token,
-    allowHttp: config.allowHttpWebhooks,
-    publicBaseUrl: config.publicBaseUrl,
-    budget,
-  });
+  const sent = await sendDeliveries(db, config, claim, written.tail, { now, budget });
   return {
     messages: bodies.length,
     malformed: bodies.length - messages.length,
     taken: claimed.rows.length,
-    polled: round.polled.length,
-    changed: round.polled.filter((p) => p.outcome.snapshot !== null).length,
-    errors: round.polled.filter((p) => p.outcome.failure !== null).length,
-    rateLimitedUntil: round.pauseUntil,
+    ...roundCounts(round),
     roundTrips: (messages.length > 0 ? 1 : 0) + round.batches + written.batches + sent.roundTrips,
     deliveries: sent.attempted,
     subrequests: budget.subrequests,

@@ -26,6 +26,7 @@ export interface PolledJob {
 
 export interface PollRound {
   polled: PolledJob[];
+  /** Until when a 429 paused every job; null when none did. */
   pauseUntil: number | null;
   /**
    * The writes not made yet, grouped per job so a group never straddles two batches (the last polls'
@@ -34,6 +35,16 @@ export interface PollRound {
   groups: Statement[][];
   /** D1 round trips already made: outcomes written in batches while the pool kept polling. */
   batches: number;
+}
+
+/** What a round of polls did, as the tick record and the queue consumer's result count it. */
+export function roundCounts(round: PollRound) {
+  return {
+    polled: round.polled.length,
+    changed: round.polled.filter((p) => p.outcome.snapshot !== null).length,
+    errors: round.polled.filter((p) => p.outcome.failure !== null).length,
+    rateLimitedUntil: round.pauseUntil,
+  };
 }
 
 /**
@@ -143,7 +154,6 @@ export async function pollClaimed(
   rows: JobRow[],
   stored: ReadonlyMap<string, ItemState[]>,
   opts: {
-    source: SnapshotSource;
     now: number;
     token: string;
     deadline: number;
@@ -184,7 +194,7 @@ export async function pollClaimed(
       }
       if (read.pauseUntil !== null) pause(read.pauseUntil);
       const polled = { row, outcome: decideRead(row, read, opts.now, config) };
-      const group = outcomeStatements(db, { ...polled, read }, opts);
+      const group = outcomeStatements(db, { ...polled, read }, { ...opts, source: "poll" });
       const labels = counterLabels(polled.outcome).filter((label) => !counters.has(label));
       if (!budget.takeQueries(budget.queryCost(group.length + labels.length, 0), keep + held)) return;
       for (const label of labels) counters.add(label);

@@ -2,13 +2,13 @@ import { type Bindings, type Config, readConfig } from "../config";
 import { runGroups, runGroupsThen } from "../db/batch";
 import { claimDueJobs } from "../db/claims";
 import { type Database, database, type Statement } from "../db/client";
-import { claimDeliveries } from "../db/deliveries";
+import { claimDeliveries, type DeliveryClaim } from "../db/deliveries";
 import { notificationPruneStatements, pruneStatements } from "../db/prune";
 import { type TickRecord, tickStatement } from "../db/ticks";
-import { MAX_DELIVERIES_PER_TICK, sendClaimed } from "../notifications/deliver";
+import { type DeliveryRun, MAX_DELIVERIES_PER_TICK, sendClaimed } from "../notifications/deliver";
 import { type InvocationBudget, invocationBudget, type RequestBudget } from "./budget";
 import { pollCountStatements } from "./health";
-import { LEASE_MS, pollClaimed } from "./poll";
+import { LEASE_MS, pollClaimed, roundCounts } from "./poll";
 import { handDueJobs, pollQueue } from "./queue";
 import { type DiscoveryRound, MAX_WATCHES_PER_TICK, scanWatches, watchClaim } from "./scan";
 
@@ -70,7 +70,6 @@ export async function runTick(env: Bindings, scheduledTime: number): Promise<Tic
       : budget.queryCost(CLAIM_STATEMENTS, 1),
   );
   const round = await pollClaimed(db, config, claimed.rows, claimed.items, {
-    source: "poll",
     now,
     token,
     deadline: startedAt + TICK_POLL_BUDGET_MS,
@@ -82,22 +81,15 @@ export async function runTick(env: Bindings, scheduledTime: number): Promise<Tic
     startedAt: now,
     durationMs: Date.now() - startedAt,
     due: claimed.rows.length + (handoff?.jobs ?? 0),
-    polled: round.polled.length,
-    changed: round.polled.filter((p) => p.outcome.snapshot !== null).length,
-    errors: round.polled.filter((p) => p.outcome.failure !== null).length,
-    rateLimitedUntil: round.pauseUntil,
+    ...roundCounts(round),
   };
   // The delivery claim ends the last write batch, so the events this tick raised get their first
   // attempt along with the due retries, without a round trip of their own. Deliveries are subrequests
   // too: they get what the polls left, in D1 one statement each beside the claim's and the counters'.
-  const deliveryLimit = deliveryClaimLimit(budget, budget.queryCost(1 + pruning.length, 0));
-  const claim =
-    deliveryLimit > 0
-      ? claimDeliveries(db, { now, limit: deliveryLimit })
-      : { token: "", statements: [], read: () => [] };
+  const claim = budgetedDeliveryClaim(db, budget, now, budget.queryCost(1 + pruning.length, 0));
   // Held for the deliveries while discovery decides: their fixed writes and a few attempts (each
   // attempt then takes its own statement, leaving what a claimed watch needs).
-  const deliveryHold = deliveryLimit > 0 ? budget.queryCost(DELIVERY_STATEMENTS, 0) : 0;
+  const deliveryHold = claim.statements.length > 0 ? budget.queryCost(DELIVERY_STATEMENTS, 0) : 0;
   // The poll counters (/metrics) and what the polls said of the key (/healthz): in the tail, so they join
   // the polls' last batch without a round trip of their own (pollClaimed charged them).
   const counted = pollCountStatements(
@@ -124,11 +116,8 @@ export async function runTick(env: Bindings, scheduledTime: number): Promise<Tic
   );
   // The tick record and the delivery claim (the polls' writes, counters and watch claim are charged).
   budget.chargeQueries(budget.queryCost(1 + claim.statements.length, written.batches));
-  const sent = await sendClaimed(db, claim.read(written.tail), {
+  const sent = await sendDeliveries(db, config, claim, written.tail, {
     now,
-    token: claim.token,
-    allowHttp: config.allowHttpWebhooks,
-    publicBaseUrl: config.publicBaseUrl,
     budget,
     // A claimed watch keeps its first two requests' statements (a list page and a tracking poll).
     keepQueries:
@@ -181,6 +170,39 @@ export function deliveryClaimLimit(budget: InvocationBudget, keep: number): numb
     0,
     Math.min(MAX_DELIVERIES_PER_TICK, budget.subrequestsLeft, statements - DELIVERY_FIXED_STATEMENTS),
   );
+}
+
+/** A delivery claim, or the empty one an invocation makes when its budget leaves no room for deliveries. */
+type BudgetedClaim = Pick<DeliveryClaim, "token" | "read"> & { statements: Statement[] };
+
+/**
+ * The claim of the due deliveries the invocation's budget leaves room for (deliveryClaimLimit), or an
+ * empty one, with no statements, when it leaves none.
+ */
+export function budgetedDeliveryClaim(
+  db: Database,
+  budget: InvocationBudget,
+  now: number,
+  keep: number,
+): BudgetedClaim {
+  const limit = deliveryClaimLimit(budget, keep);
+  return limit > 0 ? claimDeliveries(db, { now, limit }) : { token: "", statements: [], read: () => [] };
+}
+
+/** Sends what `claim` took, read from the results of the batch it ended, under the invocation's budget. */
+export function sendDeliveries(
+  db: Database,
+  config: Config,
+  claim: BudgetedClaim,
+  results: unknown[],
+  opts: { now: number; budget: InvocationBudget; keepQueries?: number },
+): Promise<DeliveryRun> {
+  return sendClaimed(db, claim.read(results), {
+    ...opts,
+    token: claim.token,
+    allowHttp: config.allowHttpWebhooks,
+    publicBaseUrl: config.publicBaseUrl,
+  });
 }
 
 /** No budget at all: what a step gets when nothing is left for it. */
