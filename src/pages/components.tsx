@@ -113,6 +113,32 @@ export function Timestamp(props: { at: number }) {
   return <time datetime={new Date(props.at).toISOString()}>{formatUtc(props.at)}</time>;
 }
 
+/**
+ * A table as the pages lay one out: in a wrapper that scrolls sideways when the table is wider than
+ * the screen (`cards`: on a phone each row becomes a card instead, styles.ts), with its caption (only
+ * for screen readers when `hiddenCaption`), one row of column headers, then the rows.
+ */
+export function DataTable(props: {
+  class: string;
+  caption: string;
+  hiddenCaption?: boolean;
+  cards?: boolean;
+  headers: Child;
+  children: Child;
+}) {
+  return (
+    <div class={props.cards ? "table-wrap cards" : "table-wrap"}>
+      <table class={props.class}>
+        <caption class={props.hiddenCaption ? "visually-hidden" : undefined}>{props.caption}</caption>
+        <thead>
+          <tr>{props.headers}</tr>
+        </thead>
+        <tbody>{props.children}</tbody>
+      </table>
+    </div>
+  );
+}
+
 /** The four item-count column headers every job table shows, in the same order everywhere. */
 export function CountHeaders() {
   return (

@@ -1,6 +1,6 @@
 import type { WatchRow } from "../db/schema";
 import { watchApis } from "../db/watches";
-import { Markers, TimeAgo } from "./components";
+import { DataTable, Markers, TimeAgo } from "./components";
 import { formatCount, truncate } from "./view";
 
 /** What a watch is called on the pages: its label, else its project. */
@@ -17,27 +17,27 @@ export function WatchesSection(props: { watches: WatchRow[]; now: number }) {
   return (
     <section aria-labelledby="watches-heading">
       <h2 id="watches-heading">Watched projects</h2>
-      <div class="table-wrap cards">
-        <table class="watches">
-          <caption class="visually-hidden">Watched projects, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">Project</th>
-              <th scope="col">Discovers</th>
-              <th scope="col">Last scan</th>
-              <th scope="col" class="num">
-                Jobs found
-              </th>
-              <th scope="col">Last error</th>
-            </tr>
-          </thead>
-          <tbody>
-            {props.watches.map((watch) => (
-              <WatchRowView watch={watch} now={props.now} />
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        class="watches"
+        caption="Watched projects, newest first"
+        hiddenCaption
+        cards
+        headers={
+          <>
+            <th scope="col">Project</th>
+            <th scope="col">Discovers</th>
+            <th scope="col">Last scan</th>
+            <th scope="col" class="num">
+              Jobs found
+            </th>
+            <th scope="col">Last error</th>
+          </>
+        }
+      >
+        {props.watches.map((watch) => (
+          <WatchRowView watch={watch} now={props.now} />
+        ))}
+      </DataTable>
     </section>
   );
 }

@@ -1,6 +1,15 @@
 import type { JobRow, WatchRow } from "../db/schema";
 import { TRACKING_STATES } from "../model";
-import { CountHeaders, jobHref, Layout, Markers, ProgressBar, StatusBadge, TimeAgo } from "./components";
+import {
+  CountHeaders,
+  DataTable,
+  jobHref,
+  Layout,
+  Markers,
+  ProgressBar,
+  StatusBadge,
+  TimeAgo,
+} from "./components";
 import { FoundBy, WatchesSection } from "./dashboard-watches";
 import {
   formatCount,
@@ -144,25 +153,25 @@ export function Dashboard(props: DashboardProps) {
           )}
         </div>
       ) : (
-        <div class="table-wrap cards">
-          <table class="jobs">
-            <caption class="visually-hidden">Tracked jobs, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Job and type</th>
-                <th scope="col">Status</th>
-                <th scope="col">Progress</th>
-                <CountHeaders />
-                <th scope="col">Last poll</th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.jobs.map((job) => (
-                <JobRowView job={job} now={props.now} watches={watches} />
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          class="jobs"
+          caption="Tracked jobs, newest first"
+          hiddenCaption
+          cards
+          headers={
+            <>
+              <th scope="col">Job and type</th>
+              <th scope="col">Status</th>
+              <th scope="col">Progress</th>
+              <CountHeaders />
+              <th scope="col">Last poll</th>
+            </>
+          }
+        >
+          {props.jobs.map((job) => (
+            <JobRowView job={job} now={props.now} watches={watches} />
+          ))}
+        </DataTable>
       )}
       {props.paged || props.nextQuery ? (
         <nav class="pager" aria-label="Pages">

@@ -7,7 +7,7 @@ import type { ItemRow, JobRow } from "../db/schema";
 import { decodeCursor, encodeCursor } from "../http/cursor";
 import { ApiError } from "../http/errors";
 import { utc } from "../present/time";
-import { jobHref, StatusBadge, TimeAgo } from "./components";
+import { DataTable, jobHref, StatusBadge, TimeAgo } from "./components";
 import { formatCount, truncate } from "./view";
 
 /** Files shown per page: enough to scan, few enough that a 5,000-file batch's page stays small. */
@@ -117,47 +117,45 @@ interface Columns {
 function FilesTable(props: { caption: string; rows: ItemRow[]; now: number; columns: Columns }) {
   const { status, errors, childJobs } = props.columns;
   return (
-    <div class="table-wrap">
-      <table class="files">
-        <caption>{props.caption}</caption>
-        <thead>
-          <tr>
-            <th scope="col">File</th>
-            {status ? <th scope="col">Status</th> : null}
-            {errors ? <th scope="col">Error</th> : null}
-            {childJobs ? <th scope="col">Child job</th> : null}
-            <th scope="col">Updated</th>
-          </tr>
-        </thead>
-        <tbody>
-          {props.rows.map((item) => (
-            <tr>
-              <td class="file-cell">
-                <FileName item={item} />
-              </td>
-              {status ? (
-                <td class="status-cell" data-label="Status">
-                  <StatusBadge status={item.status} />
-                </td>
-              ) : null}
-              {errors ? (
-                <td class="error" data-label="Error">
-                  <ErrorText text={item.errorMessage} />
-                </td>
-              ) : null}
-              {childJobs ? (
-                <td class="child-cell" data-label="Child job">
-                  {item.childJobId ? <code>{item.childJobId}</code> : <span class="muted">none</span>}
-                </td>
-              ) : null}
-              <td class="updated-cell" data-label="Updated">
-                <Updated at={item.updatedAt} now={props.now} />
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable
+      class="files"
+      caption={props.caption}
+      headers={
+        <>
+          <th scope="col">File</th>
+          {status ? <th scope="col">Status</th> : null}
+          {errors ? <th scope="col">Error</th> : null}
+          {childJobs ? <th scope="col">Child job</th> : null}
+          <th scope="col">Updated</th>
+        </>
+      }
+    >
+      {props.rows.map((item) => (
+        <tr>
+          <td class="file-cell">
+            <FileName item={item} />
+          </td>
+          {status ? (
+            <td class="status-cell" data-label="Status">
+              <StatusBadge status={item.status} />
+            </td>
+          ) : null}
+          {errors ? (
+            <td class="error" data-label="Error">
+              <ErrorText text={item.errorMessage} />
+            </td>
+          ) : null}
+          {childJobs ? (
+            <td class="child-cell" data-label="Child job">
+              {item.childJobId ? <code>{item.childJobId}</code> : <span class="muted">none</span>}
+            </td>
+          ) : null}
+          <td class="updated-cell" data-label="Updated">
+            <Updated at={item.updatedAt} now={props.now} />
+          </td>
+        </tr>
+      ))}
+    </DataTable>
   );
 }
 

@@ -1,7 +1,7 @@
 /** The job page's history sections: the status timeline and the newest snapshots. */
 import type { JobHistory } from "../db/history";
 import type { SnapshotRow } from "../db/schema";
-import { CountHeaders, StatusBadge, TimeAgo, Timestamp } from "./components";
+import { CountHeaders, DataTable, StatusBadge, TimeAgo, Timestamp } from "./components";
 import {
   buildTimeline,
   formatCount,
@@ -48,44 +48,43 @@ export function RecentSnapshots(props: { rows: SnapshotRow[]; now: number; total
   if (props.rows.length === 0) return <p class="muted">No snapshots yet.</p>;
   return (
     <>
-      <div class="table-wrap">
-        <table class="snapshots">
-          <caption class="visually-hidden">Recent snapshots, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">Observed</th>
-              <th scope="col">Source</th>
-              <th scope="col">Status</th>
-              <CountHeaders />
-              <th scope="col" class="num">
-                Progress
-              </th>
-              <th scope="col">Error</th>
-            </tr>
-          </thead>
-          <tbody>
-            {props.rows.map((s) => (
-              <tr>
-                <td>
-                  <TimeAgo at={s.observedAt} now={props.now} />
-                </td>
-                <td>{s.source}</td>
-                <td>
-                  <StatusBadge status={s.status} />
-                </td>
-                <td class="num">{formatCount(s.processedItems)}</td>
-                <td class="num">{formatCount(s.failedItems)}</td>
-                <td class="num">{formatCount(s.skippedItems)}</td>
-                <td class="num">{formatCount(s.totalItems)}</td>
-                <td class="num">{formatPercent(progressPercent(s))}</td>
-                <td class="error">
-                  {s.errorMessage ? <span title={s.errorMessage}>{truncate(s.errorMessage, 80)}</span> : null}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        class="snapshots"
+        caption="Recent snapshots, newest first"
+        hiddenCaption
+        headers={
+          <>
+            <th scope="col">Observed</th>
+            <th scope="col">Source</th>
+            <th scope="col">Status</th>
+            <CountHeaders />
+            <th scope="col" class="num">
+              Progress
+            </th>
+            <th scope="col">Error</th>
+          </>
+        }
+      >
+        {props.rows.map((s) => (
+          <tr>
+            <td>
+              <TimeAgo at={s.observedAt} now={props.now} />
+            </td>
+            <td>{s.source}</td>
+            <td>
+              <StatusBadge status={s.status} />
+            </td>
+            <td class="num">{formatCount(s.processedItems)}</td>
+            <td class="num">{formatCount(s.failedItems)}</td>
+            <td class="num">{formatCount(s.skippedItems)}</td>
+            <td class="num">{formatCount(s.totalItems)}</td>
+            <td class="num">{formatPercent(progressPercent(s))}</td>
+            <td class="error">
+              {s.errorMessage ? <span title={s.errorMessage}>{truncate(s.errorMessage, 80)}</span> : null}
+            </td>
+          </tr>
+        ))}
+      </DataTable>
       <p class="muted small">
         The newest {props.rows.length} of {formatCount(props.total)}. All of them:{" "}
         <code>GET /api/jobs/…/history</code>.
