@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ADMIN_TOKEN, call, errorOf, READ_TOKEN, world } from "../helpers/app";
+import { ADMIN_TOKEN, call, expectError, READ_TOKEN, world } from "../helpers/app";
 
 // Every route × every kind of credential. A route refusing with 401 must also say how to authenticate.
 const w = world("auth");
@@ -62,8 +62,7 @@ describe("configuration", () => {
       headers: { authorization: "Bearer undefined" },
       json: { job_id: "bjb-x" },
     });
-    expect(res.status).toBe(503);
-    expect((await errorOf(res)).code).toBe("not_configured");
+    await expectError(res, 503, "not_configured");
   });
 
   it("treats a blank ADMIN_TOKEN as unset", async () => {
@@ -84,8 +83,7 @@ describe("configuration", () => {
   it("answers 503 on reads when no token is configured and reads are not public", async () => {
     const none = { ...w, env: { ...w.env, READ_TOKEN: undefined, ADMIN_TOKEN: undefined } };
     const res = await call(none, "/api/jobs", { headers: { authorization: "Bearer x" } });
-    expect(res.status).toBe(503);
-    expect((await errorOf(res)).code).toBe("not_configured");
+    await expectError(res, 503, "not_configured");
   });
 
   it("never echoes a token back", async () => {

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
-import { ADMIN, admin, call, errorOf, world } from "../helpers/app";
+import { ADMIN, admin, call, errorOf, expectError, world } from "../helpers/app";
 import { insertJob } from "../helpers/d1";
 
 // Bad input is answered with a clear 4xx in the contract's error shape and changes nothing stored.
@@ -268,9 +268,7 @@ describe("bad input", () => {
   it.each(CASES)("$name → $status $code", async ({ method, path, init, status, code }) => {
     const before = await storedRows();
     const res = await call(w, path, { ...init, method, headers: { ...ADMIN, ...init?.headers } });
-    expect(res.status).toBe(status);
-    const error = await errorOf(res);
-    expect(error.code).toBe(code);
+    const error = await expectError(res, status, code);
     expect(error.message).toMatch(/^[A-Z"a-z].*[.!?]$/);
     expect(await storedRows()).toBe(before);
   });

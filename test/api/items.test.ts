@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { database } from "../../src/db/client";
 import { itemsQuery } from "../../src/db/item-lists";
 import { items } from "../../src/db/schema";
-import { call, client, errorOf, expectJson, READ_TOKEN, world } from "../helpers/app";
+import { call, client, errorOf, expectError, expectJson, READ_TOKEN, world } from "../helpers/app";
 import { insertItems, insertJob } from "../helpers/d1";
 import { queryPlan } from "../helpers/query-plans";
 
@@ -160,9 +160,7 @@ describe("errors", () => {
     ["a cursor of 1,001 characters", { cursor: "a".repeat(1001) }, "cursor"],
   ])("is 400 validation_error for %s", async (_, query, field) => {
     const res = await list("bat-250", query);
-    expect(res.status).toBe(400);
-    const error = await errorOf(res);
-    expect(error.code).toBe("validation_error");
+    const error = await expectError(res, 400, "validation_error");
     expect(error.message).toContain(field);
   });
 

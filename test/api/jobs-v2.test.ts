@@ -2,7 +2,7 @@
 // v2 batch (its fields mapped onto the job shape, lower-case status, batchwatch's own counts), and
 // deleting a batch with its items; through the real app against the simulator.
 import { beforeEach, describe, expect, it } from "vitest";
-import { admin, client, errorOf, expectJson, world } from "../helpers/app";
+import { admin, client, expectError, expectJson, world } from "../helpers/app";
 import { countRows, resetDatabase } from "../helpers/d1";
 import { job, track } from "../helpers/jobs";
 import { upstream } from "../helpers/upstream";
@@ -68,8 +68,7 @@ describe("tracking v1 or v2", () => {
     // Named v1, a bat- id is looked up in v1 batch processing, which does not know it: nothing stored.
     await sim.createBatch({ id: "bat-as-v1", total_files: 2 });
     const refused = await client(w).api.jobs.$post({ json: { job_id: "bat-as-v1", api: "v1" } });
-    expect(refused.status).toBe(422);
-    expect((await errorOf(refused)).code).toBe("upstream_not_found");
+    await expectError(refused, 422, "upstream_not_found");
     expect(await upstream(w).requests({ job_id: "bat-as-v1", endpoint: "status" })).toHaveLength(1);
     expect(await countRows("jobs", "job_id = ?", "bat-as-v1")).toBe(0);
 
@@ -89,9 +88,7 @@ describe("tracking v1 or v2", () => {
   ])("refuses %s with 400 and stores nothing", async (_, body) => {
     const w = world("api-bad");
     const res = await admin(w, "/api/jobs", { method: "POST", json: body });
-    expect(res.status).toBe(400);
-    const error = await errorOf(res);
-    expect(error.code).toBe("validation_error");
+    const error = await expectError(res, 400, "validation_error");
     expect(error.message).toContain("api");
     expect(await countRows("jobs")).toBe(0);
     expect(await upstream(w).requests()).toEqual([]);

@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { call, client, errorOf, expectJson, READ_TOKEN, world } from "../helpers/app";
+import { call, client, expectError, expectJson, READ_TOKEN, world } from "../helpers/app";
 import { insertJob, insertJobs, resetDatabase } from "../helpers/d1";
 import { history, job, pollNow, trackRunning } from "../helpers/jobs";
 import { MINUTE, tick } from "../helpers/tick";
@@ -65,8 +65,7 @@ describe("POST /api/jobs", () => {
   it("answers 422 upstream_not_found and stores nothing for a job LlamaCloud does not know", async () => {
     const w = world("track-404");
     const res = await client(w).api.jobs.$post({ json: { job_id: "bjb-nobody" } });
-    expect(res.status).toBe(422);
-    expect((await errorOf(res)).code).toBe("upstream_not_found");
+    await expectError(res, 422, "upstream_not_found");
     expect(await stored()).toEqual({ jobs: 0, snapshots: 0 });
   });
 
@@ -79,9 +78,7 @@ describe("POST /api/jobs", () => {
       const res = await client(w).api.jobs.$post({
         json: { job_id: "bjb-refused", project_id: "not-a-uuid" },
       });
-      expect(res.status).toBe(422);
-      const error = await errorOf(res);
-      expect(error.code).toBe("upstream_not_found");
+      const error = await expectError(res, 422, "upstream_not_found");
       expect(error.message).toContain(`HTTP ${status}`);
       expect(await stored()).toEqual({ jobs: 0, snapshots: 0 });
     },
@@ -221,8 +218,7 @@ describe("changing jobs", () => {
       await trackRunning(w, "bjb-mf");
       await upstream(w).fault({ ...fault, times: 1 });
       const res = await pollNow(w, "bjb-mf");
-      expect(res.status).toBe(status);
-      expect((await errorOf(res)).code).toBe(code);
+      await expectError(res, status, code);
       const after = await job(w, "bjb-mf");
       expect(after.tracking.last_error?.code).toBe(kind);
       expect(after.tracking.consecutive_failures).toBe(1);
@@ -234,8 +230,7 @@ describe("changing jobs", () => {
     await trackRunning(w, "bjb-nk");
     const unconfigured = { ...w, env: { ...w.env, LLAMA_CLOUD_API_KEY: undefined } };
     const res = await pollNow(unconfigured, "bjb-nk");
-    expect(res.status).toBe(503);
-    expect((await errorOf(res)).code).toBe("not_configured");
+    await expectError(res, 503, "not_configured");
   });
 
   it("answers 409 when the job is being polled by someone else right now", async () => {
@@ -245,8 +240,7 @@ describe("changing jobs", () => {
       .bind(Date.now() + MINUTE)
       .run();
     const res = await pollNow(w, "bjb-busy");
-    expect(res.status).toBe(409);
-    expect((await errorOf(res)).code).toBe("conflict");
+    await expectError(res, 409, "conflict");
   });
 
   it("stops tracking and deletes the history", async () => {

@@ -103,3 +103,14 @@ export async function admin(w: World, path: string, init: CallInit = {}): Promis
 export async function errorOf(res: { json(): Promise<unknown> }) {
   return errorSchema.parse(await res.json()).error;
 }
+
+/**
+ * Checks that an answer is the error `status` with `code` (any other status fails the test, showing
+ * the body), and gives the error for further checks of its message.
+ */
+export async function expectError(res: Answer, status: number, code: string) {
+  expect(res.status, await res.clone().text()).toBe(status);
+  const error = await errorOf(res);
+  expect(error.code).toBe(code);
+  return error;
+}

@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import type { ReceivedRequest } from "../../sim/control";
 import type { DiscordMessage } from "../../src/notifications/discord";
 import type { SlackMessage } from "../../src/notifications/slack";
-import { admin, client, errorOf, expectJson, world } from "../helpers/app";
+import { admin, client, expectError, expectJson, world } from "../helpers/app";
 import { countRows, resetDatabase } from "../helpers/d1";
 import { trackRunning } from "../helpers/jobs";
 import { MINUTE, tick } from "../helpers/tick";
@@ -48,9 +48,7 @@ describe("chat formats", () => {
         method: "POST",
         json: { url: "https://hooks.slack.com/services/T0/B0/x", format },
       });
-      expect(res.status).toBe(400);
-      const error = await errorOf(res);
-      expect(error.code).toBe("validation_error");
+      const error = await expectError(res, 400, "validation_error");
       expect(error.message).toMatch(/^format/);
       expect(await countRows("subscriptions")).toBe(0);
     },

@@ -2,7 +2,7 @@
 // deletion, the deliveries list and its pagination, and the retention clean-up.
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { admin, call, client, errorOf, expectJson, READ_TOKEN, world } from "../helpers/app";
+import { admin, call, client, expectError, expectJson, READ_TOKEN, world } from "../helpers/app";
 import { countRows, resetDatabase } from "../helpers/d1";
 import { tick } from "../helpers/tick";
 import { upstream } from "../helpers/upstream";
@@ -107,8 +107,7 @@ describe("subscription routes", () => {
   ])("refuses %s with 400 and stores nothing", async (_, body) => {
     const w = world("bad");
     const res = await admin(w, "/api/subscriptions", { method: "POST", json: body });
-    expect(res.status).toBe(400);
-    expect((await errorOf(res)).code).toBe("validation_error");
+    await expectError(res, 400, "validation_error");
     expect(await countRows("subscriptions")).toBe(0);
   });
 

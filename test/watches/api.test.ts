@@ -1,5 +1,15 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { ADMIN, admin, call, client, errorOf, expectJson, READ_TOKEN, world } from "../helpers/app";
+import {
+  ADMIN,
+  admin,
+  call,
+  client,
+  errorOf,
+  expectError,
+  expectJson,
+  READ_TOKEN,
+  world,
+} from "../helpers/app";
 import { countRows, insertJob, resetDatabase } from "../helpers/d1";
 import { createWatch } from "./helpers";
 
@@ -73,8 +83,7 @@ describe("GET and DELETE /api/watches", () => {
     expect(await countRows("jobs", "job_id = 'bjb-found'")).toBe(1);
 
     const again = await client(w).api.watches[":id"].$delete({ param: { id: first.id } });
-    expect(again.status).toBe(404);
-    expect((await errorOf(again)).code).toBe("not_found");
+    await expectError(again, 404, "not_found");
   });
 });
 

@@ -5,7 +5,7 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { signature as lcSignature } from "../../sim/callbacks";
 import { CALLBACK_POLLS_PER_MINUTE } from "../../src/monitor/callback";
-import { call, errorOf, type World, world } from "../helpers/app";
+import { call, errorOf, expectError, type World, world } from "../helpers/app";
 import { countRows, resetDatabase } from "../helpers/d1";
 import { job, trackRunning } from "../helpers/jobs";
 import { MINUTE, tick } from "../helpers/tick";
@@ -134,8 +134,7 @@ describe("signed callbacks and their timestamp", () => {
     const w = world("no-ts", { LLAMA_CLOUD_WEBHOOK_SECRET: SECRET });
     await trackRunning(w, "bjb-no-ts");
     const missing = await signedPost(w, { event_id: "evt-no-ts", data: { job_id: "bjb-no-ts" } });
-    expect(missing.status).toBe(400);
-    expect((await errorOf(missing)).code).toBe("validation_error");
+    await expectError(missing, 400, "validation_error");
     expect(await countRows("inbound_events")).toBe(0);
 
     const fresh = await signedPost(w, {

@@ -7,7 +7,7 @@ import { signature as lcSignature } from "../../sim/callbacks";
 import { simControl } from "../../sim/control";
 import { app } from "../../src/app";
 import { CALLBACK_POLLS_PER_MINUTE } from "../../src/monitor/callback";
-import { call, errorOf, type World, world } from "../helpers/app";
+import { call, errorOf, expectError, type World, world } from "../helpers/app";
 import { countRows, resetDatabase } from "../helpers/d1";
 import { history, job, trackRunning } from "../helpers/jobs";
 import { MINUTE, tick } from "../helpers/tick";
@@ -113,8 +113,7 @@ describe("inbound callbacks", () => {
     const w = world("big", { LLAMA_CLOUD_WEBHOOK_SECRET: SECRET });
     const cb = await simulatedCallback(w, { data: { job_id: "bjb-big", padding: "x".repeat(70 * 1024) } });
     const res = await post(w, cb);
-    expect(res.status).toBe(413);
-    expect((await errorOf(res)).code).toBe("payload_too_large");
+    await expectError(res, 413, "payload_too_large");
     expect(await countRows("inbound_events")).toBe(0);
   });
 
@@ -126,8 +125,7 @@ describe("inbound callbacks", () => {
         headers: { "content-type": "application/json" },
         body,
       });
-      expect(res.status, body).toBe(400);
-      expect((await errorOf(res)).code).toBe("validation_error");
+      await expectError(res, 400, "validation_error");
     }
     expect(await countRows("inbound_events")).toBe(0);
   });
