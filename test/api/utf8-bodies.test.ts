@@ -42,22 +42,24 @@ describe("request bodies that are not UTF-8", () => {
     expect(await upstream(w).statusRequests()).toHaveLength(0);
   });
 
-  it("a subscription or a label with invalid bytes is refused too", async () => {
-    const w = world("utf8-sub");
-    const sub = await admin(w, "/api/subscriptions", {
+  it.each([
+    [
+      "a subscription",
+      "/api/subscriptions",
+      '{"url": "https://hooks.example.com/@"}',
+      [0xff],
+      "subscriptions",
+    ],
+    ["a label", "/api/jobs", '{"job_id": "bjb-utf8-label", "label": "Q3 @"}', [0xfe], "jobs"],
+  ])("%s with invalid bytes is refused too", async (_, path, template, bytes, table) => {
+    const w = world("utf8-other");
+    const res = await admin(w, path, {
       method: "POST",
       headers: JSON_HEADERS,
-      body: jsonWithBytes('{"url": "https://hooks.example.com/@"}', [0xff]),
+      body: jsonWithBytes(template, bytes),
     });
-    expect(sub.status).toBe(400);
-    expect(await countRows("subscriptions")).toBe(0);
-    const label = await admin(w, "/api/jobs", {
-      method: "POST",
-      headers: JSON_HEADERS,
-      body: jsonWithBytes('{"job_id": "bjb-utf8-label", "label": "Q3 @"}', [0xfe]),
-    });
-    expect(label.status).toBe(400);
-    expect(await countRows("jobs")).toBe(0);
+    expect(res.status).toBe(400);
+    expect(await countRows(table)).toBe(0);
   });
 
   it("accepts real UTF-8, including characters outside the BMP", async () => {
