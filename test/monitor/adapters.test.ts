@@ -5,29 +5,22 @@
 import { describe, expect, it } from "vitest";
 import type { ItemState, Observation } from "../../src/model";
 import { requestBudget } from "../../src/monitor/budget";
-import { decideOutcome, type Reading, type TrackedJob } from "../../src/monitor/decisions";
+import type { Reading, TrackedJob } from "../../src/monitor/decisions";
 import { changedItems, failedItems, MAX_FAILED_ITEMS_LISTED, mergeItems } from "../../src/monitor/items";
 import { failedItemsOffset, itemOfV1, itemsPageLimit, MAX_V1_ITEMS, readStatus } from "../../src/monitor/v1";
 import { readBatch, storedChildren, UNSETTLED_GRACE_MS } from "../../src/monitor/v2";
 import type { StatusAnswer } from "../../src/upstream/v1";
 import type { Batch } from "../../src/upstream/v2";
-import { trackedJob } from "../helpers/decision-inputs";
+import { decide, NOW, runningObservation, trackedJob } from "../helpers/decision-inputs";
 
-const now = Date.parse("2026-11-28T12:00:00Z");
-const settings = { pollIntervalSeconds: 60, stallAfterMinutes: 30 };
-
-const observation: Observation = {
-  status: "running",
+const observation = runningObservation({
   totalItems: 3,
   processedItems: 1,
   failedItems: 0,
-  skippedItems: 0,
   progressPercentage: 33.33,
-  errorMessage: null,
-  upstreamUpdatedAt: "2026-11-28T11:59:00Z",
-};
+});
 
-const tracked = (overrides: Partial<TrackedJob> = {}) => trackedJob(observation, now, overrides);
+const tracked = (overrides: Partial<TrackedJob> = {}) => trackedJob(observation, NOW, overrides);
 
 function reading(fields: Partial<Observation>, settled: boolean): { ok: true; answer: Reading } {
   return {
@@ -90,39 +83,35 @@ describe("readStatus (v1)", () => {
 
 describe("decideOutcome with a Reading", () => {
   it("keeps polling a terminal status that is not settled (a v2 batch whose children run)", () => {
-    const outcome = decideOutcome(tracked(), reading({ status: "completed" }, false), now, settings);
-    expect(outcome.changes).toMatchObject({ state: "active", terminalSeenAt: now });
-    expect(outcome.changes.nextPollAt).toBe(now + 60_000);
+    const outcome = decide(tracked(), reading({ status: "completed" }, false));
+    expect(outcome.changes).toMatchObject({ state: "active", terminalSeenAt: NOW });
+    expect(outcome.changes.nextPollAt).toBe(NOW + 60_000);
     expect(outcome.snapshot?.status).toBe("completed");
   });
 
   it("keeps the time a terminal status was first seen, and clears it when the status leaves", () => {
-    const seen = tracked({ status: "completed", terminalSeenAt: now - 5_000 });
-    expect(decideOutcome(seen, reading({ status: "completed" }, false), now, settings).changes).toMatchObject(
-      {
-        terminalSeenAt: now - 5_000,
-      },
-    );
+    const seen = tracked({ status: "completed", terminalSeenAt: NOW - 5_000 });
+    expect(decide(seen, reading({ status: "completed" }, false)).changes).toMatchObject({
+      terminalSeenAt: NOW - 5_000,
+    });
     const back = reading({ status: "running", upstreamUpdatedAt: "2026-11-28T12:00:00Z" }, false);
-    expect(decideOutcome(seen, back, now, settings).changes.terminalSeenAt).toBeNull();
+    expect(decide(seen, back).changes.terminalSeenAt).toBeNull();
   });
 
   it("finishes when the reading is settled, and leaves terminalSeenAt alone on failures", () => {
-    const outcome = decideOutcome(tracked(), reading({ status: "completed" }, true), now, settings);
+    const outcome = decide(tracked(), reading({ status: "completed" }, true));
     expect(outcome.changes).toMatchObject({ state: "finished", nextPollAt: null, stalledSince: null });
-    const failed = decideOutcome(
-      tracked({ terminalSeenAt: now - 1 }),
-      { ok: false, failure: { kind: "server_error", message: "500" } },
-      now,
-      settings,
-    );
+    const failed = decide(tracked({ terminalSeenAt: NOW - 1 }), {
+      ok: false,
+      failure: { kind: "server_error", message: "500" },
+    });
     expect(failed.changes).not.toHaveProperty("terminalSeenAt");
   });
 
   it("keeps an active job active on old news, even when its stored status is terminal", () => {
     const job = tracked({ status: "completed", upstreamUpdatedAt: "2026-11-28T11:59:00Z" });
     const old = reading({ status: "running", upstreamUpdatedAt: "2026-11-28T11:00:00Z" }, false);
-    const outcome = decideOutcome(job, old, now, settings);
+    const outcome = decide(job, old);
     expect(outcome.changes.upstream).toBeUndefined();
     expect(outcome.changes.state).toBe("active");
   });
@@ -223,7 +212,7 @@ describe("readBatch (v2)", () => {
       item("f2", { childJobId: null, status: "failed" }),
     ]);
     expect([...children.keys()]).toEqual(["pjb-1"]);
-    const { reading: read, items } = readBatch(batch("COMPLETED"), children, null, now);
+    const { reading: read, items } = readBatch(batch("COMPLETED"), children, null, NOW);
     expect(read.settled).toBe(true);
     expect(read.observation).toMatchObject({ status: "completed", processedItems: 1, failedItems: 1 });
     expect(items.map((i) => [i.itemId, i.status, i.settled])).toEqual([
@@ -236,12 +225,12 @@ describe("readBatch (v2)", () => {
     const running = new Map([
       ["pjb-1", { status: "RUNNING", name: null, errorMessage: null, updatedAt: null }],
     ]);
-    expect(readBatch(batch("FAILED"), running, null, now).reading.settled).toBe(false);
-    expect(readBatch(batch("FAILED"), running, now - UNSETTLED_GRACE_MS + 1, now).reading.settled).toBe(
+    expect(readBatch(batch("FAILED"), running, null, NOW).reading.settled).toBe(false);
+    expect(readBatch(batch("FAILED"), running, NOW - UNSETTLED_GRACE_MS + 1, NOW).reading.settled).toBe(
       false,
     );
-    expect(readBatch(batch("FAILED"), running, now - UNSETTLED_GRACE_MS, now).reading.settled).toBe(true);
-    expect(readBatch(batch("COMPLETED"), running, now - 2 * UNSETTLED_GRACE_MS, now).reading.settled).toBe(
+    expect(readBatch(batch("FAILED"), running, NOW - UNSETTLED_GRACE_MS, NOW).reading.settled).toBe(true);
+    expect(readBatch(batch("COMPLETED"), running, NOW - 2 * UNSETTLED_GRACE_MS, NOW).reading.settled).toBe(
       false,
     );
   });

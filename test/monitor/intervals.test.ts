@@ -27,6 +27,11 @@ function pace(overrides: Partial<Pace> = {}): Pace {
   };
 }
 
+/** A poll whose counts stood still: `counted` at this poll and the last, the last change `quietMinutes` ago. */
+function still(counted: number, quietMinutes: number, currentSeconds: number): Pace {
+  return pace({ countedBefore: counted, counted, lastChangeAt: now - quietMinutes * MINUTE, currentSeconds });
+}
+
 describe("nextPollSeconds", () => {
   it("resets to the base interval on a new status or the first answer, however long the wait was", () => {
     expect(nextPollSeconds(pace({ currentSeconds: 600, statusChanged: true }))).toBe(60);
@@ -57,32 +62,22 @@ describe("nextPollSeconds", () => {
   });
 
   it("counts the wait down when a moving job shows nothing new, down to the base interval", () => {
-    const quiet = pace({ countedBefore: 20, lastChangeAt: now - 5 * MINUTE, currentSeconds: 300 });
+    const quiet = still(20, 5, 300);
     expect(nextPollSeconds(quiet)).toBe(270);
     expect(nextPollSeconds({ ...quiet, currentSeconds: 60 })).toBe(60);
   });
 
   it("keeps the quiet growth, up to ten minutes, for a job with no usable rate", () => {
-    const queued = pace({
-      countedBefore: 0,
-      counted: 0,
-      lastChangeAt: now - 20 * MINUTE,
-      currentSeconds: 200,
-    });
+    const queued = still(0, 20, 200);
     expect(nextPollSeconds(queued)).toBe(300);
     expect(nextPollSeconds({ ...queued, total: null, counted: null, countedBefore: null })).toBe(300);
-    const stalled = pace({ countedBefore: 20, lastChangeAt: now - 30 * MINUTE, currentSeconds: 200 });
+    const stalled = still(20, 30, 200);
     expect(nextPollSeconds(stalled)).toBe(300);
     expect(nextPollSeconds({ ...stalled, currentSeconds: 600 })).toBe(MAX_QUIET_INTERVAL_SECONDS);
   });
 
   it("polls every tick while the last file is out, for a while, then grows like a quiet job", () => {
-    const last = pace({
-      countedBefore: 999,
-      counted: 999,
-      lastChangeAt: now - 45 * MINUTE,
-      currentSeconds: 60,
-    });
+    const last = still(999, 45, 60);
     expect(nextPollSeconds(last)).toBe(60);
     expect(nextPollSeconds({ ...last, counted: 1_000, countedBefore: 1_000 })).toBe(60);
     const longer = { ...last, lastChangeAt: now - LAST_FILE_PATIENCE_MINUTES * MINUTE };

@@ -15,6 +15,11 @@ function mapped(file: string, child: string, type: string | null = "parse_v2"): 
   return { source_directory_file_id: file, job_reference: { id: child, type } };
 }
 
+/** Files f1…fN, each mapped to its own parse job, pjb-1…pjb-N. */
+function mappedFiles(n: number): BatchResultEntry[] {
+  return Array.from({ length: n }, (_, i) => mapped(`f${i + 1}`, `pjb-${i + 1}`));
+}
+
 function unmappable(file: string, message = "Unsupported file type"): BatchResultEntry {
   return { source_directory_file_id: file, error_message: message, job_reference: null };
 }
@@ -64,15 +69,7 @@ describe("deriveCounts", () => {
   });
 
   it("counts completed, failed (with unmappable files) and cancelled children, case-insensitively", () => {
-    const results = [
-      mapped("f1", "pjb-1"),
-      mapped("f2", "pjb-2"),
-      mapped("f3", "pjb-3"),
-      mapped("f4", "pjb-4"),
-      mapped("f5", "pjb-5"),
-      mapped("f6", "pjb-6"),
-      unmappable("f7"),
-    ];
+    const results = [...mappedFiles(6), unmappable("f7")];
     const children = known({
       "pjb-1": "COMPLETED",
       "pjb-2": "completed",
@@ -91,7 +88,7 @@ describe("deriveCounts", () => {
   });
 
   it("rounds progress to two decimals", () => {
-    const results = [mapped("f1", "pjb-1"), mapped("f2", "pjb-2"), mapped("f3", "pjb-3")];
+    const results = mappedFiles(3);
     expect(deriveCounts(results, known({ "pjb-1": "COMPLETED" })).progressPercentage).toBe(33.33);
     expect(deriveCounts(results, known({ "pjb-1": "COMPLETED", "pjb-2": "FAILED" })).progressPercentage).toBe(
       66.67,
@@ -110,7 +107,7 @@ describe("deriveCounts", () => {
 });
 
 describe("isBatchFinished", () => {
-  const results = [mapped("f1", "pjb-1"), mapped("f2", "pjb-2"), unmappable("f3")];
+  const results = [...mappedFiles(2), unmappable("f3")];
 
   it("is not finished while the batch itself runs, even with every child settled", () => {
     for (const status of ["PENDING", "RUNNING", "THROTTLED", "SOMETHING_NEW"]) {
@@ -198,12 +195,7 @@ describe("planChildPages", () => {
 
 describe("observeBatch", () => {
   it("gives the v1 Observation and one item per results entry", () => {
-    const results = [
-      mapped("f1", "pjb-1"),
-      mapped("f2", "pjb-2"),
-      unmappable("f3", "Could not read file"),
-      mapped("f4", "pjb-4"),
-    ];
+    const results = [...mappedFiles(2), unmappable("f3", "Could not read file"), mapped("f4", "pjb-4")];
     const children = new Map<string, ChildState>([
       ["pjb-1", child("COMPLETED", { name: "a.pdf", updatedAt: "2026-11-28T11:40:00Z" })],
       [
