@@ -95,6 +95,27 @@ export async function insertItems(
   if (first) await db.batch([first, ...rest]);
 }
 
+/** An item row as D1 answers it (snake_case, `settled` as 0 or 1). */
+export interface StoredItem {
+  item_id: string;
+  name: string | null;
+  status: string;
+  error_message: string | null;
+  child_job_id: string | null;
+  updated_at: string | null;
+  settled: number;
+}
+
+/** A job's stored items, by item id: what the monitor kept of its files, read past the API. */
+export async function storedItems(jobId: string): Promise<StoredItem[]> {
+  const { results } = await env.DB.prepare(
+    "select item_id, name, status, error_message, child_job_id, updated_at, settled from items where job_id = ? order by item_id",
+  )
+    .bind(jobId)
+    .all<StoredItem>();
+  return results;
+}
+
 /** Direct reads of the tables, for what the API does not show. */
 export async function countRows(table: string, where = "1 = 1", ...binds: unknown[]): Promise<number> {
   const row = await env.DB.prepare(`select count(*) as n from "${table}" where ${where}`)

@@ -1,4 +1,5 @@
 // Tracked jobs through the API, as a user of batchwatch handles them.
+import type { CreateBatchInput, CreateJobInput } from "../../sim/control-routes";
 import { client, expectJson, type Job, type Snapshot, type TrackBody, type World } from "./app";
 import { upstream } from "./upstream";
 
@@ -29,8 +30,23 @@ export function pollNow(w: World, jobId: string) {
 /** An upstream job that is running: 100 items, 10 more done at each `advance`. */
 export const RUNNING_JOB = { total_items: 100, items_per_step: 10, start_at: "running" } as const;
 
+/** Creates a v1 job upstream (on the manual clock) as `input` describes it, and tracks it. */
+export async function trackNewJob(
+  w: World,
+  input: CreateJobInput & { id: string },
+  body: Omit<TrackBody, "job_id"> = {},
+): Promise<Job> {
+  await upstream(w).createJob(input);
+  return track(w, input.id, body);
+}
+
+/** Creates a v2 batch upstream as `input` describes it, and tracks it. */
+export async function trackNewBatch(w: World, input: CreateBatchInput & { id: string }): Promise<Job> {
+  await upstream(w).createBatch(input);
+  return track(w, input.id);
+}
+
 /** Creates a running job upstream and tracks it. */
 export async function trackRunning(w: World, jobId: string, body: Omit<TrackBody, "job_id"> = {}) {
-  await upstream(w).createJob({ id: jobId, ...RUNNING_JOB });
-  return track(w, jobId, body);
+  return trackNewJob(w, { id: jobId, ...RUNNING_JOB }, body);
 }

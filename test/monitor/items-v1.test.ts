@@ -2,13 +2,12 @@
 // status answer counts more failed items than are stored, at most two pages a poll, in the same slot
 // as the status request; a failing items request never fails the status poll, except that a 429
 // pauses every poll.
-import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { type World, world } from "../helpers/app";
-import { countRows, resetDatabase } from "../helpers/d1";
-import { job, track } from "../helpers/jobs";
+import { countRows, resetDatabase, storedItems } from "../helpers/d1";
+import { job, trackNewJob } from "../helpers/jobs";
 import { MINUTE, TICK_GAP, tick } from "../helpers/tick";
-import { lastSeq, upstream } from "../helpers/upstream";
+import { lastSeq, requestsDuring, upstream, withUpstream } from "../helpers/upstream";
 
 async function itemRequests(w: World, jobId: string, since = 0) {
   return (await upstream(w).requests({ job_id: jobId, endpoint: "items", since_seq: since })).map(
@@ -16,26 +15,19 @@ async function itemRequests(w: World, jobId: string, since = 0) {
   );
 }
 
-async function storedItems(jobId: string) {
-  const { results } = await env.DB.prepare(
-    "select item_id, name, status, error_message, child_job_id, updated_at, settled from items where job_id = ? order by item_id",
-  )
-    .bind(jobId)
-    .all<Record<string, unknown>>();
-  return results;
+/** Creates a running job upstream in which every second item fails, and tracks it. */
+function trackFailingEveryOther(w: World, id: string, total_items: number, items_per_step: number) {
+  return trackNewJob(w, { id, total_items, items_per_step, failed_every: 2, start_at: "running" });
 }
 
 describe("v1 failed items", () => {
   beforeEach(resetDatabase);
 
   it("reads them as failed_items grows, at most two pages of 100 a poll, from where it stopped", async () => {
-    const w = world("v1-items");
-    const sim = upstream(w);
+    const { w, sim, t0 } = withUpstream(world("v1-items"));
     const id = "bjb-items";
-    // Every second item fails: 100 items a step make 50 more failed items.
-    await sim.createJob({ id, total_items: 1000, items_per_step: 100, failed_every: 2, start_at: "running" });
-    const t0 = Date.now();
-    await track(w, id);
+    // 100 items a step make 50 more failed items.
+    await trackFailingEveryOther(w, id, 1000, 100);
     expect(await itemRequests(w, id)).toEqual([]);
 
     await sim.advance(id, { steps: 3 }); // 150 failed
@@ -82,12 +74,9 @@ describe("v1 failed items", () => {
   });
 
   it("keeps the status poll when the items request fails, and reads them at the next poll", async () => {
-    const w = world("v1-items-fault");
-    const sim = upstream(w);
+    const { w, sim, t0 } = withUpstream(world("v1-items-fault"));
     const id = "bjb-items-fault";
-    await sim.createJob({ id, total_items: 10, items_per_step: 4, failed_every: 2, start_at: "running" });
-    const t0 = Date.now();
-    await track(w, id);
+    await trackFailingEveryOther(w, id, 10, 4);
     await sim.advance(id);
     await sim.fault({ kind: "server_error", endpoint: "items", job_id: id, times: 1 });
     await tick(w, t0 + TICK_GAP);
@@ -99,23 +88,17 @@ describe("v1 failed items", () => {
   });
 
   it("a 429 on the items request pauses every poll, the status answer still applied", async () => {
-    const w = world("v1-items-429");
-    const sim = upstream(w);
+    const { w, sim, t0 } = withUpstream(world("v1-items-429"));
     const id = "bjb-items-429";
-    await sim.createJob({ id, total_items: 10, items_per_step: 4, failed_every: 2, start_at: "running" });
-    await sim.createJob({ id: "bjb-other", total_items: 10, items_per_step: 5, start_at: "running" });
-    const t0 = Date.now();
-    await track(w, id);
-    await track(w, "bjb-other");
+    await trackFailingEveryOther(w, id, 10, 4);
+    await trackNewJob(w, { id: "bjb-other", total_items: 10, items_per_step: 5, start_at: "running" });
     await sim.advance(id);
     await sim.fault({ kind: "rate_limit", endpoint: "items", job_id: id, retry_after: 1800, times: 1 });
     await tick(w, t0 + TICK_GAP);
     expect((await job(w, id)).failed_items).toBe(2);
     expect(await countRows("monitor_state", "key = 'rate_limited_until'")).toBe(1);
     await sim.advance("bjb-other");
-    const seq = await lastSeq(w);
-    await tick(w, t0 + TICK_GAP + 5 * MINUTE);
-    expect(await sim.requests({ since_seq: seq })).toEqual([]);
+    expect(await requestsDuring(w, () => tick(w, t0 + TICK_GAP + 5 * MINUTE))).toEqual([]);
     await tick(w, t0 + 45 * MINUTE);
     expect(await countRows("items", "job_id = ?", id)).toBe(2);
     expect((await job(w, "bjb-other")).processed_items).toBe(5);

@@ -3,24 +3,21 @@ import { beforeEach, describe, expect, it, vi } from "vitest";
 import { readConfig } from "../../src/config";
 import { database } from "../../src/db/client";
 import { pollOne } from "../../src/monitor/poll";
-import { runTick } from "../../src/monitor/tick";
 import { trackJob } from "../../src/monitor/track";
 import { client, expectJson, world } from "../helpers/app";
-import { insertJobs, resetDatabase } from "../helpers/d1";
+import { resetDatabase } from "../helpers/d1";
 import { meterD1 } from "../helpers/d1-meter";
 import { history, job, trackRunning } from "../helpers/jobs";
-import { MINUTE, tick } from "../helpers/tick";
-import { upstream } from "../helpers/upstream";
+import { MINUTE, meteredTick, storeDueJobs, tick } from "../helpers/tick";
+import { upstream, withUpstream } from "../helpers/upstream";
 
 // The real scheduled handler against a real local D1, with LlamaCloud answered by the simulator.
 
-describe("tick", () => {
-  beforeEach(resetDatabase);
+beforeEach(resetDatabase);
 
+describe("tick", () => {
   it("follows progress over several ticks, one snapshot per change", async () => {
-    const w = world("progress");
-    const sim = upstream(w);
-    const t0 = Date.now();
+    const { w, sim, t0 } = withUpstream(world("progress"));
     const tracked = await trackRunning(w, "bjb-progress");
     expect(tracked.status).toBe("running");
     expect(tracked.tracking.state).toBe("active");
@@ -45,8 +42,7 @@ describe("tick", () => {
   });
 
   it("writes no snapshot when nothing changed, and polls less often", async () => {
-    const w = world("quiet");
-    const t0 = Date.now();
+    const { w, t0 } = withUpstream(world("quiet"));
     await trackRunning(w, "bjb-quiet");
     await tick(w, t0 + 2 * MINUTE);
     const after = await job(w, "bjb-quiet");
@@ -58,17 +54,14 @@ describe("tick", () => {
   });
 
   it("does not poll a job before it is due", async () => {
-    const w = world("not-due");
-    const t0 = Date.now();
+    const { w, sim, t0 } = withUpstream(world("not-due"));
     await trackRunning(w, "bjb-not-due");
     await tick(w, t0 + 10_000);
-    expect(await upstream(w).statusRequests("bjb-not-due")).toHaveLength(1);
+    expect(await sim.statusRequests("bjb-not-due")).toHaveLength(1);
   });
 
   it("stops polling at a terminal status", async () => {
-    const w = world("terminal");
-    const sim = upstream(w);
-    const t0 = Date.now();
+    const { w, sim, t0 } = withUpstream(world("terminal"));
     await trackRunning(w, "bjb-terminal");
     await sim.advance("bjb-terminal", { to: "end" });
     await tick(w, t0 + 2 * MINUTE);
@@ -93,8 +86,7 @@ describe("tick", () => {
   });
 
   it("refuses an answer too large to be a job status, keeping nothing of it", async () => {
-    const w = world("oversized");
-    const sim = upstream(w);
+    const { w, sim } = withUpstream(world("oversized"));
     await trackRunning(w, "bjb-oversized");
     await sim.advance("bjb-oversized");
     await sim.fault({ kind: "malformed", variant: "oversized", job_id: "bjb-oversized" });
@@ -110,9 +102,7 @@ describe("tick", () => {
     ["malformed", { kind: "malformed" }],
     ["unauthorized", { kind: "unauthorized" }],
   ] as const)("records %s, backs off and recovers", async (code, fault) => {
-    const w = world(`fault-${code}`);
-    const sim = upstream(w);
-    const t0 = Date.now();
+    const { w, sim, t0 } = withUpstream(world(`fault-${code}`));
     await trackRunning(w, "bjb-fault");
     await sim.fault({ ...fault, job_id: "bjb-fault", times: 2 });
 
@@ -137,17 +127,15 @@ describe("tick", () => {
   });
 
   it("records a timeout when LlamaCloud does not answer within 10 s", { timeout: 30_000 }, async () => {
-    const w = world("timeout");
-    const t0 = Date.now();
+    const { w, sim, t0 } = withUpstream(world("timeout"));
     await trackRunning(w, "bjb-slow");
-    await upstream(w).fault({ kind: "latency", delay_ms: 11_000, job_id: "bjb-slow" });
+    await sim.fault({ kind: "latency", delay_ms: 11_000, job_id: "bjb-slow" });
     await tick(w, t0 + 2 * MINUTE);
     expect((await job(w, "bjb-slow")).tracking.last_error?.code).toBe("timeout");
   });
 
   it("records a network failure when LlamaCloud cannot be reached", async () => {
-    const w = world("network");
-    const t0 = Date.now();
+    const { w, t0 } = withUpstream(world("network"));
     await trackRunning(w, "bjb-offline");
     // The simulator's test network cannot drop a connection, so this one fetch is refused here.
     const spy = vi
@@ -180,9 +168,7 @@ describe("tick", () => {
   });
 
   it("pauses every job after a 429 until Retry-After has passed", async () => {
-    const w = world("rate-limit");
-    const sim = upstream(w);
-    const t0 = Date.now();
+    const { w, sim, t0 } = withUpstream(world("rate-limit"));
     const ids = ["bjb-rl-1", "bjb-rl-2", "bjb-rl-3"];
     for (const id of ids) await trackRunning(w, id);
     await sim.fault({ kind: "rate_limit", retry_after: 600, times: 1 });
@@ -204,9 +190,7 @@ describe("tick", () => {
   });
 
   it("never moves a job backwards on a stale answer", async () => {
-    const w = world("stale");
-    const sim = upstream(w);
-    const t0 = Date.now();
+    const { w, sim, t0 } = withUpstream(world("stale"));
     await trackRunning(w, "bjb-stale");
     await sim.advance("bjb-stale", { steps: 3 });
     await tick(w, t0 + 2 * MINUTE);
@@ -226,9 +210,7 @@ describe("tick", () => {
   });
 
   it("polls each job once when two ticks overlap", async () => {
-    const w = world("overlap");
-    const sim = upstream(w);
-    const t0 = Date.now();
+    const { w, sim, t0 } = withUpstream(world("overlap"));
     const ids = Array.from({ length: 12 }, (_, i) => `bjb-overlap-${i}`);
     for (const id of ids) await trackRunning(w, id);
     await sim.fault({ kind: "latency", delay_ms: 200, forever: true });
@@ -243,9 +225,7 @@ describe("tick", () => {
   });
 
   it("stores and shows unknown statuses and extra fields", async () => {
-    const w = world("unknown");
-    const sim = upstream(w);
-    const t0 = Date.now();
+    const { w, sim, t0 } = withUpstream(world("unknown"));
     await trackRunning(w, "bjb-new-status");
     await sim.patchJob("bjb-new-status", {
       status: "paused_for_review",
@@ -260,8 +240,7 @@ describe("tick", () => {
   });
 
   it("answers upstream timestamps in UTC and LlamaCloud's own project id", async () => {
-    const w = world("utc");
-    const sim = upstream(w);
+    const { w, sim } = withUpstream(world("utc"));
     await sim.createJob({ id: "bjb-utc", total_items: 10, start_at: "running", project_id: "prj-real" });
     await client(w).api.jobs.$post({ json: { job_id: "bjb-utc", project_id: "prj-typo" } });
     await sim.patchJob("bjb-utc", {
@@ -278,9 +257,7 @@ describe("tick", () => {
   });
 
   it("declares a job lost after three 404s in a row, then stops polling it", async () => {
-    const w = world("lost");
-    const sim = upstream(w);
-    const t0 = Date.now();
+    const { w, sim, t0 } = withUpstream(world("lost"));
     await trackRunning(w, "bjb-lost");
     await sim.deleteJob("bjb-lost");
     await tick(w, t0 + 2 * MINUTE);
@@ -297,9 +274,7 @@ describe("tick", () => {
   });
 
   it("keeps one job's failure from touching another's outcome", async () => {
-    const w = world("isolation");
-    const sim = upstream(w);
-    const t0 = Date.now();
+    const { w, sim, t0 } = withUpstream(world("isolation"));
     await trackRunning(w, "bjb-good");
     await trackRunning(w, "bjb-bad");
     await sim.fault({ kind: "server_error", job_id: "bjb-bad", forever: true });
@@ -321,24 +296,18 @@ describe("tick", () => {
 });
 
 describe("tick cost", () => {
-  beforeEach(resetDatabase);
-
   // The claim, the outcome batch(es) and the notification work: a handful of trips, never one per job.
   it.each([1, 100])(
     "writes a tick of %i due jobs in a few D1 round trips, not one per job",
     async (count) => {
-      const w = world(`cost-${count}`);
-      const sim = upstream(w);
-      const now = Date.now();
+      const { w, sim, t0: now } = withUpstream(world(`cost-${count}`));
       const ids = Array.from({ length: count }, (_, i) => `bjb-cost-${i}`);
-      for (const id of ids) await sim.createJob({ id, start_at: "running" });
-      // Due now and last seen pending: each poll finds the job running, a change.
-      await insertJobs(ids.map((jobId) => ({ jobId, trackedAt: now, nextPollAt: now, status: "pending" })));
-      const counted = meterD1(env.DB);
-      const result = await runTick({ ...w.env, DB: counted.db }, now);
+      // Each poll finds the job running, a change.
+      await storeDueJobs(ids, now, (id) => sim.createJob({ id, start_at: "running" }));
+      const { result, d1 } = await meteredTick(w, now);
       expect(result.polled).toBe(count);
       expect(result.changed).toBe(count);
-      expect(counted.trips()).toBe(result.roundTrips);
+      expect(d1.trips()).toBe(result.roundTrips);
       expect(result.roundTrips).toBeLessThanOrEqual(count === 1 ? 4 : 6);
       console.log(`tick of ${count} due job(s): ${result.roundTrips} D1 round trips`);
       const { results } = await env.DB.prepare("select count(*) as n from snapshots").all();
@@ -348,8 +317,6 @@ describe("tick cost", () => {
 });
 
 describe("retention", () => {
-  beforeEach(resetDatabase);
-
   it("prunes snapshots older than HISTORY_RETENTION_DAYS but always keeps a job's newest", async () => {
     const w = world("retention", { HISTORY_RETENTION_DAYS: "10" });
     const now = Date.now();
@@ -387,8 +354,6 @@ describe("retention", () => {
 });
 
 describe("single-job cost", () => {
-  beforeEach(resetDatabase);
-
   it("tracks a job and polls it on request in two D1 round trips each", async () => {
     const w = world("one-job-cost");
     await upstream(w).createJob({ id: "bjb-one", start_at: "running", total_items: 5 });

@@ -6,17 +6,18 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import type { SimBatchView } from "../../sim/control";
+import type { CreateBatchInput } from "../../sim/control-routes";
 import { readConfig } from "../../src/config";
 import { database } from "../../src/db/client";
 import { pollOne } from "../../src/monitor/poll";
 import { runTick } from "../../src/monitor/tick";
 import { UNSETTLED_GRACE_MS } from "../../src/monitor/v2";
 import { type World, world } from "../helpers/app";
-import { countRows, insertJobs, resetDatabase } from "../helpers/d1";
+import { countRows, resetDatabase, storedItems } from "../helpers/d1";
 import { meterD1 } from "../helpers/d1-meter";
-import { history, job, track } from "../helpers/jobs";
-import { MINUTE, TICK_GAP, tick } from "../helpers/tick";
-import { lastSeq, upstream } from "../helpers/upstream";
+import { history, job, track, trackNewBatch, trackNewJob } from "../helpers/jobs";
+import { MINUTE, meteredTick, storeDueJobs, TICK_GAP, tick } from "../helpers/tick";
+import { lastSeq, requestsDuring, upstream, withUpstream } from "../helpers/upstream";
 
 /** What batchwatch should show for a batch, from the simulator's own view of it. */
 function expectedCounts(view: SimBatchView) {
@@ -39,23 +40,26 @@ async function childRequests(w: World, batchId: string, since = 0) {
   );
 }
 
+/** The children of a batch whose files have settled: never asked for again. */
 async function settledChildren(jobId: string): Promise<Set<string>> {
-  const { results } = await env.DB.prepare(
-    "select child_job_id from items where job_id = ? and settled = 1 and child_job_id is not null",
-  )
-    .bind(jobId)
-    .all<{ child_job_id: string }>();
-  return new Set(results.map((r) => r.child_job_id));
+  const children = (await storedItems(jobId)).flatMap((item) =>
+    item.settled === 1 && item.child_job_id !== null ? [item.child_job_id] : [],
+  );
+  return new Set(children);
 }
 
-describe("v2 batches", () => {
-  beforeEach(resetDatabase);
+/** Tracks a batch one of whose children never settles; each other child ends a step after it starts. */
+function trackWithStuckChild(w: World, input: CreateBatchInput & { id: string }) {
+  return trackNewBatch(w, { ...input, stuck_children: 1, child_steps: 1 });
+}
 
+beforeEach(resetDatabase);
+
+describe("v2 batches", () => {
   it("follows a batch over several ticks until every child has settled", async () => {
-    const w = world("v2-life");
-    const sim = upstream(w);
+    const { w, sim } = withUpstream(world("v2-life"));
     const id = "bat-life";
-    await sim.createBatch({
+    const tracked = await trackNewBatch(w, {
       id,
       total_files: 8,
       files_per_step: 4,
@@ -65,7 +69,6 @@ describe("v2 batches", () => {
       unmappable_files: 1,
       completes_before_children: true,
     });
-    const tracked = await track(w, id);
     expect(tracked).toMatchObject({
       api: "v2",
       status: "pending",
@@ -127,12 +130,9 @@ describe("v2 batches", () => {
   });
 
   it("writes a snapshot only when something changed, and lets a quiet batch's interval grow", async () => {
-    const w = world("v2-quiet");
-    const sim = upstream(w);
+    const { w, sim, t0 } = withUpstream(world("v2-quiet"));
     const id = "bat-quiet";
-    await sim.createBatch({ id, total_files: 3, files_per_step: 3, start_at: "mapped" });
-    const t0 = Date.now();
-    await track(w, id);
+    await trackNewBatch(w, { id, total_files: 3, files_per_step: 3, start_at: "mapped" });
     expect(await history(w, id)).toHaveLength(1);
     await tick(w, t0 + 2 * MINUTE); // nothing moved upstream
     await tick(w, t0 + 4 * MINUTE);
@@ -152,8 +152,7 @@ describe("v2 batches", () => {
   });
 
   it("reads 250 children in pages of at most 100 ids, then only those not settled", async () => {
-    const w = world("v2-pages");
-    const sim = upstream(w);
+    const { w, sim } = withUpstream(world("v2-pages"));
     const id = "bat-pages";
     await sim.createBatch({ id, total_files: 250, files_per_step: 250, child_steps: 1, start_at: "mapped" });
     const allChildren = new Set(
@@ -189,13 +188,10 @@ describe("v2 batches", () => {
   });
 
   it("asks only for the children not settled when some have ended", async () => {
-    const w = world("v2-partial");
-    const sim = upstream(w);
+    const { w, sim, t0 } = withUpstream(world("v2-partial"));
     const id = "bat-partial";
     // 50 files mapped per step, each job ending one step after it starts: the early ones end first.
-    await sim.createBatch({ id, total_files: 250, files_per_step: 50, child_steps: 1 });
-    const t0 = Date.now();
-    await track(w, id);
+    await trackNewBatch(w, { id, total_files: 250, files_per_step: 50, child_steps: 1 });
     let at = t0;
     const costs: number[] = [];
     for (let step = 0; step < 12; step++) {
@@ -215,14 +211,10 @@ describe("v2 batches", () => {
   });
 
   it("a 429 on a child page pauses every poll, and the batch keeps what it had", async () => {
-    const w = world("v2-429");
-    const sim = upstream(w);
+    const { w, sim, t0 } = withUpstream(world("v2-429"));
     const id = "bat-limited";
-    await sim.createBatch({ id, total_files: 4, files_per_step: 4, child_steps: 1, start_at: "mapped" });
-    await sim.createJob({ id: "bjb-beside", total_items: 10, items_per_step: 5, start_at: "running" });
-    const t0 = Date.now();
-    await track(w, id);
-    await track(w, "bjb-beside");
+    await trackNewBatch(w, { id, total_files: 4, files_per_step: 4, child_steps: 1, start_at: "mapped" });
+    await trackNewJob(w, { id: "bjb-beside", total_items: 10, items_per_step: 5, start_at: "running" });
     const before = await job(w, id);
     await sim.advanceBatch(id, { to: "end" });
     await sim.advance("bjb-beside");
@@ -235,9 +227,7 @@ describe("v2 batches", () => {
     expect(await countRows("monitor_state", "key = 'rate_limited_until'")).toBe(1);
 
     // Within the pause no job is polled at all, the v1 job included.
-    const seq = await lastSeq(w);
-    await tick(w, t0 + 5 * MINUTE);
-    expect(await sim.requests({ since_seq: seq })).toEqual([]);
+    expect(await requestsDuring(w, () => tick(w, t0 + 5 * MINUTE))).toEqual([]);
 
     // After it, polling resumes and the batch catches up.
     await tick(w, t0 + 20 * MINUTE);
@@ -246,20 +236,9 @@ describe("v2 batches", () => {
   });
 
   it("finishes a FAILED batch whose children never settle 24 hours after it was first seen failed", async () => {
-    const w = world("v2-24h");
-    const sim = upstream(w);
+    const { w, sim, t0 } = withUpstream(world("v2-24h"));
     const id = "bat-stuck";
-    await sim.createBatch({
-      id,
-      scenario: "fails",
-      total_files: 4,
-      stop_at: 4,
-      files_per_step: 2,
-      stuck_children: 1,
-      child_steps: 1,
-    });
-    const t0 = Date.now();
-    await track(w, id);
+    await trackWithStuckChild(w, { id, scenario: "fails", total_files: 4, stop_at: 4, files_per_step: 2 });
     await sim.advanceBatch(id, { to: "end" });
     await tick(w, t0 + 2 * MINUTE);
     expect((await sim.batch(id)).sim.children).toMatchObject({ RUNNING: 1 });
@@ -277,19 +256,9 @@ describe("v2 batches", () => {
   });
 
   it("never gives up on a COMPLETED batch whose child is still running", async () => {
-    const w = world("v2-completed-stuck");
-    const sim = upstream(w);
+    const { w, sim, t0 } = withUpstream(world("v2-completed-stuck"));
     const id = "bat-completed-stuck";
-    await sim.createBatch({
-      id,
-      total_files: 3,
-      files_per_step: 3,
-      stuck_children: 1,
-      child_steps: 1,
-      completes_before_children: true,
-    });
-    const t0 = Date.now();
-    await track(w, id);
+    await trackWithStuckChild(w, { id, total_files: 3, files_per_step: 3, completes_before_children: true });
     await sim.advanceBatch(id, { to: "end" });
     await tick(w, t0 + 2 * MINUTE);
     await tick(w, t0 + 2 * MINUTE + 2 * UNSETTLED_GRACE_MS);
@@ -298,24 +267,16 @@ describe("v2 batches", () => {
 });
 
 describe("v2 cost", () => {
-  beforeEach(resetDatabase);
-
   it("a tick with 100 due v2 batches costs a handful of D1 round trips", async () => {
-    const w = world("v2-cost");
-    const sim = upstream(w);
-    const now = Date.now();
+    const { w, sim, t0: now } = withUpstream(world("v2-cost"));
     const ids = Array.from({ length: 100 }, (_, i) => `bat-cost-${String(i).padStart(3, "0")}`);
-    for (const id of ids) {
-      await sim.createBatch({ id, total_files: 5, files_per_step: 5, child_steps: 1, start_at: "mapped" });
-    }
-    await insertJobs(
-      ids.map((jobId) => ({ jobId, api: "v2", trackedAt: now, nextPollAt: now, status: "pending" })),
-    );
-    const counted = meterD1(env.DB);
-    const result = await runTick({ ...w.env, DB: counted.db }, now);
+    const batch = (id: string) =>
+      sim.createBatch({ id, total_files: 5, files_per_step: 5, child_steps: 1, start_at: "mapped" });
+    await storeDueJobs(ids, now, batch, { api: "v2" });
+    const { result, d1 } = await meteredTick(w, now);
     expect(result.polled).toBe(100);
     expect(result.changed).toBe(100);
-    expect(counted.trips()).toBe(result.roundTrips);
+    expect(d1.trips()).toBe(result.roundTrips);
     console.log(`tick of 100 due v2 batches (5 files each, first poll): ${result.roundTrips} D1 round trips`);
     expect(result.roundTrips).toBeLessThanOrEqual(8);
     expect(await countRows("items")).toBe(500);
@@ -325,8 +286,7 @@ describe("v2 cost", () => {
     await env.DB.prepare("update jobs set next_poll_at = ?")
       .bind(now + MINUTE)
       .run();
-    const again = meterD1(env.DB);
-    const second = await runTick({ ...w.env, DB: again.db }, now + MINUTE);
+    const { result: second } = await meteredTick(w, now + MINUTE);
     expect(second.polled).toBe(100);
     console.log(`the next tick of the same 100 batches: ${second.roundTrips} D1 round trips`);
     expect(second.roundTrips).toBeLessThanOrEqual(8);
@@ -334,9 +294,7 @@ describe("v2 cost", () => {
 
   it("a single v2 poll costs two D1 round trips, however many children it reads", async () => {
     const w = world("v2-one-cost");
-    const sim = upstream(w);
-    await sim.createBatch({ id: "bat-one", total_files: 150, files_per_step: 150, start_at: "mapped" });
-    await track(w, "bat-one");
+    await trackNewBatch(w, { id: "bat-one", total_files: 150, files_per_step: 150, start_at: "mapped" });
     const counted = meterD1(env.DB);
     const polled = await pollOne(database(counted.db), readConfig(w.env), "bat-one", {
       source: "manual",
@@ -348,11 +306,8 @@ describe("v2 cost", () => {
 });
 
 describe("the request budget", () => {
-  beforeEach(resetDatabase);
-
   it("a batch poll that runs out of budget applies what it read and cannot finish early", async () => {
-    const w = world("v2-budget", { MAX_POLLS_PER_TICK: "3" });
-    const sim = upstream(w);
+    const { w, sim } = withUpstream(world("v2-budget", { MAX_POLLS_PER_TICK: "3" }));
     const id = "bat-budget";
     await sim.createBatch({ id, total_files: 250, files_per_step: 250, child_steps: 1, start_at: "mapped" });
     const t0 = Date.now();
@@ -376,15 +331,12 @@ describe("the request budget", () => {
   });
 
   it("the tick starts no poll once child pages have spent its budget; the rest wait for the next tick", async () => {
-    const w = world("budget-pool", { MAX_POLLS_PER_TICK: "7" });
-    const sim = upstream(w);
+    const { w, sim } = withUpstream(world("budget-pool", { MAX_POLLS_PER_TICK: "7" }));
     const batch = "bat-budget-pool";
-    await sim.createBatch({ id: batch, total_files: 250, files_per_step: 250, start_at: "mapped" });
-    await track(w, batch);
+    await trackNewBatch(w, { id: batch, total_files: 250, files_per_step: 250, start_at: "mapped" });
     const ids = ["bjb-pool-1", "bjb-pool-2", "bjb-pool-3", "bjb-pool-4", "bjb-pool-5", "bjb-pool-6"];
     for (const id of ids) {
-      await sim.createJob({ id, total_items: 10, items_per_step: 5, start_at: "running" });
-      await track(w, id);
+      await trackNewJob(w, { id, total_items: 10, items_per_step: 5, start_at: "running" });
       await sim.advance(id);
     }
     const t0 = Date.now() + 2 * MINUTE;

@@ -7,9 +7,9 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { runTick } from "../../src/monitor/tick";
 import { type World, world } from "../helpers/app";
 import { countRows, resetDatabase } from "../helpers/d1";
-import { job, pollNow, track } from "../helpers/jobs";
+import { job, pollNow, track, trackNewBatch, trackNewJob } from "../helpers/jobs";
 import { MINUTE, TICK_GAP, tick } from "../helpers/tick";
-import { upstream } from "../helpers/upstream";
+import { withUpstream } from "../helpers/upstream";
 import { receiver, type SubscribeBody, subscribe, verifiedRequests } from "./helpers";
 
 async function finishedEvents(w: World, events: SubscribeBody["events"] = ["job.finished"]) {
@@ -22,13 +22,10 @@ describe("job.finished", () => {
   beforeEach(resetDatabase);
 
   it("v1: once, when the job reaches its end, with up to 20 of its failed items", async () => {
-    const w = world("finished-v1");
-    const sim = upstream(w);
+    const { w, sim, t0 } = withUpstream(world("finished-v1"));
     const received = await finishedEvents(w);
     const id = "bjb-finishes";
-    await sim.createJob({ id, total_items: 90, items_per_step: 30, failed_every: 3, start_at: "running" });
-    const t0 = Date.now();
-    await track(w, id);
+    await trackNewJob(w, { id, total_items: 90, items_per_step: 30, failed_every: 3, start_at: "running" });
     await sim.advance(id);
     await tick(w, t0 + TICK_GAP);
     expect(await received()).toEqual([]);
@@ -53,11 +50,10 @@ describe("job.finished", () => {
   });
 
   it("v2: once, only after the COMPLETED batch's children have all settled, naming its failed files", async () => {
-    const w = world("finished-v2");
-    const sim = upstream(w);
+    const { w, sim, t0 } = withUpstream(world("finished-v2"));
     const received = await finishedEvents(w);
     const id = "bat-finishes";
-    await sim.createBatch({
+    await trackNewBatch(w, {
       id,
       total_files: 6,
       files_per_step: 6,
@@ -66,8 +62,6 @@ describe("job.finished", () => {
       unmappable_files: 1,
       completes_before_children: true,
     });
-    const t0 = Date.now();
-    await track(w, id);
     await sim.advanceBatch(id, { to: "mapped" });
     await tick(w, t0 + TICK_GAP);
     expect(await job(w, id)).toMatchObject({ status: "completed", tracking: { state: "active" } });
@@ -90,8 +84,7 @@ describe("job.finished", () => {
   });
 
   it("is raised beside job.tracked for a job already done when tracked, v1 and v2", async () => {
-    const w = world("finished-tracked");
-    const sim = upstream(w);
+    const { w, sim } = withUpstream(world("finished-tracked"));
     const received = await finishedEvents(w, ["job.tracked", "job.finished"]);
     await sim.createJob({ id: "bjb-done", total_items: 4, failed_every: 2, start_at: "end" });
     await sim.createBatch({ id: "bat-done", total_files: 3, failed_children: 1, start_at: "end" });
@@ -111,11 +104,9 @@ describe("job.finished", () => {
   });
 
   it("is written with the state change: a poll that lost its lease writes neither", async () => {
-    const w = world("finished-lease");
-    const sim = upstream(w);
+    const { w, sim } = withUpstream(world("finished-lease"));
     const id = "bjb-finished-lease";
-    await sim.createJob({ id, total_items: 10, items_per_step: 5, start_at: "running" });
-    await track(w, id);
+    await trackNewJob(w, { id, total_items: 10, items_per_step: 5, start_at: "running" });
     await sim.advance(id, { to: "end" });
     const t0 = Date.now();
     // Tick A claims the job; its lease is taken over while it polls.

@@ -7,7 +7,7 @@ import { type World, world } from "../helpers/app";
 import { countRows, resetDatabase } from "../helpers/d1";
 import { history, job, track, trackRunning } from "../helpers/jobs";
 import { MINUTE, tick } from "../helpers/tick";
-import { upstream } from "../helpers/upstream";
+import { upstream, withUpstream } from "../helpers/upstream";
 import { receiver, subscribe, verifiedRequests } from "../notifications/helpers";
 import { deliver, queueWorld, take } from "./helpers";
 
@@ -17,9 +17,7 @@ describe("polling through the queue", () => {
   beforeEach(resetDatabase);
 
   it("has the tick only claim and send; the consumer polls with the tick's lease", async () => {
-    const w = queueWorld("handoff");
-    const sim = upstream(w);
-    const t0 = Date.now();
+    const { w, sim, t0 } = withUpstream(queueWorld("handoff"));
     const ids = ["bjb-q-1", "bjb-q-2", "bjb-q-3"];
     for (const id of ids) await trackRunning(w, id);
     for (const id of ids) await sim.advance(id);
@@ -55,8 +53,7 @@ describe("polling through the queue", () => {
 
   it("gives the jobs of a failed send back at once, for the next tick to send", async () => {
     const refuse = { sends: true };
-    const w = queueWorld("send-fails", {}, refuse);
-    const t0 = Date.now();
+    const { w, t0 } = withUpstream(queueWorld("send-fails", {}, refuse));
     await trackRunning(w, "bjb-q-send");
     await tick(w, t0 + 2 * MINUTE);
     expect(w.sends()).toBe(1);
@@ -69,9 +66,7 @@ describe("polling through the queue", () => {
   });
 
   it("changes nothing without the binding: the tick polls by itself", async () => {
-    const w = world("inline");
-    const sim = upstream(w);
-    const t0 = Date.now();
+    const { w, sim, t0 } = withUpstream(world("inline"));
     await trackRunning(w, "bjb-q-inline");
     await sim.advance("bjb-q-inline");
     await tick(w, t0 + 2 * MINUTE);
@@ -100,9 +95,7 @@ describe("polling through the queue", () => {
   });
 
   it("a consumer that throws mid-batch loses nothing and polls nothing twice", async () => {
-    const w = queueWorld("throws");
-    const sim = upstream(w);
-    const t0 = Date.now();
+    const { w, sim, t0 } = withUpstream(queueWorld("throws"));
     const ids = ["bjb-q-throw-1", "bjb-q-throw-2", "bjb-q-throw-3"];
     for (const id of ids) await trackRunning(w, id);
     for (const id of ids) await sim.advance(id);
@@ -141,9 +134,7 @@ describe("polling through the queue", () => {
   });
 
   it("polls nothing for a message whose lease ended; the next tick hands the jobs off again", async () => {
-    const w = queueWorld("late");
-    const sim = upstream(w);
-    const t0 = Date.now();
+    const { w, sim, t0 } = withUpstream(queueWorld("late"));
     await trackRunning(w, "bjb-q-late");
     await tick(w, t0 + 2 * MINUTE);
     const late = take(w);
@@ -158,9 +149,7 @@ describe("polling through the queue", () => {
   });
 
   it("shares a 429 pause through D1: a later message gives its jobs back due when the pause ends", async () => {
-    const w = queueWorld("paused");
-    const sim = upstream(w);
-    const t0 = Date.now();
+    const { w, sim, t0 } = withUpstream(queueWorld("paused"));
     const ids = ["bjb-q-rl-1", "bjb-q-rl-2"];
     for (const id of ids) await trackRunning(w, id);
     await tick(w, t0 + 2 * MINUTE);
