@@ -42,14 +42,19 @@ async function subscribeReceiver(w: World, label: string, body: Omit<SubscribeBo
   return { r, sub };
 }
 
+/** A world of its own, named `label`, with one receiver subscribed (to every event unless `body` says). */
+async function subscribedWorld(label: string, body: Omit<SubscribeBody, "url"> = {}) {
+  const w = world(label);
+  const { r, sub } = await subscribeReceiver(w, label, body);
+  return { w, sim: upstream(w), r, sub };
+}
+
 describe("outbound notifications", () => {
   beforeEach(resetDatabase);
 
   describe("each event fires exactly once for its cause", () => {
     it("job.tracked, job.progressed and job.status_changed over a job's life", async () => {
-      const w = world("life");
-      const sim = upstream(w);
-      const { r, sub } = await subscribeReceiver(w, "life");
+      const { w, sim, r, sub } = await subscribedWorld("life");
       const t0 = Date.now();
       await trackRunning(w, "bjb-life");
       // The first attempt ran right after the answer, without waiting for a tick.
@@ -94,9 +99,7 @@ describe("outbound notifications", () => {
     });
 
     it("job.stalled once per stall episode", async () => {
-      const w = world("stall");
-      const sim = upstream(w);
-      const { r, sub } = await subscribeReceiver(w, "stall", { events: ["job.stalled"] });
+      const { w, sim, r, sub } = await subscribedWorld("stall", { events: ["job.stalled"] });
       const t0 = Date.now();
       await trackRunning(w, "bjb-stall");
       await tick(w, t0 + 20 * MINUTE);
@@ -121,9 +124,7 @@ describe("outbound notifications", () => {
     });
 
     it("job.poll_failing at the fifth failure in a row, once per episode", async () => {
-      const w = world("failing");
-      const sim = upstream(w);
-      const { r, sub } = await subscribeReceiver(w, "failing", { events: ["job.poll_failing"] });
+      const { w, sim, r, sub } = await subscribedWorld("failing", { events: ["job.poll_failing"] });
       let t = Date.now();
       await trackRunning(w, "bjb-failing");
       await sim.fault({ kind: "server_error", job_id: "bjb-failing", forever: true });
@@ -179,8 +180,7 @@ describe("outbound notifications", () => {
     });
 
     it("a manual poll that fails still sends the job.poll_failing it raised right away", async () => {
-      const w = world("manual-failing");
-      const { r, sub } = await subscribeReceiver(w, "manual-failing", { events: ["job.poll_failing"] });
+      const { w, r, sub } = await subscribedWorld("manual-failing", { events: ["job.poll_failing"] });
       await trackRunning(w, "bjb-manual-failing");
       await env.DB.prepare(
         "update jobs set consecutive_failures = 4 where job_id = 'bjb-manual-failing'",
@@ -193,9 +193,7 @@ describe("outbound notifications", () => {
     });
 
     it("a manual poll and a callback-triggered poll notify too", async () => {
-      const w = world("manual");
-      const sim = upstream(w);
-      const { r, sub } = await subscribeReceiver(w, "manual", { events: ["job.progressed"] });
+      const { w, sim, r, sub } = await subscribedWorld("manual", { events: ["job.progressed"] });
       await trackRunning(w, "bjb-manual");
       await sim.advance("bjb-manual");
       expect((await pollNow(w, "bjb-manual")).status).toBe(200);
@@ -213,8 +211,7 @@ describe("outbound notifications", () => {
   });
 
   it("retries a failing receiver with the same webhook-id until it recovers", async () => {
-    const w = world("recover");
-    const { r, sub } = await subscribeReceiver(w, "recover");
+    const { w, r, sub } = await subscribedWorld("recover");
     await r.script([{ status: 500, times: 2 }]);
     await trackRunning(w, "bjb-recover");
 
@@ -302,9 +299,7 @@ describe("outbound notifications", () => {
   });
 
   it("disables a subscription whose receiver answers 410 Gone", async () => {
-    const w = world("gone");
-    const sim = upstream(w);
-    const { r, sub } = await subscribeReceiver(w, "gone");
+    const { w, sim, r, sub } = await subscribedWorld("gone");
     const t0 = Date.now();
     await runningJob(w, "bjb-gone-1");
     await runningJob(w, "bjb-gone-2");
@@ -360,8 +355,7 @@ describe("outbound notifications", () => {
   });
 
   it("does not follow a redirect: it is a failed attempt", async () => {
-    const w = world("redirect");
-    const { r, sub } = await subscribeReceiver(w, "redirect");
+    const { w, r, sub } = await subscribedWorld("redirect");
     const target = receiver("redirect-target");
     await r.script([{ status: 307, redirect_to: target.url() }], { status: 301, redirect_to: target.url() });
     await trackRunning(w, "bjb-redirect");
@@ -381,8 +375,7 @@ describe("outbound notifications", () => {
   it("counts a receiver that does not answer within 15 s as a failed attempt", {
     timeout: 60_000,
   }, async () => {
-    const w = world("timeout");
-    const { r, sub } = await subscribeReceiver(w, "timeout");
+    const { w, r, sub } = await subscribedWorld("timeout");
     await r.script([{ delay_ms: 20_000 }]);
     await runningJob(w, "bjb-timeout");
     const started = Date.now();
@@ -422,9 +415,7 @@ describe("outbound notifications", () => {
   });
 
   it("delivers a state change whose first attempt never ran (the invocation died) at the next tick", async () => {
-    const w = world("died");
-    const sim = upstream(w);
-    const { r, sub } = await subscribeReceiver(w, "died");
+    const { w, sim, r, sub } = await subscribedWorld("died");
     const db = database(w.env.DB);
     const config = readConfig(w.env);
     await runningJob(w, "bjb-died");
@@ -462,9 +453,7 @@ describe("outbound notifications", () => {
   });
 
   it("writes no event for a poll whose lease was lost", async () => {
-    const w = world("lease");
-    const sim = upstream(w);
-    const { r, sub } = await subscribeReceiver(w, "lease");
+    const { w, sim, r, sub } = await subscribedWorld("lease");
     await trackRunning(w, "bjb-lease");
     await sim.advance("bjb-lease", { to: "end" });
     const events = await countRows("events");
