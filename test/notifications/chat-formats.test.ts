@@ -5,12 +5,12 @@ import { beforeEach, describe, expect, it } from "vitest";
 import type { ReceivedRequest } from "../../sim/control";
 import type { DiscordMessage } from "../../src/notifications/discord";
 import type { SlackMessage } from "../../src/notifications/slack";
-import { admin, client, expectError, expectJson, world } from "../helpers/app";
+import { admin, client, expectError, expectJson, type World, world } from "../helpers/app";
 import { countRows, resetDatabase } from "../helpers/d1";
 import { trackRunning } from "../helpers/jobs";
 import { MINUTE, tick } from "../helpers/tick";
 import { upstream } from "../helpers/upstream";
-import { deliveriesOf, receiver, subscribe } from "./helpers";
+import { deliveriesOf, receiver, type SubscribeBody, subscribe } from "./helpers";
 
 function bodies<T>(requests: ReceivedRequest[]): T[] {
   return requests.map((r) => JSON.parse(r.body) as T);
@@ -22,6 +22,22 @@ function expectUnsigned(requests: ReceivedRequest[]) {
     expect(request.headers["content-type"]).toBe("application/json");
     expect(Object.keys(request.headers).filter((h) => h.startsWith("webhook-"))).toEqual([]);
   }
+}
+
+/**
+ * A job's life seen by one chat subscription: tracked with `label`, then finished upstream and
+ * polled by the next tick. Answers the subscription and the unsigned requests its receiver got.
+ */
+async function chatLife(w: World, body: Omit<SubscribeBody, "url">, jobId: string, label: string) {
+  const r = receiver(jobId);
+  const sub = await subscribe(w, { url: r.url(), ...body });
+  const t0 = Date.now();
+  await trackRunning(w, jobId, { label });
+  await upstream(w).advance(jobId, { to: "end" });
+  await tick(w, t0 + 2 * MINUTE);
+  const requests = await r.requests();
+  expectUnsigned(requests);
+  return { sub, requests };
 }
 
 describe("chat formats", () => {
@@ -56,19 +72,12 @@ describe("chat formats", () => {
 
   it("a Slack subscription gets unsigned Slack messages linking to the origin it was created through", async () => {
     const w = world("slack-life");
-    const r = receiver("slack");
-    const sub = await subscribe(w, {
-      url: r.url(),
-      format: "slack",
-      events: ["job.tracked", "job.status_changed"],
-    });
-    const t0 = Date.now();
-    await trackRunning(w, "bjb-slack", { label: "Q3 <invoices> & co" });
-    await upstream(w).advance("bjb-slack", { to: "end" });
-    await tick(w, t0 + 2 * MINUTE);
-
-    const requests = await r.requests();
-    expectUnsigned(requests);
+    const { sub, requests } = await chatLife(
+      w,
+      { format: "slack", events: ["job.tracked", "job.status_changed"] },
+      "bjb-slack",
+      "Q3 <invoices> & co",
+    );
     const [tracked, changed] = bodies<SlackMessage>(requests);
     const link = "<http://batchwatch.test/jobs/bjb-slack|Open in batchwatch>";
     expect(tracked?.text).toBe(`Now watching *Q3 &lt;invoices&gt; &amp; co*: running. ${link}`);
@@ -90,15 +99,12 @@ describe("chat formats", () => {
 
   it("a Discord subscription links to PUBLIC_BASE_URL when it is set, and mentions nobody", async () => {
     const w = world("discord-life", { PUBLIC_BASE_URL: " https://batchwatch.acme.dev/ " });
-    const r = receiver("discord");
-    await subscribe(w, { url: r.url(), format: "discord", events: ["job.status_changed"] });
-    const t0 = Date.now();
-    await trackRunning(w, "bjb-discord", { label: "@everyone Q3" });
-    await upstream(w).advance("bjb-discord", { to: "end" });
-    await tick(w, t0 + 2 * MINUTE);
-
-    const requests = await r.requests();
-    expectUnsigned(requests);
+    const { requests } = await chatLife(
+      w,
+      { format: "discord", events: ["job.status_changed"] },
+      "bjb-discord",
+      "@everyone Q3",
+    );
     expect(bodies<DiscordMessage>(requests)).toEqual([
       {
         content: "**@everyone Q3** is now **completed** (was running).",
