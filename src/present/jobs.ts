@@ -7,21 +7,20 @@ import { z } from "@hono/zod-openapi";
 import type { JobRow, SnapshotRow } from "../db/schema";
 import { APIS, type Observation, SNAPSHOT_SOURCES, TRACKING_STATES } from "../model";
 import { UPSTREAM_JOB_FIELDS } from "../upstream/v1";
-import { presentLastError } from "./last-error";
-import { iso, utc } from "./time";
+import { lastErrorSchema, presentLastError } from "./last-error";
+import { iso, timestampSchema, utc } from "./time";
 
-const timestamp = z.string().openapi({ format: "date-time", example: "2026-11-28T12:00:00.000Z" });
-const nullableTimestamp = timestamp.nullable();
+const nullableTimestamp = timestampSchema.nullable();
 
 export const trackingSchema = z
   .object({
     state: z.enum(TRACKING_STATES),
-    tracked_at: timestamp,
+    tracked_at: timestampSchema,
     last_polled_at: nullableTimestamp,
     last_success_at: nullableTimestamp,
     next_poll_at: nullableTimestamp,
     consecutive_failures: z.number().int(),
-    last_error: z.object({ code: z.string(), message: z.string(), at: timestamp }).nullable(),
+    last_error: lastErrorSchema,
     stalled_since: nullableTimestamp,
   })
   .openapi("Tracking");
@@ -72,7 +71,7 @@ export const snapshotSchema = z
   .object({
     id: z.number().int(),
     job_id: z.string(),
-    observed_at: timestamp,
+    observed_at: timestampSchema,
     source: z.enum(SNAPSHOT_SOURCES),
     ...observationFields,
     upstream_updated_at: upstreamText,

@@ -1,4 +1,10 @@
 /** Timestamps as batchwatch shows them everywhere: ISO-8601 strings in UTC. */
+import { z } from "@hono/zod-openapi";
+
+/** A timestamp in the API's schemas (jobs, snapshots, watches). */
+export const timestampSchema = z
+  .string()
+  .openapi({ format: "date-time", example: "2026-11-28T12:00:00.000Z" });
 
 /** One of batchwatch's own times (epoch milliseconds) as ISO-8601; null stays null. */
 export function iso(ms: number): string;

@@ -6,10 +6,8 @@ import { z } from "@hono/zod-openapi";
 import type { WatchRow } from "../db/schema";
 import { watchApis } from "../db/watches";
 import { APIS } from "../model";
-import { presentLastError } from "./last-error";
-import { iso } from "./time";
-
-const timestamp = z.string().openapi({ format: "date-time", example: "2026-11-28T12:00:00.000Z" });
+import { lastErrorSchema, presentLastError } from "./last-error";
+import { iso, timestampSchema } from "./time";
 
 export const watchSchema = z
   .object({
@@ -20,12 +18,12 @@ export const watchSchema = z
       .array(z.enum(APIS))
       .openapi({ description: "The batch API generations the watch discovers.", example: ["v1", "v2"] }),
     label: z.string().nullable(),
-    created_at: timestamp,
-    last_scan_at: timestamp.nullable().openapi({
+    created_at: timestampSchema,
+    last_scan_at: timestampSchema.nullable().openapi({
       description: "The latest scan that got every answer it asked for; null before the first.",
     }),
     jobs_found: z.number().int().openapi({ description: "Jobs this watch started tracking." }),
-    last_error: z.object({ code: z.string(), message: z.string(), at: timestamp }).nullable().openapi({
+    last_error: lastErrorSchema.openapi({
       description: "Why the latest scan failed (it is retried with backoff); null once one succeeds.",
     }),
   })
