@@ -7,7 +7,8 @@ import { call, type World, world } from "../helpers/app";
 import { resetDatabase } from "../helpers/d1";
 import { meterD1 } from "../helpers/d1-meter";
 import { pollNow, trackRunning } from "../helpers/jobs";
-import { MINUTE, tick } from "../helpers/tick";
+import { tick } from "../helpers/tick";
+import { MINUTE } from "../helpers/time";
 import { upstream } from "../helpers/upstream";
 
 interface Health {

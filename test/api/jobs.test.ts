@@ -3,7 +3,8 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { call, client, expectError, expectJson, READ_TOKEN, world } from "../helpers/app";
 import { insertJob, insertJobs, resetDatabase } from "../helpers/d1";
 import { history, job, pollNow, trackRunning } from "../helpers/jobs";
-import { MINUTE, tick } from "../helpers/tick";
+import { tick } from "../helpers/tick";
+import { MINUTE } from "../helpers/time";
 import { upstream } from "../helpers/upstream";
 
 async function stored(): Promise<{ jobs: number; snapshots: number }> {

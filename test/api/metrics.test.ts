@@ -5,7 +5,8 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { ADMIN, call, READ_TOKEN, type World, world } from "../helpers/app";
 import { insertJob, resetDatabase } from "../helpers/d1";
 import { pollNow, trackRunning } from "../helpers/jobs";
-import { MINUTE, tick } from "../helpers/tick";
+import { tick } from "../helpers/tick";
+import { MINUTE } from "../helpers/time";
 import { upstream } from "../helpers/upstream";
 import { receiver, subscribe } from "../notifications/helpers";
 

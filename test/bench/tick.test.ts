@@ -8,7 +8,7 @@ import { runTick } from "../../src/monitor/tick";
 import { ADMIN, call, type World, world } from "../helpers/app";
 import { insertJobs, resetDatabase } from "../helpers/d1";
 import { meterD1 } from "../helpers/d1-meter";
-import { MINUTE } from "../helpers/tick";
+import { MINUTE } from "../helpers/time";
 import { upstream } from "../helpers/upstream";
 import { deliver, queueWorld, take } from "../queue/helpers";
 

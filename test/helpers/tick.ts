@@ -7,13 +7,12 @@ import { runTick } from "../../src/monitor/tick";
 import type { World } from "./app";
 import { insertJobs } from "./d1";
 import { meterD1 } from "./d1-meter";
+import { MINUTE } from "./time";
 
 /** Runs the real scheduled handler as the cron would, for a given time. */
 export async function tick(w: World, at: number = Date.now()): Promise<void> {
   await worker.scheduled(createScheduledController({ cron: "* * * * *", scheduledTime: at }), w.env);
 }
-
-export const MINUTE = 60_000;
 
 /**
  * Ticks this far apart find every active job due at each (one not backing off from errors): past the

@@ -7,10 +7,10 @@ import {
   type Pace,
 } from "../../src/monitor/intervals";
 import { trackedJob, v1Answer } from "../helpers/decision-inputs";
+import { MINUTE } from "../helpers/time";
 
 // The interval rule of README "How polling works", on its own: each case is one poll's pace.
 const now = Date.parse("2026-12-01T12:00:00Z");
-const MINUTE = 60_000;
 
 function pace(overrides: Partial<Pace> = {}): Pace {
   return {

@@ -6,7 +6,8 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { type World, world } from "../helpers/app";
 import { countRows, resetDatabase, storedItems } from "../helpers/d1";
 import { job, trackNewJob } from "../helpers/jobs";
-import { MINUTE, TICK_GAP, tick } from "../helpers/tick";
+import { TICK_GAP, tick } from "../helpers/tick";
+import { MINUTE } from "../helpers/time";
 import { lastSeq, requestsDuring, upstream, withUpstream } from "../helpers/upstream";
 
 async function itemRequests(w: World, jobId: string, since = 0) {

@@ -10,7 +10,7 @@ import { type World, world } from "../helpers/app";
 import { countRows, insertJobs, resetDatabase } from "../helpers/d1";
 import { meterD1 } from "../helpers/d1-meter";
 import { pollNow, trackRunning } from "../helpers/jobs";
-import { MINUTE } from "../helpers/tick";
+import { MINUTE } from "../helpers/time";
 import { upstream } from "../helpers/upstream";
 import { receiver, subscribe } from "../notifications/helpers";
 import { createWatch, jobsFoundBy } from "../watches/helpers";

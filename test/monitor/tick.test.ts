@@ -8,7 +8,8 @@ import { client, expectJson, world } from "../helpers/app";
 import { resetDatabase } from "../helpers/d1";
 import { meterD1 } from "../helpers/d1-meter";
 import { history, job, trackRunning } from "../helpers/jobs";
-import { MINUTE, meteredTick, storeDueJobs, tick } from "../helpers/tick";
+import { meteredTick, storeDueJobs, tick } from "../helpers/tick";
+import { MINUTE } from "../helpers/time";
 import { upstream, withUpstream } from "../helpers/upstream";
 
 // The real scheduled handler against a real local D1, with LlamaCloud answered by the simulator.

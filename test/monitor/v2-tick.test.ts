@@ -16,7 +16,8 @@ import { type World, world } from "../helpers/app";
 import { countRows, resetDatabase, storedItems } from "../helpers/d1";
 import { meterD1 } from "../helpers/d1-meter";
 import { history, job, track, trackNewBatch, trackNewJob } from "../helpers/jobs";
-import { MINUTE, meteredTick, storeDueJobs, TICK_GAP, tick } from "../helpers/tick";
+import { meteredTick, storeDueJobs, TICK_GAP, tick } from "../helpers/tick";
+import { MINUTE } from "../helpers/time";
 import { lastSeq, requestsDuring, upstream, withUpstream } from "../helpers/upstream";
 
 /** What batchwatch should show for a batch, from the simulator's own view of it. */

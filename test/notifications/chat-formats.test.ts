@@ -8,7 +8,8 @@ import type { SlackMessage } from "../../src/notifications/slack";
 import { admin, client, expectError, expectJson, type World, world } from "../helpers/app";
 import { countRows, resetDatabase } from "../helpers/d1";
 import { trackRunning } from "../helpers/jobs";
-import { MINUTE, tick } from "../helpers/tick";
+import { tick } from "../helpers/tick";
+import { MINUTE } from "../helpers/time";
 import { upstream } from "../helpers/upstream";
 import { deliveriesOf, receiver, type SubscribeBody, subscribe } from "./helpers";
 

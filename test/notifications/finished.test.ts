@@ -8,7 +8,8 @@ import { runTick } from "../../src/monitor/tick";
 import { type World, world } from "../helpers/app";
 import { countRows, resetDatabase } from "../helpers/d1";
 import { job, pollNow, track, trackNewBatch, trackNewJob } from "../helpers/jobs";
-import { MINUTE, TICK_GAP, tick } from "../helpers/tick";
+import { TICK_GAP, tick } from "../helpers/tick";
+import { MINUTE } from "../helpers/time";
 import { withUpstream } from "../helpers/upstream";
 import { receiver, type SubscribeBody, subscribe, verifiedRequests } from "./helpers";
 

@@ -12,7 +12,8 @@ import { MAX_ATTEMPTS, RETRY_DELAYS_MS, roundUpToTick } from "../../src/notifica
 import { admin, client, expectJson, type World, world } from "../helpers/app";
 import { countRows, resetDatabase } from "../helpers/d1";
 import { pollNow, RUNNING_JOB, track, trackRunning } from "../helpers/jobs";
-import { MINUTE, tick } from "../helpers/tick";
+import { tick } from "../helpers/tick";
+import { MINUTE } from "../helpers/time";
 import { upstream } from "../helpers/upstream";
 import {
   type Delivery,

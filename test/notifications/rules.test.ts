@@ -18,9 +18,9 @@ import { checkSubscriptionUrl } from "../../src/notifications/urls";
 import { readCallback, verifyLlamaCloudSignature } from "../../src/upstream/callbacks";
 import { jobRow } from "../helpers/d1";
 import { v1Answer } from "../helpers/decision-inputs";
+import { MINUTE } from "../helpers/time";
 
 const T0 = Date.parse("2026-11-28T12:00:00.000Z");
-const MIN = 60_000;
 const settings = { pollIntervalSeconds: 60, stallAfterMinutes: 30 };
 
 /** The job as the monitor stored it a minute before T0, and leased for this poll. */
@@ -34,13 +34,13 @@ function row(overrides: Partial<JobRow> = {}): JobRow {
     skippedItems: 0,
     progressPercentage: 20,
     upstreamUpdatedAt: "2026-11-28T11:59:00.000Z",
-    trackedAt: T0 - 60 * MIN,
-    lastPolledAt: T0 - MIN,
-    lastSuccessAt: T0 - MIN,
-    lastChangeAt: T0 - MIN,
+    trackedAt: T0 - 60 * MINUTE,
+    lastPolledAt: T0 - MINUTE,
+    lastSuccessAt: T0 - MINUTE,
+    lastChangeAt: T0 - MINUTE,
     nextPollAt: T0,
     leaseToken: "lease",
-    leaseUntil: T0 + 2 * MIN,
+    leaseUntil: T0 + 2 * MINUTE,
     ...overrides,
   });
 }
@@ -117,10 +117,12 @@ describe("raisedEvents", () => {
   });
 
   it("raises job.stalled once per episode: when stalled_since goes from unset to set", () => {
-    const quiet = row({ lastChangeAt: T0 - 31 * MIN });
+    const quiet = row({ lastChangeAt: T0 - 31 * MINUTE });
     expect(events(quiet, answer())).toEqual(["job.stalled"]);
     // Still stalled on the next poll: no second event.
-    expect(events(row({ lastChangeAt: T0 - 32 * MIN, stalledSince: T0 - 32 * MIN }), answer())).toEqual([]);
+    expect(events(row({ lastChangeAt: T0 - 32 * MINUTE, stalledSince: T0 - 32 * MINUTE }), answer())).toEqual(
+      [],
+    );
     // Moving again ends the episode; stalling again is a new one.
     const moved = decideOutcome(quiet, answer({ processed_items: 3 }, 30), T0, settings);
     expect(moved.changes.stalledSince).toBeNull();
@@ -149,19 +151,19 @@ describe("raisedEvents", () => {
   it("does not count a rate limit as a failure", () => {
     const limited: PollResult = {
       ok: false,
-      failure: { kind: "rate_limited", retryAt: T0 + MIN, message: "429" },
+      failure: { kind: "rate_limited", retryAt: T0 + MINUTE, message: "429" },
     };
     expect(events(row({ consecutiveFailures: 4 }), limited)).toEqual([]);
   });
 
   it("can raise several events from one poll", () => {
     const outcome: PollOutcome = decideOutcome(
-      row({ consecutiveFailures: 4, lastChangeAt: T0 - 40 * MIN }),
+      row({ consecutiveFailures: 4, lastChangeAt: T0 - 40 * MINUTE }),
       serverError,
       T0,
       settings,
     );
-    outcome.changes.stalledSince = T0 - 40 * MIN;
+    outcome.changes.stalledSince = T0 - 40 * MINUTE;
     expect(raisedEvents(row({ consecutiveFailures: 4 }), outcome)).toEqual([
       "job.stalled",
       "job.poll_failing",
@@ -227,14 +229,14 @@ describe("delivery attempts", () => {
     const at = T0 + 12_345; // mid-minute
     const expected = [
       5_000,
-      5 * MIN,
-      30 * MIN,
-      120 * MIN,
-      300 * MIN,
-      600 * MIN,
-      840 * MIN,
-      1200 * MIN,
-      1440 * MIN,
+      5 * MINUTE,
+      30 * MINUTE,
+      120 * MINUTE,
+      300 * MINUTE,
+      600 * MINUTE,
+      840 * MINUTE,
+      1200 * MINUTE,
+      1440 * MINUTE,
     ];
     expect(RETRY_DELAYS_MS).toEqual(expected);
     expect(MAX_ATTEMPTS).toBe(10);
@@ -245,7 +247,7 @@ describe("delivery attempts", () => {
         attempts: before + 1,
         nextAttemptAt: roundUpToTick(at + (expected[before] as number)),
       });
-      expect((next.nextAttemptAt as number) % MIN).toBe(0);
+      expect((next.nextAttemptAt as number) % MINUTE).toBe(0);
     }
     expect(afterAttempt(9, failed, at)).toEqual({ status: "failed", attempts: 10, nextAttemptAt: null });
     // A manual retry of a failed delivery is one more attempt.
@@ -254,7 +256,7 @@ describe("delivery attempts", () => {
   });
 
   it("rounds the first retry of an attempt made on the minute to the next tick", () => {
-    expect(roundUpToTick(T0 + 5_000)).toBe(T0 + MIN);
+    expect(roundUpToTick(T0 + 5_000)).toBe(T0 + MINUTE);
     expect(roundUpToTick(T0)).toBe(T0);
   });
 

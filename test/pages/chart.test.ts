@@ -8,11 +8,11 @@ import {
   PLOT_WIDTH,
   timeTicks,
 } from "../../src/pages/chart";
+import { MINUTE } from "../helpers/time";
 
 const T0 = Date.parse("2026-11-28T10:00:00Z");
-const MIN = 60_000;
 
-function linear(n: number, stepMs = MIN): ChartPoint[] {
+function linear(n: number, stepMs = MINUTE): ChartPoint[] {
   return Array.from({ length: n }, (_, i) => ({
     t: T0 + i * stepMs,
     processed: i * 3,
@@ -51,7 +51,7 @@ describe("ticks", () => {
   });
 
   it("places time ticks on round UTC instants, with the date where it changes", () => {
-    const ticks = timeTicks(T0 + 3 * MIN, T0 + 58 * MIN, 6);
+    const ticks = timeTicks(T0 + 3 * MINUTE, T0 + 58 * MINUTE, 6);
     expect(ticks.map((t) => t.label)).toEqual(["10:10", "10:20", "10:30", "10:40", "10:50"]);
     expect(ticks[0]?.sub).toBe("Nov 28");
     expect(ticks.slice(1).every((t) => t.sub === undefined)).toBe(true);
@@ -59,7 +59,7 @@ describe("ticks", () => {
     const overnight = timeTicks(Date.parse("2026-11-28T20:00:00Z"), Date.parse("2026-11-29T08:00:00Z"), 6);
     expect(overnight.map((t) => [t.label, t.sub])).toContainEqual(["00:00", "Nov 29"]);
 
-    const months = timeTicks(T0, T0 + 60 * 24 * 60 * MIN, 6);
+    const months = timeTicks(T0, T0 + 60 * 24 * 60 * MINUTE, 6);
     expect(months.length).toBeLessThanOrEqual(6);
     expect(months[0]?.label).toMatch(/^[A-Z][a-z]{2} \d+$/);
   });
@@ -92,7 +92,7 @@ describe("chartGeometry", () => {
   });
 
   it("anchors time labels at the edges so they stay inside the chart", () => {
-    const g = chartGeometry(linear(61).map((p, i) => ({ ...p, t: T0 + i * MIN })));
+    const g = chartGeometry(linear(61).map((p, i) => ({ ...p, t: T0 + i * MINUTE })));
     expect(g.xTicks[0]).toMatchObject({ pct: 0, anchor: "start", label: "10:00", sub: "Nov 28" });
     expect(g.xTicks.at(-1)).toMatchObject({ pct: 100, anchor: "end", label: "11:00" });
     expect(g.xTicks.slice(1, -1).every((t) => t.anchor === "middle")).toBe(true);
@@ -115,7 +115,7 @@ describe("chartGeometry", () => {
   it("draws a lone point as a dot and copes with all-zero counts", () => {
     const g = chartGeometry([{ t: T0, processed: 0, failed: 0, skipped: 0, total: 0 }]);
     expect(g.pointCount).toBe(1);
-    expect(g.t1 - g.t0).toBe(MIN);
+    expect(g.t1 - g.t0).toBe(MINUTE);
     expect(g.yMax).toBe(1);
     for (const s of g.series) {
       expect(s.count).toBe(1);

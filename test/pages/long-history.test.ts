@@ -7,12 +7,12 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { jobHistory, MAX_STATUS_CHANGES, sampledHistory, statusChangesQuery } from "../../src/db/history";
 import { MAX_CHART_POINTS } from "../../src/pages/chart";
 import { insertJob } from "../helpers/d1";
+import { MINUTE } from "../helpers/time";
 import { db, get, insertSnapshots, seedLongHistory, select } from "./helpers";
 
-const MIN = 60_000;
 const COUNT = 100_000;
 const now = Date.now();
-const t0 = now - COUNT * MIN;
+const t0 = now - COUNT * MINUTE;
 
 beforeAll(async () => {
   await insertJob({
@@ -50,12 +50,12 @@ describe("a job with 100,000 snapshots", () => {
     expect(rows.length).toBeLessThanOrEqual(intervals + 1);
     expect(rows.length).toBeGreaterThan(intervals * 0.9);
     expect(rows[0]?.observed_at).toBe(t0);
-    expect(rows.at(-1)?.observed_at).toBe(t0 + (COUNT - 1) * MIN);
-    const step = ((COUNT - 1) * MIN) / intervals;
+    expect(rows.at(-1)?.observed_at).toBe(t0 + (COUNT - 1) * MINUTE);
+    const step = ((COUNT - 1) * MINUTE) / intervals;
     for (let i = 1; i < rows.length; i++) {
       const gap = (rows[i]?.observed_at ?? 0) - (rows[i - 1]?.observed_at ?? 0);
       expect(gap).toBeGreaterThan(0);
-      expect(gap).toBeLessThanOrEqual(step + MIN);
+      expect(gap).toBeLessThanOrEqual(step + MINUTE);
     }
   });
 
@@ -89,9 +89,9 @@ describe("a job with 100,000 snapshots", () => {
 
 describe("uneven and flapping histories", () => {
   it("keeps the bound when most snapshots arrive in a burst", async () => {
-    const start = now - 10 * 24 * 60 * MIN;
+    const start = now - 10 * 24 * 60 * MINUTE;
     await seedLongHistory("bjb-burst", 5_000, start, 10);
-    await seedLongHistory("bjb-burst", 2_000, start + 60 * MIN, 7 * MIN);
+    await seedLongHistory("bjb-burst", 2_000, start + 60 * MINUTE, 7 * MINUTE);
     const history = await jobHistory(db, "bjb-burst", { maxPoints: 499, recent: 5, rateSince: now });
     expect(history.snapshotCount).toBe(7_000);
     expect(history.chart.length).toBeLessThanOrEqual(499);
@@ -103,7 +103,7 @@ describe("uneven and flapping histories", () => {
     await insertSnapshots(
       "bjb-flap",
       Array.from({ length: MAX_STATUS_CHANGES + 50 }, (_, i) => ({
-        observedAt: now - (300 - i) * MIN,
+        observedAt: now - (300 - i) * MINUTE,
         status: i % 2 ? "running" : "dispatched",
       })),
     );
@@ -121,9 +121,9 @@ describe("uneven and flapping histories", () => {
 
   it("shows every status of a job with exactly MAX_STATUS_CHANGES changes after a pruned start", async () => {
     await insertSnapshots("bjb-edge", [
-      { observedAt: now - 400 * MIN, status: "pending" },
+      { observedAt: now - 400 * MINUTE, status: "pending" },
       ...Array.from({ length: MAX_STATUS_CHANGES }, (_, i) => ({
-        observedAt: now - (300 - i) * MIN,
+        observedAt: now - (300 - i) * MINUTE,
         status: i % 2 ? "running" : "dispatched",
       })),
     ]);
@@ -140,9 +140,9 @@ describe("uneven and flapping histories", () => {
 
   it("starts the timeline at the oldest surviving snapshot once retention pruned the first change", async () => {
     await insertSnapshots("bjb-pruned", [
-      { observedAt: now - 30 * MIN, status: "running", processedItems: 10 },
-      { observedAt: now - 20 * MIN, status: "running", processedItems: 20 },
-      { observedAt: now - 10 * MIN, status: "completed", processedItems: 30 },
+      { observedAt: now - 30 * MINUTE, status: "running", processedItems: 10 },
+      { observedAt: now - 20 * MINUTE, status: "running", processedItems: 20 },
+      { observedAt: now - 10 * MINUTE, status: "completed", processedItems: 30 },
     ]);
     // As if the snapshots before these (pending → running) had been pruned: the oldest is no longer a change.
     await db.run(

@@ -4,9 +4,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { insertJob } from "../helpers/d1";
+import { MINUTE } from "../helpers/time";
 import { ADMIN_TOKEN, BASIC_READ, get, insertSnapshots, page, select } from "./helpers";
-
-const MIN = 60_000;
 
 describe("before any job is tracked", () => {
   it("the dashboard says there are none and does not refresh", async () => {
@@ -97,7 +96,7 @@ describe("escaping", () => {
   it("keeps everything from upstream and users inert on every page and the badge", async () => {
     await insertJob(evil);
     await insertSnapshots(evil.jobId, [
-      { observedAt: Date.now() - 5 * MIN, status: "<u>snap</u>", errorMessage: "<script>snap()</script>" },
+      { observedAt: Date.now() - 5 * MINUTE, status: "<u>snap</u>", errorMessage: "<script>snap()</script>" },
     ]);
     const path = `/jobs/${encodeURIComponent(evil.jobId)}`;
     for (const p of ["/", path, `${path}/badge.svg`]) {
@@ -161,7 +160,7 @@ describe("statuses and markers", () => {
 
   it("marks stalled, failing, lost and upstream-error jobs", async () => {
     const now = Date.now();
-    await insertJob({ jobId: "bjb-m-stalled", stalledSince: now - 45 * MIN });
+    await insertJob({ jobId: "bjb-m-stalled", stalledSince: now - 45 * MINUTE });
     await insertJob({
       jobId: "bjb-m-failing",
       consecutiveFailures: 6,
@@ -282,8 +281,8 @@ describe("the job page", () => {
       failedItems: 10,
       skippedItems: 10,
       progressPercentage: 40,
-      lastPolledAt: now - MIN,
-      lastSuccessAt: now - MIN,
+      lastPolledAt: now - MINUTE,
+      lastSuccessAt: now - MINUTE,
       consecutiveFailures: 0,
       upstreamJob: JSON.stringify({ directory_id: "dir-1", brand_new_field: { nested: true } }),
     });
@@ -291,7 +290,7 @@ describe("the job page", () => {
     await insertSnapshots(
       "bjb-full",
       Array.from({ length: 60 }, (_, i) => ({
-        observedAt: now - (61 - i) * MIN,
+        observedAt: now - (61 - i) * MINUTE,
         status: i < 20 ? "pending" : "running",
         totalItems: 1000,
         processedItems: i < 20 ? 0 : (i - 20) * 10 - (i - 20),
@@ -333,7 +332,7 @@ describe("the job page", () => {
     await insertJob({ jobId: "bjb-flat", lastPolledAt: now, lastSuccessAt: now });
     await insertSnapshots("bjb-flat", [
       {
-        observedAt: now - 40 * MIN,
+        observedAt: now - 40 * MINUTE,
         status: "running",
         totalItems: 100,
         processedItems: 40,

@@ -17,24 +17,24 @@ import {
   timeAgo,
   truncate,
 } from "../../src/pages/view";
+import { MINUTE } from "../helpers/time";
 
-const MIN = 60_000;
 const NOW = Date.parse("2026-11-28T12:00:00Z");
 
 describe("formatting", () => {
   it("says how long ago, both ways", () => {
     expect(timeAgo(NOW - 2_000, NOW)).toBe("just now");
     expect(timeAgo(NOW - 30_000, NOW)).toBe("30 s ago");
-    expect(timeAgo(NOW - 2 * MIN - 10_000, NOW)).toBe("2 min ago");
-    expect(timeAgo(NOW - 125 * MIN, NOW)).toBe("2 h 5 min ago");
-    expect(timeAgo(NOW - 3 * 24 * 60 * MIN - 4 * 60 * MIN, NOW)).toBe("3 d 4 h ago");
+    expect(timeAgo(NOW - 2 * MINUTE - 10_000, NOW)).toBe("2 min ago");
+    expect(timeAgo(NOW - 125 * MINUTE, NOW)).toBe("2 h 5 min ago");
+    expect(timeAgo(NOW - 3 * 24 * 60 * MINUTE - 4 * 60 * MINUTE, NOW)).toBe("3 d 4 h ago");
     expect(timeAgo(NOW + 40_000, NOW)).toBe("in 40 s");
   });
 
   it("formats durations without spurious zero parts", () => {
     expect(formatDuration(0)).toBe("0 s");
-    expect(formatDuration(60 * MIN)).toBe("1 h");
-    expect(formatDuration(24 * 60 * MIN)).toBe("1 d");
+    expect(formatDuration(60 * MINUTE)).toBe("1 h");
+    expect(formatDuration(24 * 60 * MINUTE)).toBe("1 d");
   });
 
   it("formats exact times in UTC", () => {
@@ -106,7 +106,7 @@ describe("markers", () => {
   });
 
   it("marks stalled, failing, lost and upstream errors", () => {
-    expect(jobMarkers({ ...quiet, stalledSince: NOW - 45 * MIN }, NOW)).toEqual([
+    expect(jobMarkers({ ...quiet, stalledSince: NOW - 45 * MINUTE }, NOW)).toEqual([
       expect.objectContaining({ kind: "stalled", title: expect.stringContaining("45 min") }),
     ]);
     expect(
@@ -138,7 +138,7 @@ describe("markers", () => {
   });
 
   it("does not call a finished job stalled", () => {
-    expect(jobMarkers({ ...quiet, state: "finished", stalledSince: NOW - MIN }, NOW)).toEqual([]);
+    expect(jobMarkers({ ...quiet, state: "finished", stalledSince: NOW - MINUTE }, NOW)).toEqual([]);
   });
 });
 
@@ -154,7 +154,7 @@ describe("estimateCompletion", () => {
     stalledSince: null,
   };
   const ref = (minutesAgo: number, done: number) => ({
-    observedAt: NOW - minutesAgo * MIN,
+    observedAt: NOW - minutesAgo * MINUTE,
     processedItems: done,
     failedItems: 0,
     skippedItems: 0,
@@ -165,10 +165,10 @@ describe("estimateCompletion", () => {
     const eta = estimateCompletion(job, ref(15, 100));
     expect(eta).toEqual({
       kind: "eta",
-      remainingMs: 30 * MIN,
-      at: NOW + 30 * MIN,
+      remainingMs: 30 * MINUTE,
+      at: NOW + 30 * MINUTE,
       perMinute: 20,
-      overMs: 15 * MIN,
+      overMs: 15 * MINUTE,
     });
   });
 
@@ -177,18 +177,18 @@ describe("estimateCompletion", () => {
     expect(estimateCompletion(job, ref(120, 100))).toMatchObject({
       kind: "eta",
       perMinute: 20,
-      overMs: 15 * MIN,
+      overMs: 15 * MINUTE,
     });
   });
 
   it("calls a zero rate stalled", () => {
-    expect(estimateCompletion(job, ref(15, 400))).toEqual({ kind: "stalled", since: NOW - 15 * MIN });
+    expect(estimateCompletion(job, ref(15, 400))).toEqual({ kind: "stalled", since: NOW - 15 * MINUTE });
   });
 
   it("trusts the monitor's stall detection", () => {
-    expect(estimateCompletion({ ...job, stalledSince: NOW - 40 * MIN }, ref(15, 100))).toEqual({
+    expect(estimateCompletion({ ...job, stalledSince: NOW - 40 * MINUTE }, ref(15, 100))).toEqual({
       kind: "stalled",
-      since: NOW - 40 * MIN,
+      since: NOW - 40 * MINUTE,
     });
   });
 
@@ -217,7 +217,7 @@ describe("estimateCompletion", () => {
 });
 
 describe("timeline", () => {
-  const at = (m: number) => NOW - m * MIN;
+  const at = (m: number) => NOW - m * MINUTE;
 
   it("keeps only the snapshots where the status changed", () => {
     const snaps = [
@@ -241,8 +241,8 @@ describe("timeline", () => {
       NOW,
     );
     expect(timeline).toEqual([
-      { status: "pending", from: at(50), to: at(30), durationMs: 20 * MIN },
-      { status: "running", from: at(30), to: null, durationMs: 30 * MIN },
+      { status: "pending", from: at(50), to: at(30), durationMs: 20 * MINUTE },
+      { status: "running", from: at(30), to: null, durationMs: 30 * MINUTE },
     ]);
   });
 

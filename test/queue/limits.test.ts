@@ -8,7 +8,8 @@ import { runTick } from "../../src/monitor/tick";
 import { countRows, insertJobs, resetDatabase } from "../helpers/d1";
 import { meterD1 } from "../helpers/d1-meter";
 import { job, trackRunning } from "../helpers/jobs";
-import { MINUTE, tick } from "../helpers/tick";
+import { tick } from "../helpers/tick";
+import { MINUTE } from "../helpers/time";
 import { upstream } from "../helpers/upstream";
 import { deliver, queueWorld, take } from "./helpers";
 

@@ -7,7 +7,7 @@ import { runTick } from "../../src/monitor/tick";
 import { type World, world } from "../helpers/app";
 import { resetDatabase } from "../helpers/d1";
 import { meterD1 } from "../helpers/d1-meter";
-import { MINUTE } from "../helpers/tick";
+import { MINUTE } from "../helpers/time";
 import { upstream } from "../helpers/upstream";
 import { createWatch, jobsFoundBy } from "./helpers";
 

@@ -2,7 +2,8 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { admin, type World, world } from "../helpers/app";
 import { countRows, insertJobs, resetDatabase } from "../helpers/d1";
 import { job, track } from "../helpers/jobs";
-import { MINUTE, tick } from "../helpers/tick";
+import { tick } from "../helpers/tick";
+import { MINUTE } from "../helpers/time";
 import { upstream } from "../helpers/upstream";
 import { createWatch, jobsFoundBy, trackedIds, watchOf } from "./helpers";
 

@@ -10,7 +10,8 @@ import { CALLBACK_POLLS_PER_MINUTE } from "../../src/monitor/callback";
 import { call, errorOf, expectError, type World, world } from "../helpers/app";
 import { countRows, resetDatabase } from "../helpers/d1";
 import { history, job, trackRunning } from "../helpers/jobs";
-import { MINUTE, tick } from "../helpers/tick";
+import { tick } from "../helpers/tick";
+import { MINUTE } from "../helpers/time";
 import { upstream } from "../helpers/upstream";
 
 const SECRET = "lc-callback-secret-for-tests";
