@@ -101,16 +101,23 @@ export const snapshots = sqliteTable(
 );
 
 /** One cron tick's outcome, for /healthz and for operators reading the database. */
-export const ticks = sqliteTable("ticks", {
-  id: integer("id").primaryKey({ autoIncrement: true }),
-  startedAt: integer("started_at").notNull(),
-  durationMs: integer("duration_ms").notNull(),
-  due: integer("due").notNull(),
-  polled: integer("polled").notNull(),
-  changed: integer("changed").notNull(),
-  errors: integer("errors").notNull(),
-  rateLimitedUntil: integer("rate_limited_until"),
-});
+export const ticks = sqliteTable(
+  "ticks",
+  {
+    id: integer("id").primaryKey({ autoIncrement: true }),
+    startedAt: integer("started_at").notNull(),
+    durationMs: integer("duration_ms").notNull(),
+    due: integer("due").notNull(),
+    polled: integer("polled").notNull(),
+    changed: integer("changed").notNull(),
+    errors: integer("errors").notNull(),
+    rateLimitedUntil: integer("rate_limited_until"),
+  },
+  (t) => [
+    // The retention prune's cutoff (pruneStatements): a tick a minute is 10,080 rows a week to scan.
+    index("ticks_started_at_idx").on(t.startedAt),
+  ],
+);
 
 /** Monitor-wide settings that must survive between invocations (e.g. an upstream rate-limit pause). */
 export const monitorState = sqliteTable("monitor_state", {

@@ -1,0 +1,1 @@
+CREATE INDEX `ticks_started_at_idx` ON `ticks` (`started_at`);
