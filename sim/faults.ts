@@ -1,6 +1,7 @@
 // Injected upstream faults. A fault matches requests by job and endpoint and is used up after
 // `times` matching requests, so a test can script "two 503s, then normal answers".
 
+import { fragment } from "./format";
 import type { Endpoint } from "./model";
 
 export const FAULT_KINDS = [
@@ -15,7 +16,14 @@ export const FAULT_KINDS = [
 ] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
-export const MALFORMED_VARIANTS = ["truncated", "not_json", "wrong_shape", "empty", "oversized"] as const;
+export const MALFORMED_VARIANTS = [
+  "truncated",
+  "not_json",
+  "wrong_shape",
+  "empty",
+  "oversized",
+  "other_id",
+] as const;
 export type MalformedVariant = (typeof MALFORMED_VARIANTS)[number];
 
 export interface FaultSpec {
@@ -186,6 +194,9 @@ export async function alterResponse(fault: Fault, response: Response): Promise<R
       });
       return new Response(stream, { ...init, status: 200 });
     }
+    case "other_id":
+      // A well-formed answer about another job or batch, as a misrouting proxy or cache would send.
+      return new Response(JSON.stringify(replaceId(safeParse(text))), init);
   }
 }
 
@@ -195,6 +206,28 @@ function safeParse(text: string): unknown {
   } catch {
     return text;
   }
+}
+
+/**
+ * Swaps the id of what the answer is about: a v1 status answer's `job.id`, a v2 batch's (or batch
+ * cancel answer's) `id`, a v1 cancel answer's `job_id`. Lists name many jobs and are left as they are.
+ */
+function replaceId(body: unknown): unknown {
+  if (!body || typeof body !== "object" || Array.isArray(body)) return body;
+  const record = body as Record<string, unknown>;
+  const job = record.job as Record<string, unknown> | undefined;
+  if (job && typeof job === "object" && typeof job.id === "string") {
+    return { ...record, job: { ...job, id: otherId(job.id) } };
+  }
+  if (typeof record.id === "string") return { ...record, id: otherId(record.id) };
+  if (typeof record.job_id === "string") return { ...record, job_id: otherId(record.job_id) };
+  return body;
+}
+
+/** Another id of the same kind (`bjb-…`, `bat-…`), stable for a given one. */
+function otherId(id: string): string {
+  const prefix = id.match(/^[a-z]+-/)?.[0] ?? "";
+  return `${prefix}${fragment(`other/${id}`, 12)}`;
 }
 
 /**
