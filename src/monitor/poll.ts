@@ -7,6 +7,7 @@ import { findJobStatement } from "../db/jobs";
 import { applyChangesStatement, type SnapshotSource, snapshotStatement } from "../db/outcomes";
 import type { JobRow } from "../db/schema";
 import type { ItemState } from "../model";
+import { MAX_DELIVERIES_INLINE } from "../notifications/deliver";
 import { notificationStatements } from "../notifications/outbox";
 import { inPool } from "../outbound";
 import type { LlamaCloudTarget } from "../upstream/v1";
@@ -74,6 +75,18 @@ function rateLimitedRead(until: number): JobRead {
 }
 
 /**
+ * Upstream requests one poll a route makes (tracking, a manual or callback poll) may send: the tick's
+ * share, less the subrequests the same invocation keeps for its first delivery attempts after the
+ * answer (MAX_DELIVERIES_INLINE), so a v2 batch of thousands of files cannot take the route past its
+ * plan's subrequests (on Free: 20 requests and 30 attempts of 50). Children not read wait for the
+ * next poll, as in a tick whose budget ran out.
+ */
+export function routePollRequests(config: Config): number {
+  const beside = config.planLimits.subrequests - MAX_DELIVERIES_INLINE;
+  return Math.max(1, Math.min(config.maxPollsPerTick, beside));
+}
+
+/**
  * Reads one job now (tracking, a manual or callback poll) with a budget of its own, or the caller's
  * (discovery's tracking polls share the tick's; it must have a unit left); while a 429 pause holds,
  * the pause itself and no request.
@@ -84,11 +97,11 @@ export async function readUnlessPaused(
   stored: readonly ItemState[],
   pausedUntil: number | null,
   now: number,
-  budget: RequestBudget = requestBudget(config.maxPollsPerTick),
+  budget: RequestBudget = requestBudget(routePollRequests(config)),
 ): Promise<JobRead> {
   if (pausedUntil !== null) return rateLimitedRead(pausedUntil);
   const read = readJob(llamaCloudTarget(config), job, stored, budget, now);
-  // A fresh budget always has a unit for the first request (MAX_POLLS_PER_TICK is at least 1).
+  // A fresh budget always has a unit for the first request (routePollRequests is at least 1).
   if (!read) throw new Error("an empty request budget for a single poll");
   return read;
 }

@@ -6,7 +6,7 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { runTick } from "../../src/monitor/tick";
-import { type World, world } from "../helpers/app";
+import { admin, type World, world } from "../helpers/app";
 import { countRows, insertJobs, resetDatabase } from "../helpers/d1";
 import { meterD1 } from "../helpers/d1-meter";
 import { pollNow, trackRunning } from "../helpers/jobs";
@@ -186,6 +186,46 @@ describe("WORKERS_PLAN", () => {
     expect(made).toBeLessThanOrEqual(FREE_SUBREQUESTS);
     expect(meter.queries()).toBeLessThanOrEqual(FREE_QUERIES);
     // What the first attempts did not reach waits for the tick.
+    expect(await countRows("deliveries", "status = 'pending'")).toBeGreaterThan(0);
+  });
+
+  it("free: tracking and a manual poll of a v2 batch of 5,000 files, fanned out to 40 subscriptions, each stay inside 50 subrequests", async () => {
+    const meter = meterD1(env.DB);
+    const w = world("plan-route-v2", { WORKERS_PLAN: "free", DB: meter.db });
+    const sim = upstream(w);
+    const r = receiver("plan-route-v2");
+    const id = "bat-route-5000";
+    // 50 child pages to read: more than a route's invocation has room for beside its first attempts.
+    await sim.createBatch({
+      id,
+      total_files: 5_000,
+      files_per_step: 5_000,
+      child_steps: 1,
+      start_at: "mapped",
+    });
+    const events = ["job.tracked", "job.progressed", "job.status_changed"] as const;
+    for (let i = 0; i < 40; i++) await subscribe(w, { url: r.url(), events: [...events] });
+    const made = async (route: () => Promise<{ status: number }>) => {
+      const upstreamBefore = (await sim.requests()).length;
+      const receivedBefore = (await r.requests()).length;
+      meter.reset();
+      expect([200, 201]).toContain((await route()).status);
+      const subrequests =
+        (await sim.requests()).length - upstreamBefore + (await r.requests()).length - receivedBefore;
+      return { subrequests, queries: meter.queries() };
+    };
+    const tracking = await made(() =>
+      admin(w, "/api/jobs", { method: "POST", json: { job_id: id, api: "v2" } }),
+    );
+    await sim.advanceBatch(id);
+    const polling = await made(() => pollNow(w, id));
+    console.log(
+      `free, v2 batch of 5,000 files: tracking ${tracking.subrequests} subrequests and ${tracking.queries} ` +
+        `D1 queries, manual poll ${polling.subrequests} and ${polling.queries}`,
+    );
+    for (const route of [tracking, polling]) expect(route.subrequests).toBeLessThanOrEqual(FREE_SUBREQUESTS);
+    // Both raised events whose first attempts went out; the rest wait for the tick.
+    expect((await r.requests()).length).toBeGreaterThan(40);
     expect(await countRows("deliveries", "status = 'pending'")).toBeGreaterThan(0);
   });
 });
