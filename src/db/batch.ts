@@ -9,21 +9,22 @@ export async function runGroups(db: Database, groups: Statement[][]): Promise<nu
 }
 
 /**
- * `runGroups`, with `tail` run at the end of the last batch (one more round trip saved) and its
- * statements' results returned. The tail (a few reads or counter increments) always joins the last
- * batch, even past MAX_STATEMENTS_PER_BATCH, so it never costs a round trip of its own.
+ * `runGroups`, with `tail` run at the end of the last batch (one more round trip saved) and the
+ * results of its statements and of each group's returned. The tail (a few reads or counter
+ * increments) always joins the last batch, even past MAX_STATEMENTS_PER_BATCH, so it never costs a
+ * round trip of its own.
  */
 export async function runGroupsThen(
   db: Database,
   groups: Statement[][],
   tail: Statement[],
-): Promise<{ batches: number; tail: unknown[] }> {
+): Promise<{ batches: number; tail: unknown[]; groups: unknown[][] }> {
   let batches = 0;
   let current: Statement[] = [];
-  let results: unknown[] = [];
+  const results: unknown[] = [];
   const flush = async () => {
     if (current.length === 0) return;
-    results = await db.batch(current as [Statement, ...Statement[]]);
+    results.push(...(await db.batch(current as [Statement, ...Statement[]])));
     batches++;
     current = [];
   };
@@ -33,5 +34,10 @@ export async function runGroupsThen(
   }
   current.push(...tail);
   await flush();
-  return { batches, tail: tail.length === 0 ? [] : results.slice(results.length - tail.length) };
+  let at = 0;
+  const ofGroups = groups.map((group) => {
+    at += group.length;
+    return results.slice(at - group.length, at);
+  });
+  return { batches, tail: results.slice(results.length - tail.length), groups: ofGroups };
 }

@@ -38,13 +38,13 @@ import {
   withLeftovers,
 } from "./discovery";
 import { LEASE_MS, llamaCloudTarget } from "./poll";
-import { trackJob } from "./track";
+import { type FirstPoll, readFirstPoll, startTracking } from "./track";
 
 /** Watches one tick claims at most; the others stay due for the next. */
 export const MAX_WATCHES_PER_TICK = 10;
 /**
- * Jobs one tick starts tracking at most, over all its watches: each costs a tracking poll and a D1
- * round trip, and a tick has other work to fit in its limits.
+ * Jobs one tick starts tracking at most, over all its watches: each costs a tracking poll and its
+ * writes, and a tick has other work to fit in its limits.
  */
 export const MAX_NEW_JOBS_PER_TICK = 100;
 
@@ -209,9 +209,10 @@ async function scanWatch(ctx: ScanContext, watch: WatchRow): Promise<WatchScan> 
   const limit = Math.min(MAX_NEW_JOBS_PER_SCAN, ctx.jobsLeft);
   const { picks, resumeAt } = chooseNewJobs(pages, known, { projectId: watch.projectId, limit });
 
-  // Tracking polls, at most six in flight; a pick not started (budget, time, 429) is found next scan.
+  // Tracking polls, at most six in flight, written together once they are all in (a round trip for
+  // all, not one each); a pick not started (budget, time, 429) is found next scan.
   const done: boolean[] = new Array(picks.length).fill(false);
-  let found = 0;
+  const polls: FirstPoll[] = [];
   await inPool(
     picks,
     () => !canContinue(ctx),
@@ -219,8 +220,7 @@ async function scanWatch(ctx: ScanContext, watch: WatchRow): Promise<WatchScan> 
       // The first unit is taken here, so a budget spent by the other slots meanwhile skips the job
       // instead of leaving its tracking poll without a request.
       if (!ctx.budget.take()) return;
-      const tracked = await trackJob(
-        ctx.db,
+      const first = await readFirstPoll(
         ctx.config,
         {
           jobId: pick.id,
@@ -232,19 +232,29 @@ async function scanWatch(ctx: ScanContext, watch: WatchRow): Promise<WatchScan> 
         },
         ctx.now,
         // Not tracked (the lookup above) and not paused (the claim): no round trip asks again.
-        { budget: withTakenUnit(ctx.budget), pausedUntil: null },
+        null,
+        withTakenUnit(ctx.budget),
       );
-      roundTrips += 1;
       done[index] = true;
-      if (tracked.kind !== "created") return;
-      found++;
-      ctx.jobsLeft--;
-      const pause = tracked.outcome.pauseUntil;
+      if (first.kind !== "read") return;
+      polls.push(first.poll);
+      // A 429 stops the other slots at once; the pause itself is written with the job.
+      const pause = first.poll.outcome.pauseUntil;
       if (pause !== null) ctx.pauseUntil = Math.max(ctx.pauseUntil ?? 0, pause);
     },
   );
+  const tracked = await startTracking(ctx.db, polls, ctx.now);
+  roundTrips += tracked.roundTrips;
+  ctx.jobsLeft -= tracked.found;
   const leftover = picks.find((_, index) => !done[index])?.cursorBefore ?? resumeAt;
-  return { end: withLeftovers(end, leftover), plan, passStartedAt, pages: requested, found, roundTrips };
+  return {
+    end: withLeftovers(end, leftover),
+    plan,
+    passStartedAt,
+    pages: requested,
+    found: tracked.found,
+    roundTrips,
+  };
 }
 
 /** One list page of either generation, with what it says about the rest of its list. */

@@ -1,6 +1,8 @@
+import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
+import { runTick } from "../../src/monitor/tick";
 import { admin, type World, world } from "../helpers/app";
-import { countRows, insertJobs, resetDatabase } from "../helpers/d1";
+import { countRows, insertJob, insertJobs, resetDatabase } from "../helpers/d1";
 import { job, track } from "../helpers/jobs";
 import { tick } from "../helpers/tick";
 import { MINUTE } from "../helpers/time";
@@ -69,6 +71,40 @@ describe("a watch's first scan", () => {
     await tick(w, Date.now() + 1000);
     expect((await job(w, "bjb-run")).watch_id).toBeNull();
     expect((await watchOf(w, watch.id)).jobs_found).toBe(4);
+  });
+  it("counts a job tracked by someone else between its polls and its write as existing, not found", async () => {
+    const w = world("track-race");
+    const sim = await seedProject(w);
+    const watch = await createWatch(w, { project_id: "prj-1" });
+    // The first D1 batch after bjb-run's tracking poll is the scan's write: just before it, a
+    // concurrent POST /api/jobs inserts bjb-run (here as its row).
+    let raced = false;
+    const racing = new Proxy(env.DB, {
+      get(target, key) {
+        if (key === "batch") {
+          return async (statements: D1PreparedStatement[]) => {
+            if (!raced && (await sim.requestCount("bjb-run", "status")) > 0) {
+              raced = true;
+              await insertJob({ jobId: "bjb-run", projectId: "prj-1" });
+            }
+            return target.batch(statements);
+          };
+        }
+        const value: unknown = Reflect.get(target, key);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+
+    const result = await runTick({ ...w.env, DB: racing }, Date.now());
+    expect(raced).toBe(true);
+    expect(result.discovery.found).toBe(4);
+    expect((await watchOf(w, watch.id)).jobs_found).toBe(4);
+    expect(await jobsFoundBy(watch.id)).toEqual(ACTIVE_IN_PRJ_1.filter((id) => id !== "bjb-run"));
+    // The scan's first poll of bjb-run wrote nothing: the lease it was to be written under never existed.
+    expect((await job(w, "bjb-run")).watch_id).toBeNull();
+    expect(await countRows("snapshots", "job_id = 'bjb-run'")).toBe(0);
+    expect(await countRows("events", "job_id = 'bjb-run'")).toBe(0);
+    expect(await countRows("events", "type = 'job.tracked'")).toBe(4);
   });
 });
 
