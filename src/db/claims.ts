@@ -76,6 +76,8 @@ export async function claimJob(
   current: JobRow | null;
   pausedUntil: number | null;
   items: ItemState[];
+  /** Statements the claim sent, in one round trip (for a counted budget). */
+  statements: number;
 }> {
   const [claimed, current, pause, stored] = await db.batch([
     db
@@ -92,6 +94,7 @@ export async function claimJob(
     current: current[0] ?? null,
     pausedUntil: pauseFrom(pause, opts.now),
     items: itemsByJob(stored).get(opts.jobId) ?? [],
+    statements: 4,
   };
 }
 

@@ -15,6 +15,7 @@ import { makeDueStatement } from "../db/claims";
 import type { Database } from "../db/client";
 import { findJobStatement } from "../db/jobs";
 import type { Callback } from "../upstream/callbacks";
+import type { InvocationBudget } from "./budget";
 import { pollOne } from "./poll";
 
 /**
@@ -62,12 +63,14 @@ export interface CallbackOutcome {
  * `signed`: the callback passed the LC-Signature check (a secret is set). Unsigned callbacks are
  * stored only when they name a tracked job and the minute's limit is not reached (see
  * recordUnsignedStatement), and make every job due at most once per UNSIGNED_ALL_DUE_EVERY_MS.
+ * What a poll costs is charged to the route's `budget` (routeBudget), for its first attempts.
  */
 export async function handleCallback(
   db: Database,
   config: Config,
   callback: Callback & { signed: boolean },
   now: number,
+  budget: InvocationBudget,
 ): Promise<CallbackOutcome> {
   const record = { ...callback, now };
   const named = callback.jobId ?? "";
@@ -81,6 +84,7 @@ export async function handleCallback(
       ? recordInboundStatement(db, record)
       : recordUnsignedStatement(db, record, CALLBACK_POLLS_PER_MINUTE),
   ]);
+  budget.chargeQueries(budget.queryCost(5, 1)); // the five statements of that round trip
   const jobId = job[0]?.jobId ?? parent[0]?.jobId ?? null;
   // A signed repeat racing this one is caught by the insert; an unsigned one may act twice (harmless).
   const repeated = seen.length > 0 || (callback.signed && inserted.length === 0);
@@ -91,7 +95,7 @@ export async function handleCallback(
   });
   const outcome = { action, repeated, jobId, polled: false };
   if (action === "poll" && jobId !== null)
-    return { ...outcome, ...(await pollNamedJob(db, config, jobId, now)) };
+    return { ...outcome, ...(await pollNamedJob(db, config, jobId, now, budget)) };
   if (action === "due" && jobId !== null) await makeDueStatement(db, now, jobId);
   if (action === "all_due") {
     if (!callback.signed) {
@@ -113,9 +117,10 @@ async function pollNamedJob(
   config: Config,
   jobId: string,
   now: number,
+  budget: InvocationBudget,
 ): Promise<Pick<CallbackOutcome, "action" | "polled">> {
   try {
-    const result = await pollOne(db, config, jobId, { source: "webhook", now });
+    const result = await pollOne(db, config, jobId, { source: "webhook", now, budget });
     if (result.kind === "polled") return { action: "poll", polled: true };
     if (result.kind === "not_found") return { action: "poll", polled: false };
   } catch (error) {

@@ -11,7 +11,7 @@ import { MAX_DELIVERIES_INLINE } from "../notifications/deliver";
 import { notificationStatements } from "../notifications/outbox";
 import { inPool } from "../outbound";
 import type { LlamaCloudTarget } from "../upstream/v1";
-import { type InvocationBudget, type RequestBudget, requestBudget } from "./budget";
+import { type InvocationBudget, invocationBudget, type RequestBudget, requestBudget } from "./budget";
 import { decideOutcome, type PollOutcome } from "./decisions";
 import { pollCountStatements } from "./health";
 import { type JobRead, readJob } from "./read";
@@ -84,6 +84,15 @@ function rateLimitedRead(until: number): JobRead {
 export function routePollRequests(config: Config): number {
   const beside = config.planLimits.subrequests - MAX_DELIVERIES_INLINE;
   return Math.max(1, Math.min(config.maxPollsPerTick, beside));
+}
+
+/**
+ * The counted budget of a route's invocation (README "Plans and limits"): its poll's requests
+ * (routePollRequests) and D1 queries are charged to it, and its first delivery attempts after the
+ * answer get what is left.
+ */
+export function routeBudget(config: Config): InvocationBudget {
+  return invocationBudget(config.planLimits, routePollRequests(config));
 }
 
 /**
@@ -248,20 +257,23 @@ export type PollOneResult =
   | { kind: "busy"; row: JobRow };
 
 /**
- * Polls one job now, whatever its schedule (a manual poll or a LlamaCloud callback). A job another
- * invocation is polling at this moment is reported busy rather than polled twice.
+ * Polls one job now, whatever its schedule (a manual poll or a LlamaCloud callback), charging its
+ * requests and D1 queries to the route's `budget` (routeBudget). A job another invocation is polling
+ * at this moment is reported busy rather than polled twice.
  */
 export async function pollOne(
   db: Database,
   config: Config,
   jobId: string,
-  opts: { source: SnapshotSource; now: number },
+  opts: { source: SnapshotSource; now: number; budget: InvocationBudget },
 ): Promise<PollOneResult> {
+  const { budget } = opts;
   const token = crypto.randomUUID();
   const claim = await claimJob(db, { jobId, now: opts.now, token, leaseUntil: opts.now + LEASE_MS });
+  budget.chargeQueries(budget.queryCost(claim.statements, 1));
   if (!claim.claimed) return claim.current ? { kind: "busy", row: claim.current } : { kind: "not_found" };
   const row = claim.claimed;
-  const read = await readUnlessPaused(config, row, claim.items, claim.pausedUntil, opts.now);
+  const read = await readUnlessPaused(config, row, claim.items, claim.pausedUntil, opts.now, budget);
   const polled = { row, outcome: decideRead(row, read, opts.now, config) };
   const statements = outcomeStatements(db, { ...polled, read }, { ...opts, token });
   // A poll held back by a 429 pause asked nothing upstream, so it is not counted.
@@ -270,6 +282,7 @@ export async function pollOne(
   }
   // The job as written comes back from the same batch.
   const written = await runGroupsThen(db, [statements], [findJobStatement(db, jobId)]);
+  budget.chargeQueries(budget.queryCost(statements.length + 1, written.batches));
   const [updated] = written.tail[0] as JobRow[];
   return updated ? { kind: "polled", row: updated, outcome: polled.outcome } : { kind: "not_found" };
 }

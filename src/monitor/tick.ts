@@ -5,7 +5,7 @@ import { type Database, database, type Statement } from "../db/client";
 import { claimDeliveries, type DeliveryClaim } from "../db/deliveries";
 import { notificationPruneStatements, pruneStatements } from "../db/prune";
 import { type TickRecord, tickStatement } from "../db/ticks";
-import { type DeliveryRun, MAX_DELIVERIES_PER_TICK, sendClaimed } from "../notifications/deliver";
+import { type DeliveryRun, deliveryClaimLimit, sendClaimed } from "../notifications/deliver";
 import { type InvocationBudget, invocationBudget, type RequestBudget } from "./budget";
 import { pollCountStatements } from "./health";
 import { LEASE_MS, pollClaimed, roundCounts } from "./poll";
@@ -152,8 +152,6 @@ const CLAIM_STATEMENTS = 2;
  * the claim and its read, the two counters, the release, one 410's two writes, and three attempts.
  */
 export const DELIVERY_STATEMENTS = 10;
-/** What a delivery run writes besides one statement per attempt: claim, read, two counters, release, a 410. */
-const DELIVERY_FIXED_STATEMENTS = 7;
 /** What a delivery run writes after its attempts: the two counters and the release. */
 const DELIVERY_TAIL_STATEMENTS = 3;
 /**
@@ -162,15 +160,6 @@ const DELIVERY_TAIL_STATEMENTS = 3;
  * the known-ids lookup.
  */
 const DISCOVERY_STATEMENTS_PER_REQUEST = 12;
-
-/** Deliveries the tick may claim: subrequests left, and on Free the statements left above `keep`. */
-export function deliveryClaimLimit(budget: InvocationBudget, keep: number): number {
-  const statements = budget.queryCost(1, 0) === 0 ? Number.POSITIVE_INFINITY : budget.queriesLeft - keep;
-  return Math.max(
-    0,
-    Math.min(MAX_DELIVERIES_PER_TICK, budget.subrequestsLeft, statements - DELIVERY_FIXED_STATEMENTS),
-  );
-}
 
 /** A delivery claim, or the empty one an invocation makes when its budget leaves no room for deliveries. */
 type BudgetedClaim = Pick<DeliveryClaim, "token" | "read"> & { statements: Statement[] };

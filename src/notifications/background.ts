@@ -1,7 +1,13 @@
 import type { SQL } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { ofJobSince, onlyDelivery } from "../db/deliveries";
-import { DELIVERY_INLINE_BUDGET_MS, deliverQuietly, MAX_DELIVERIES_INLINE } from "./deliver";
+import type { InvocationBudget } from "../monitor/budget";
+import {
+  DELIVERY_INLINE_BUDGET_MS,
+  deliverQuietly,
+  deliveryClaimLimit,
+  MAX_DELIVERIES_INLINE,
+} from "./deliver";
 
 /** What sending after the answer needs from the request that answered. */
 export interface AfterAnswer {
@@ -16,9 +22,9 @@ export interface AfterAnswer {
 
 /**
  * Sends the deliveries `filter` picks (at most `limit`) after the answer, through `waitUntil`, within
- * the inline budget. `deliverQuietly` catches its errors.
+ * the inline time budget and the invocation's `budget` when given. `deliverQuietly` catches its errors.
  */
-function deliverAfterAnswer(after: AfterAnswer, limit: number, filter: SQL): void {
+function deliverAfterAnswer(after: AfterAnswer, limit: number, filter: SQL, budget?: InvocationBudget): void {
   after.waitUntil(
     deliverQuietly(after.db, {
       now: Date.now(),
@@ -27,13 +33,24 @@ function deliverAfterAnswer(after: AfterAnswer, limit: number, filter: SQL): voi
       allowHttp: after.allowHttp,
       publicBaseUrl: after.publicBaseUrl,
       filter,
+      budget,
     }),
   );
 }
 
-/** The first attempt of the deliveries that a job's events written since `since` created, after the answer. */
-export function firstAttempts(after: AfterAnswer, jobId: string, since: number): void {
-  deliverAfterAnswer(after, MAX_DELIVERIES_INLINE, ofJobSince(after.db, jobId, since));
+/**
+ * The first attempt of the deliveries that a job's events written since `since` created, after the
+ * answer: at most MAX_DELIVERIES_INLINE, and no more than what the route's poll left of `budget`
+ * (its invocation's subrequests and, on Free, D1 statements). The rest are the next tick's.
+ */
+export function firstAttempts(
+  after: AfterAnswer,
+  jobId: string,
+  since: number,
+  budget: InvocationBudget,
+): void {
+  const limit = deliveryClaimLimit(budget, 0, MAX_DELIVERIES_INLINE);
+  if (limit > 0) deliverAfterAnswer(after, limit, ofJobSince(after.db, jobId, since), budget);
 }
 
 /** A manual retry's attempt, right after the answer. */

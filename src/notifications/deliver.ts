@@ -40,6 +40,21 @@ export const MAX_DELIVERIES_INLINE = 30;
  * later than this, so the last one's timeout and the write of every result still fit.
  */
 export const DELIVERY_INLINE_BUDGET_MS = 10_000;
+/** What a delivery run writes besides one statement per attempt: claim, read, two counters, release, a 410. */
+const DELIVERY_FIXED_STATEMENTS = 7;
+
+/**
+ * Deliveries an invocation may claim (at most `most`): its subrequests left, and where every statement
+ * counts (Free) its D1 statements left above `keep`, less what the run writes besides its attempts.
+ */
+export function deliveryClaimLimit(
+  budget: InvocationBudget,
+  keep: number,
+  most: number = MAX_DELIVERIES_PER_TICK,
+): number {
+  const statements = budget.queryCost(1, 0) === 0 ? Number.POSITIVE_INFINITY : budget.queriesLeft - keep;
+  return Math.max(0, Math.min(most, budget.subrequestsLeft, statements - DELIVERY_FIXED_STATEMENTS));
+}
 
 const USER_AGENT = "batchwatch-webhooks/1";
 
@@ -59,6 +74,8 @@ export interface DeliverOptions extends ClaimOptions {
   allowHttp: boolean;
   /** PUBLIC_BASE_URL as it is now: where chat messages link to. */
   publicBaseUrl: string | null;
+  /** The invocation's counted budget, when its work before this was charged to it (a route's poll). */
+  budget?: InvocationBudget;
 }
 
 /** One POST, its body and headers as the subscription's format makes them for this attempt. */
@@ -192,6 +209,7 @@ export async function sendClaimed(
 async function deliverDue(db: Database, opts: DeliverOptions): Promise<DeliveryRun> {
   const claim = claimDeliveries(db, opts);
   const claimed = claim.read(await db.batch(claim.statements));
+  opts.budget?.chargeQueries(opts.budget.queryCost(claim.statements.length, 1));
   const run = await sendClaimed(db, claimed, { ...opts, token: claim.token });
   return { ...run, roundTrips: run.roundTrips + 1 };
 }

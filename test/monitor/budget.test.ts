@@ -2,7 +2,8 @@
 import { describe, expect, it } from "vitest";
 import { PLAN_LIMITS } from "../../src/config";
 import { invocationBudget } from "../../src/monitor/budget";
-import { deliveryClaimLimit, discoveryShare } from "../../src/monitor/tick";
+import { discoveryShare } from "../../src/monitor/tick";
+import { deliveryClaimLimit } from "../../src/notifications/deliver";
 
 describe("invocationBudget", () => {
   it("caps upstream requests, and upstream and deliveries together at the plan's subrequests", () => {

@@ -2,7 +2,7 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it, vi } from "vitest";
 import { readConfig } from "../../src/config";
 import { database } from "../../src/db/client";
-import { pollOne } from "../../src/monitor/poll";
+import { pollOne, routeBudget } from "../../src/monitor/poll";
 import { trackJob } from "../../src/monitor/track";
 import { client, expectJson, world } from "../helpers/app";
 import { resetDatabase } from "../helpers/d1";
@@ -370,7 +370,11 @@ describe("single-job cost", () => {
     expect(tracked.kind).toBe("created");
     expect(counted.trips()).toBe(2);
     await upstream(w).advance("bjb-one");
-    const polled = await pollOne(db, config, "bjb-one", { source: "manual", now: Date.now() + 1000 });
+    const polled = await pollOne(db, config, "bjb-one", {
+      source: "manual",
+      now: Date.now() + 1000,
+      budget: routeBudget(config),
+    });
     expect(polled.kind).toBe("polled");
     expect(counted.trips()).toBe(4);
   });

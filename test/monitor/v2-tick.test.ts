@@ -9,7 +9,7 @@ import type { SimBatchView } from "../../sim/control";
 import type { CreateBatchInput } from "../../sim/control-routes";
 import { readConfig } from "../../src/config";
 import { database } from "../../src/db/client";
-import { pollOne } from "../../src/monitor/poll";
+import { pollOne, routeBudget } from "../../src/monitor/poll";
 import { runTick } from "../../src/monitor/tick";
 import { UNSETTLED_GRACE_MS } from "../../src/monitor/v2";
 import { type World, world } from "../helpers/app";
@@ -297,9 +297,11 @@ describe("v2 cost", () => {
     const w = world("v2-one-cost");
     await trackNewBatch(w, { id: "bat-one", total_files: 150, files_per_step: 150, start_at: "mapped" });
     const counted = meterD1(env.DB);
-    const polled = await pollOne(database(counted.db), readConfig(w.env), "bat-one", {
+    const config = readConfig(w.env);
+    const polled = await pollOne(database(counted.db), config, "bat-one", {
       source: "manual",
       now: Date.now() + 1000,
+      budget: routeBudget(config),
     });
     expect(polled.kind).toBe("polled");
     expect(counted.trips()).toBe(2);

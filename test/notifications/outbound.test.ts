@@ -5,7 +5,7 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { readConfig } from "../../src/config";
 import { database } from "../../src/db/client";
-import { pollOne } from "../../src/monitor/poll";
+import { pollOne, routeBudget } from "../../src/monitor/poll";
 import { runTick } from "../../src/monitor/tick";
 import { trackJob } from "../../src/monitor/track";
 import { MAX_ATTEMPTS, RETRY_DELAYS_MS, roundUpToTick } from "../../src/notifications/schedule";
@@ -430,9 +430,12 @@ describe("outbound notifications", () => {
     );
     expect(tracked.kind).toBe("created");
     await sim.advance("bjb-died", { to: "end" });
-    expect((await pollOne(db, config, "bjb-died", { source: "manual", now: t0 + 1_000 })).kind).toBe(
-      "polled",
-    );
+    const polled = await pollOne(db, config, "bjb-died", {
+      source: "manual",
+      now: t0 + 1_000,
+      budget: routeBudget(config),
+    });
+    expect(polled.kind).toBe("polled");
     expect(await r.requests()).toHaveLength(0);
     expect((await deliveriesOf(w, sub.id)).map((d) => [d.status, d.attempts])).toEqual([
       ["pending", 0],

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { deleteJob, findJob, listJobs, listSnapshots } from "../../db/jobs";
 import { APIS, apiOfJobId, TRACKING_STATES } from "../../model";
-import { pollOne } from "../../monitor/poll";
+import { pollOne, routeBudget } from "../../monitor/poll";
 import { trackJob } from "../../monitor/track";
 import { firstAttempts } from "../../notifications/background";
 import { jobSchema, presentJob, presentSnapshot, snapshotSchema } from "../../present/jobs";
@@ -62,7 +62,7 @@ export const jobRoutes = router()
       if (result.kind === "upstream_not_found") throw new ApiError("upstream_not_found", result.message);
       if (result.kind === "existing") return c.json({ job: presentJob(result.row) }, 200);
       // The tracking poll's events (job.tracked at least) get their first attempt after the answer.
-      firstAttempts(afterAnswer(c), body.job_id, now);
+      firstAttempts(afterAnswer(c), body.job_id, now, routeBudget(c.var.config));
       return c.json({ job: presentJob(result.row) }, 201);
     },
   )
@@ -152,13 +152,14 @@ export const jobRoutes = router()
     async (c) => {
       const { job_id } = c.req.valid("param");
       const now = Date.now();
-      const result = await pollOne(c.var.db, c.var.config, job_id, { source: "manual", now });
+      const budget = routeBudget(c.var.config);
+      const result = await pollOne(c.var.db, c.var.config, job_id, { source: "manual", now, budget });
       if (result.kind === "not_found") notTracked(job_id);
       if (result.kind === "busy") {
         throw new ApiError("conflict", "This job is being polled right now; try again in a few seconds.");
       }
       // Whatever the poll raised (a failed poll can raise job.poll_failing) is sent after the answer.
-      firstAttempts(afterAnswer(c), job_id, now);
+      firstAttempts(afterAnswer(c), job_id, now, budget);
       // The failure is already recorded on the job (tracking.last_error); the answer says so too.
       const failure = result.outcome.failure;
       if (failure !== null) {

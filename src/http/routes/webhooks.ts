@@ -1,6 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import { INBOUND_RETENTION_MS } from "../../db/callbacks";
 import { handleCallback } from "../../monitor/callback";
+import { routeBudget } from "../../monitor/poll";
 import { firstAttempts } from "../../notifications/background";
 import { type CallbackRefusal, readCallbackRequest } from "../../upstream/callbacks";
 import { afterAnswer } from "../context";
@@ -75,8 +76,9 @@ export const webhookRoutes = router().openapi(
     const callback = { ...read.callback, signed: config.webhookSecret !== undefined };
 
     const now = Date.now();
-    const outcome = await handleCallback(c.var.db, config, callback, now);
-    if (outcome.polled && outcome.jobId !== null) firstAttempts(afterAnswer(c), outcome.jobId, now);
+    const budget = routeBudget(config);
+    const outcome = await handleCallback(c.var.db, config, callback, now, budget);
+    if (outcome.polled && outcome.jobId !== null) firstAttempts(afterAnswer(c), outcome.jobId, now, budget);
     if (outcome.repeated) {
       return c.json({ received: true as const, duplicate: true, action: outcome.action }, 200);
     }
