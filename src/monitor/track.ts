@@ -5,7 +5,7 @@ import type { Database, Statement } from "../db/client";
 import { findJobStatement } from "../db/jobs";
 import { insertJobStatement, type NewJob, newJobRow } from "../db/outcomes";
 import { type JobRow, jobs } from "../db/schema";
-import type { RequestBudget } from "./budget";
+import type { InvocationBudget, RequestBudget } from "./budget";
 import type { PollOutcome } from "./decisions";
 import { pollCountStatements } from "./health";
 import { decideRead, outcomeStatements, readUnlessPaused } from "./poll";
@@ -26,29 +26,34 @@ export interface FirstPoll {
 }
 
 /**
- * Starts tracking a job with one inline poll (POST /api/jobs). An upstream 404 or other refusal of
- * the request (400, 422) stores nothing (the id is wrong); any other failure still tracks the job,
- * with the error recorded and the next poll scheduled.
+ * Starts tracking a job with one inline poll (POST /api/jobs), its requests and D1 queries charged to
+ * the route's `budget` (routeBudget). An upstream 404 or other refusal of the request (400, 422)
+ * stores nothing (the id is wrong); any other failure still tracks the job, with the error recorded
+ * and the next poll scheduled.
  */
 export async function trackJob(
   db: Database,
   config: Config,
   input: NewJob,
   now: number,
+  budget: InvocationBudget,
 ): Promise<TrackResult> {
   const { row: existing, pausedUntil } = await jobAndPause(db, input.jobId, now);
+  budget.chargeQueries(budget.queryCost(2, 1)); // jobAndPause: the job and the pause, one round trip
   if (existing) return { kind: "existing", row: existing };
 
-  const first = await readFirstPoll(config, input, now, pausedUntil);
+  const first = await readFirstPoll(config, input, now, pausedUntil, budget);
   if (first.kind === "upstream_not_found") return first;
   const { outcome } = first.poll;
   // One batch: the insert, the first poll's outcome (guarded by the lease the insert took) and the read.
-  const results = await db.batch([
+  const statements = [
     ...trackingStatements(db, first.poll, now),
     // The tracking poll counts for /metrics and /healthz like any other (unless a 429 pause held it back).
     ...(pausedUntil === null ? pollCountStatements(db, [outcome], now) : []),
     findJobStatement(db, input.jobId),
-  ]);
+  ];
+  const results = await db.batch(statements as [Statement, ...Statement[]]);
+  budget.chargeQueries(budget.queryCost(statements.length, 1));
   const [row] = results[results.length - 1] as JobRow[];
   if (!row) throw new Error(`job ${input.jobId} vanished right after it was tracked`);
   // A concurrent request may have tracked it first; then ours changed nothing and theirs is returned.

@@ -189,7 +189,7 @@ describe("WORKERS_PLAN", () => {
     expect(await countRows("deliveries", "status = 'pending'")).toBeGreaterThan(0);
   });
 
-  it("free: tracking and a manual poll of a v2 batch of 5,000 files, fanned out to 40 subscriptions, each stay inside 50 subrequests", async () => {
+  it("free: tracking and a manual poll of a v2 batch of 5,000 files, fanned out to 40 subscriptions, each stay inside 50 subrequests and 50 D1 queries", async () => {
     const meter = meterD1(env.DB);
     const w = world("plan-route-v2", { WORKERS_PLAN: "free", DB: meter.db });
     const sim = upstream(w);
@@ -223,7 +223,10 @@ describe("WORKERS_PLAN", () => {
       `free, v2 batch of 5,000 files: tracking ${tracking.subrequests} subrequests and ${tracking.queries} ` +
         `D1 queries, manual poll ${polling.subrequests} and ${polling.queries}`,
     );
-    for (const route of [tracking, polling]) expect(route.subrequests).toBeLessThanOrEqual(FREE_SUBREQUESTS);
+    for (const route of [tracking, polling]) {
+      expect(route.subrequests).toBeLessThanOrEqual(FREE_SUBREQUESTS);
+      expect(route.queries).toBeLessThanOrEqual(FREE_QUERIES);
+    }
     // Both raised events whose first attempts went out; the rest wait for the tick.
     expect((await r.requests()).length).toBeGreaterThan(40);
     expect(await countRows("deliveries", "status = 'pending'")).toBeGreaterThan(0);

@@ -366,6 +366,7 @@ describe("single-job cost", () => {
       config,
       { jobId: "bjb-one", projectId: null, organizationId: null, label: null },
       Date.now(),
+      routeBudget(config),
     );
     expect(tracked.kind).toBe("created");
     expect(counted.trips()).toBe(2);

@@ -427,6 +427,7 @@ describe("outbound notifications", () => {
       config,
       { jobId: "bjb-died", projectId: null, organizationId: null, label: null },
       t0,
+      routeBudget(config),
     );
     expect(tracked.kind).toBe("created");
     await sim.advance("bjb-died", { to: "end" });

@@ -47,6 +47,7 @@ export const jobRoutes = router()
     async (c) => {
       const body = c.req.valid("json");
       const now = Date.now();
+      const budget = routeBudget(c.var.config);
       const result = await trackJob(
         c.var.db,
         c.var.config,
@@ -58,11 +59,12 @@ export const jobRoutes = router()
           api: body.api ?? apiOfJobId(body.job_id),
         },
         now,
+        budget,
       );
       if (result.kind === "upstream_not_found") throw new ApiError("upstream_not_found", result.message);
       if (result.kind === "existing") return c.json({ job: presentJob(result.row) }, 200);
       // The tracking poll's events (job.tracked at least) get their first attempt after the answer.
-      firstAttempts(afterAnswer(c), body.job_id, now, routeBudget(c.var.config));
+      firstAttempts(afterAnswer(c), body.job_id, now, budget);
       return c.json({ job: presentJob(result.row) }, 201);
     },
   )
