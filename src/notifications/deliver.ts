@@ -30,9 +30,10 @@ export const DELIVERY_SEND_BUDGET_MS = 60_000;
 /** Attempts one tick makes at most (subrequests are shared with the polls; see MAX_POLLS_PER_TICK). */
 export const MAX_DELIVERIES_PER_TICK = 200;
 /**
- * Attempts a route's first-attempt pass makes at most; anything left is the next tick's. With the
- * route's own poll (about 15 D1 statements and a few requests) it stays inside the Free plan's 50
- * subrequests and 50 D1 queries per invocation, counting every statement (each attempt writes one).
+ * Attempts a route's first-attempt pass makes at most; anything left is the next tick's. The route's
+ * poll keeps this many subrequests free (routePollRequests), and the pass gets only the D1 statements
+ * the poll left of the route's budget (each attempt writes one), so on Free the invocation stays
+ * inside 50 subrequests and 50 D1 queries.
  */
 export const MAX_DELIVERIES_INLINE = 30;
 /**
