@@ -1,17 +1,12 @@
-import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ADMIN, admin, call, errorOf, expectError, world } from "../helpers/app";
-import { insertJob } from "../helpers/d1";
+import { countRows, insertJob } from "../helpers/d1";
 
 // Bad input is answered with a clear 4xx in the contract's error shape and changes nothing stored.
 const w = world("bad-input");
 
 async function storedRows(): Promise<string> {
-  const counts = await env.DB.batch([
-    env.DB.prepare("select count(*) as n from jobs"),
-    env.DB.prepare("select count(*) as n from snapshots"),
-  ]);
-  return JSON.stringify(counts.map((r) => r.results));
+  return `${await countRows("jobs")} jobs, ${await countRows("snapshots")} snapshots`;
 }
 
 beforeAll(async () => {

@@ -1,18 +1,14 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { call, client, expectError, expectJson, READ_TOKEN, world } from "../helpers/app";
-import { insertJob, insertJobs, resetDatabase } from "../helpers/d1";
+import { countRows, insertJob, insertJobs, resetDatabase } from "../helpers/d1";
 import { history, job, pollNow, trackRunning } from "../helpers/jobs";
 import { tick } from "../helpers/tick";
 import { MINUTE } from "../helpers/time";
 import { upstream } from "../helpers/upstream";
 
 async function stored(): Promise<{ jobs: number; snapshots: number }> {
-  const [jobs, snapshots] = await env.DB.batch<{ n: number }>([
-    env.DB.prepare("select count(*) as n from jobs"),
-    env.DB.prepare("select count(*) as n from snapshots"),
-  ]);
-  return { jobs: jobs?.results[0]?.n ?? -1, snapshots: snapshots?.results[0]?.n ?? -1 };
+  return { jobs: await countRows("jobs"), snapshots: await countRows("snapshots") };
 }
 
 beforeEach(resetDatabase);

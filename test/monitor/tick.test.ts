@@ -5,7 +5,7 @@ import { database } from "../../src/db/client";
 import { pollOne, routeBudget } from "../../src/monitor/poll";
 import { trackJob } from "../../src/monitor/track";
 import { client, expectJson, world } from "../helpers/app";
-import { resetDatabase } from "../helpers/d1";
+import { countRows, resetDatabase } from "../helpers/d1";
 import { meterD1 } from "../helpers/d1-meter";
 import { history, job, trackRunning } from "../helpers/jobs";
 import { meteredTick, storeDueJobs, tick } from "../helpers/tick";
@@ -219,10 +219,7 @@ describe("tick", () => {
     await Promise.all([tick(w, t0 + 2 * MINUTE), tick(w, t0 + 2 * MINUTE), tick(w, t0 + 2 * MINUTE)]);
 
     for (const id of ids) expect(await sim.statusRequests(id)).toHaveLength(2);
-    const { results } = await env.DB.prepare(
-      "select count(*) as n from jobs where lease_token is not null",
-    ).all();
-    expect(results[0]).toEqual({ n: 0 });
+    expect(await countRows("jobs", "lease_token is not null")).toBe(0);
   });
 
   it("stores and shows unknown statuses and extra fields", async () => {
@@ -311,8 +308,7 @@ describe("tick cost", () => {
       expect(d1.trips()).toBe(result.roundTrips);
       expect(result.roundTrips).toBeLessThanOrEqual(count === 1 ? 4 : 6);
       console.log(`tick of ${count} due job(s): ${result.roundTrips} D1 round trips`);
-      const { results } = await env.DB.prepare("select count(*) as n from snapshots").all();
-      expect(results[0]).toEqual({ n: count });
+      expect(await countRows("snapshots")).toBe(count);
     },
   );
 });

@@ -6,7 +6,7 @@ import { beforeEach, describe, expect, it } from "vitest";
 import { signature as lcSignature } from "../../sim/callbacks";
 import { CALLBACK_POLLS_PER_MINUTE } from "../../src/monitor/callback";
 import { call, errorOf, expectError, type World, world } from "../helpers/app";
-import { countRows, resetDatabase } from "../helpers/d1";
+import { countRows, insertItems, resetDatabase } from "../helpers/d1";
 import { job, trackRunning } from "../helpers/jobs";
 import { tick } from "../helpers/tick";
 import { MINUTE } from "../helpers/time";
@@ -80,11 +80,7 @@ describe("unsigned callbacks", () => {
   it("naming a child job of a tracked batch are stored and poll that batch", async () => {
     const w = world("child-named");
     await trackRunning(w, "bjb-parent");
-    await env.DB.prepare(
-      "insert into items (job_id, item_id, status, child_job_id, child_type, sort_at) values (?, ?, ?, ?, ?, ?)",
-    )
-      .bind("bjb-parent", "file-1", "running", "pjb-child-1", "parse_v2", Date.now())
-      .run();
+    await insertItems("bjb-parent", [{ itemId: "file-1", status: "running", childJobId: "pjb-child-1" }]);
     const polls = (await upstream(w).statusRequests("bjb-parent")).length;
     const res = await post(w, {
       event_id: "evt-child",
