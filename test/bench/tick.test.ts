@@ -4,10 +4,9 @@
 // so the test suite skips it.
 import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
-import { runTick } from "../../src/monitor/tick";
 import { ADMIN, call, type World, world } from "../helpers/app";
 import { insertJobs, resetDatabase } from "../helpers/d1";
-import { meterD1 } from "../helpers/d1-meter";
+import { meteredTick } from "../helpers/tick";
 import { MINUTE } from "../helpers/time";
 import { upstream } from "../helpers/upstream";
 import { deliver, queueWorld, take } from "../queue/helpers";
@@ -33,9 +32,8 @@ async function seed(w: World, count: number, now: number): Promise<string[]> {
 }
 
 async function timedTick(w: World, at: number) {
-  const meter = meterD1(env.DB);
   const started = Date.now();
-  const result = await runTick({ ...w.env, DB: meter.db }, at);
+  const { result, d1: meter } = await meteredTick(w, at);
   return { ms: Date.now() - started, result, trips: meter.trips(), rows: meter.rowsWritten() };
 }
 

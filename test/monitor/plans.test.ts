@@ -10,9 +10,10 @@ import { admin, type World, world } from "../helpers/app";
 import { countRows, insertJobs, resetDatabase } from "../helpers/d1";
 import { meterD1 } from "../helpers/d1-meter";
 import { pollNow, trackRunning } from "../helpers/jobs";
+import { meteredTick } from "../helpers/tick";
 import { MINUTE } from "../helpers/time";
 import { upstream } from "../helpers/upstream";
-import { receiver, subscribe } from "../notifications/helpers";
+import { pendingDeliveries, receiver, subscribe } from "../notifications/helpers";
 import { createWatch, jobsFoundBy } from "../watches/helpers";
 
 const FREE_SUBREQUESTS = 50;
@@ -32,21 +33,6 @@ async function dueJobs(w: World, ids: string[], now: number, opts: { upstream: b
   for (let i = 0; i < rows.length; i += 500) await insertJobs(rows.slice(i, i + 500));
 }
 
-/** Deliveries whose earlier attempt failed and whose retry is due, to a subscription of their own. */
-async function pendingDeliveries(subscriptionId: string, jobId: string, count: number, now: number) {
-  await env.DB.batch(
-    Array.from({ length: count }, (_, i) => [
-      env.DB.prepare(
-        "insert into events (id, type, job_id, created_at, payload) values (?, 'job.stalled', ?, ?, ?)",
-      ).bind(`evt_plan_${i}`, jobId, now - 120_000, JSON.stringify({ type: "job.stalled", n: i })),
-      env.DB.prepare(
-        `insert into deliveries (id, event_id, subscription_id, status, attempts, next_attempt_at, created_at)
-         values (?, ?, ?, 'pending', 1, ?, ?)`,
-      ).bind(`msg_plan_${i}`, `evt_plan_${i}`, subscriptionId, now - 1_000, now - 120_000),
-    ]).flat(),
-  );
-}
-
 describe("WORKERS_PLAN", () => {
   it("free: 200 due jobs, 30 pending deliveries and a watch, every tick inside 50 subrequests and 50 D1 queries, nothing lost", {
     timeout: 180_000,
@@ -60,13 +46,12 @@ describe("WORKERS_PLAN", () => {
     // The subscription takes only job.stalled, which none of these polls raises: its 30 pending
     // deliveries are the only ones.
     const sub = await subscribe(w, { url: r.url(), events: ["job.stalled"] });
-    await pendingDeliveries(sub.id, ids[0] as string, 30, now);
+    await pendingDeliveries(sub.id, [ids[0] as string], 30, now, { tag: "plan", type: "job.stalled" });
     for (const id of ["bjb-watched-1", "bjb-watched-2"]) {
       await sim.createJob({ id, project_id: "prj-plans", start_at: "running" });
     }
     const watch = await createWatch(w, { project_id: "prj-plans", apis: ["v1"] });
 
-    const meter = meterD1(env.DB);
     const finishedIn = new Map<string, number>();
     let ticks = 0;
     let at = now;
@@ -74,8 +59,7 @@ describe("WORKERS_PLAN", () => {
     for (; ticks < 150; ticks++, at += MINUTE) {
       const upstreamBefore = (await sim.requests()).length;
       const receivedBefore = (await r.requests()).length;
-      meter.reset();
-      const result = await runTick({ ...w.env, DB: meter.db }, at);
+      const { result, d1: meter } = await meteredTick(w, at);
       const made =
         (await sim.requests()).length - upstreamBefore + (await r.requests()).length - receivedBefore;
       expect(made, `subrequests of tick ${ticks}`).toBeLessThanOrEqual(FREE_SUBREQUESTS);
@@ -125,9 +109,8 @@ describe("WORKERS_PLAN", () => {
     // Unknown upstream (404): one request a poll, which is all this test counts.
     const ids = Array.from({ length: 5_000 }, (_, i) => `bjb-paid-${i}`);
     await dueJobs(w, ids, now, { upstream: false });
-    const meter = meterD1(env.DB);
     const startedAt = Date.now();
-    const result = await runTick({ ...w.env, DB: meter.db }, now);
+    const { result, d1: meter } = await meteredTick(w, now);
     const seconds = (Date.now() - startedAt) / 1_000;
     console.log(
       `paid tick of 5,000 due jobs: ${result.subrequests} subrequests, ${meter.trips()} D1 round trips ` +
@@ -156,8 +139,7 @@ describe("WORKERS_PLAN", () => {
       )
         .bind(now, due)
         .run();
-      const meter = meterD1(env.DB);
-      const result = await runTick({ ...w.env, DB: meter.db }, at);
+      const { result, d1: meter } = await meteredTick(w, at);
       expect(result.polled).toBe(due);
       expect(result.changed).toBe(0);
       return meter.rowsWritten();

@@ -1,6 +1,7 @@
 // Shared by the notification tests: subscriptions made through the API, receivers on the test
 // network that record every request, and a check of every recorded request with the
 // `standardwebhooks` library, as any subscriber would verify it.
+import { env } from "cloudflare:workers";
 import type { InferRequestType, InferResponseType } from "hono/client";
 import { Webhook } from "standardwebhooks";
 import { expect } from "vitest";
@@ -73,4 +74,36 @@ export async function verifiedRequests(r: Receiver, secret: string): Promise<Ver
 /** The notification types the receiver got, in arrival order. */
 export async function receivedTypes(r: Receiver, secret: string): Promise<string[]> {
   return (await verifiedRequests(r, secret)).map((v) => v.body.type);
+}
+
+/**
+ * Deliveries whose earlier attempt failed and whose retry is due: `count` events of `type` about
+ * `jobIds` in turn (ids `evt_<tag>_<i>`, created two minutes before `now`), each with a pending
+ * delivery `msg_<tag>_<i>` to the subscription, written straight to D1 in one batch.
+ */
+export async function pendingDeliveries(
+  subscriptionId: string,
+  jobIds: string[],
+  count: number,
+  now: number,
+  event: { tag: string; type: string },
+): Promise<void> {
+  const { tag, type } = event;
+  await env.DB.batch(
+    Array.from({ length: count }, (_, i) => [
+      env.DB.prepare(
+        "insert into events (id, type, job_id, created_at, payload) values (?, ?, ?, ?, ?)",
+      ).bind(
+        `evt_${tag}_${i}`,
+        type,
+        jobIds[i % jobIds.length],
+        now - 120_000,
+        JSON.stringify({ type, n: i }),
+      ),
+      env.DB.prepare(
+        `insert into deliveries (id, event_id, subscription_id, status, attempts, next_attempt_at, created_at)
+         values (?, ?, ?, 'pending', 1, ?, ?)`,
+      ).bind(`msg_${tag}_${i}`, `evt_${tag}_${i}`, subscriptionId, now - 1_000, now - 120_000),
+    ]).flat(),
+  );
 }

@@ -1,13 +1,11 @@
 // What one tick costs in D1 round trips with notifications in play: 100 due jobs and 100 pending
 // deliveries, counted at the D1 binding (every batch and every lone statement is one trip).
-import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { runTick } from "../../src/monitor/tick";
 import { world } from "../helpers/app";
 import { countRows, insertJobs, resetDatabase } from "../helpers/d1";
-import { meterD1 } from "../helpers/d1-meter";
+import { meteredTick } from "../helpers/tick";
 import { upstream } from "../helpers/upstream";
-import { receiver, subscribe } from "./helpers";
+import { pendingDeliveries, receiver, subscribe } from "./helpers";
 
 const JOBS = 100;
 const PENDING = 100;
@@ -37,19 +35,7 @@ async function setUp(label: string, opts: { jobsChange: boolean }) {
       nextPollAt: now,
     })),
   );
-  // Deliveries whose earlier attempts failed and whose retry is due.
-  const pending = Array.from({ length: PENDING }, (_, i) => i);
-  await env.DB.batch(
-    pending.flatMap((i) => [
-      env.DB.prepare(
-        "insert into events (id, type, job_id, created_at, payload) values (?, 'job.progressed', ?, ?, ?)",
-      ).bind(`evt_old_${i}`, ids[i % JOBS], now - 120_000, JSON.stringify({ type: "job.progressed", n: i })),
-      env.DB.prepare(
-        `insert into deliveries (id, event_id, subscription_id, status, attempts, next_attempt_at, created_at)
-         values (?, ?, ?, 'pending', 1, ?, ?)`,
-      ).bind(`msg_old_${i}`, `evt_old_${i}`, sub.id, now - 1_000, now - 120_000),
-    ]),
-  );
+  await pendingDeliveries(sub.id, ids, PENDING, now, { tag: "old", type: "job.progressed" });
   return { w, r, now };
 }
 
@@ -64,8 +50,7 @@ describe("tick cost with notifications", () => {
     { timeout: 60_000 },
     async ({ label, jobsChange, newEvents }) => {
       const { w, r, now } = await setUp(label, { jobsChange });
-      const counted = meterD1(env.DB);
-      const result = await runTick({ ...w.env, DB: counted.db }, now);
+      const { result, d1: counted } = await meteredTick(w, now);
       expect(result.polled).toBe(JOBS);
       expect(result.changed).toBe(newEvents);
       expect(result.deliveries).toBe(PENDING + newEvents);

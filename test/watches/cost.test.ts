@@ -3,10 +3,9 @@
 // tracked. Counted by the tick itself (its budget and its round trips) and checked at the D1 binding.
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { runTick } from "../../src/monitor/tick";
 import { type World, world } from "../helpers/app";
 import { resetDatabase } from "../helpers/d1";
-import { meterD1 } from "../helpers/d1-meter";
+import { meteredTick } from "../helpers/tick";
 import { MINUTE } from "../helpers/time";
 import { upstream } from "../helpers/upstream";
 import { createWatch, jobsFoundBy } from "./helpers";
@@ -31,8 +30,7 @@ async function seed(w: World, mix: Mix) {
 }
 
 async function scanTick(w: World, at: number) {
-  const counted = meterD1(env.DB);
-  const result = await runTick({ ...w.env, DB: counted.db }, at);
+  const { result, d1: counted } = await meteredTick(w, at);
   expect(counted.trips()).toBe(result.roundTrips);
   return result;
 }
