@@ -7,6 +7,7 @@ import {
   formatCount,
   formatDuration,
   formatPercent,
+  ITEM_COUNTS,
   progressPercent,
   statusChanges,
   truncate,
@@ -74,10 +75,9 @@ export function RecentSnapshots(props: { rows: SnapshotRow[]; now: number; total
             <td>
               <StatusBadge status={s.status} />
             </td>
-            <td class="num">{formatCount(s.processedItems)}</td>
-            <td class="num">{formatCount(s.failedItems)}</td>
-            <td class="num">{formatCount(s.skippedItems)}</td>
-            <td class="num">{formatCount(s.totalItems)}</td>
+            {ITEM_COUNTS.map(([, column]) => (
+              <td class="num">{formatCount(s[column])}</td>
+            ))}
             <td class="num">{formatPercent(progressPercent(s))}</td>
             <td class="error">
               {s.errorMessage ? <span title={s.errorMessage}>{truncate(s.errorMessage, 80)}</span> : null}
