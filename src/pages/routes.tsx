@@ -16,9 +16,9 @@ import { listWatches } from "../db/watches";
 import { canRead } from "../http/auth";
 import { decodeCursor, encodeCursor } from "../http/cursor";
 import { ApiError, ERROR_STATUS } from "../http/errors";
-import { cursorQuery, emptyAsMissing, limitQuery } from "../http/inputs";
+import { PAGE_QUERY } from "../http/lists";
 import type { AppEnv } from "../http/openapi";
-import { TRACKING_STATES } from "../model";
+import { JOB_FILTERS } from "../http/tracked-jobs";
 import { Badge, badgeModel } from "./badge";
 import { MAX_CHART_POINTS } from "./chart";
 import { Dashboard, dashboardQuery } from "./dashboard";
@@ -97,12 +97,7 @@ const requirePageRead = createMiddleware<PageEnv>(async (c, next) => {
 });
 
 // The same filters and paging as GET /api/jobs (empty values from the form mean "not given").
-const dashboardQuerySchema = z.object({
-  status: emptyAsMissing(z.string().max(200).optional()),
-  state: emptyAsMissing(z.enum(TRACKING_STATES).optional()),
-  limit: limitQuery,
-  cursor: cursorQuery,
-});
+const dashboardQuerySchema = z.object({ ...JOB_FILTERS, ...PAGE_QUERY });
 
 export const pageRoutes = new Hono<PageEnv>();
 

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { deleteJob, findJob, listJobs, listSnapshots } from "../../db/jobs";
-import { APIS, apiOfJobId, TRACKING_STATES } from "../../model";
+import { APIS, apiOfJobId } from "../../model";
 import { pollOne, routeBudget } from "../../monitor/poll";
 import { trackJob } from "../../monitor/track";
 import { firstAttempts } from "../../notifications/background";
@@ -11,7 +11,7 @@ import { ApiError } from "../errors";
 import { emptyAsMissing, idInput, labelInput, optionalInput } from "../inputs";
 import { PAGE_QUERY, pageAnswer, pageAt, pageContent } from "../lists";
 import { DELETED, errorAnswer, jsonContent, readRoute, router, writeRoute } from "../openapi";
-import { jobIdParam as jobIdParamFor, NOT_TRACKED, notTracked } from "../tracked-jobs";
+import { JOB_FILTERS, jobIdParam as jobIdParamFor, NOT_TRACKED, notTracked } from "../tracked-jobs";
 
 const id = idInput;
 const jobIdParam = jobIdParamFor("bjb-0f4c2e");
@@ -75,15 +75,7 @@ export const jobRoutes = router()
       operationId: "listJobs",
       summary: "List tracked jobs, newest first",
       request: {
-        query: z.object({
-          status: emptyAsMissing(z.string().max(200).optional()).openapi({
-            description: "LlamaCloud status",
-          }),
-          state: emptyAsMissing(z.enum(TRACKING_STATES).optional()).openapi({
-            description: "Tracking state",
-          }),
-          ...PAGE_QUERY,
-        }),
+        query: z.object({ ...JOB_FILTERS, ...PAGE_QUERY }),
       },
       responses: {
         200: pageContent("jobs", jobSchema),
