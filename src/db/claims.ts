@@ -40,9 +40,14 @@ export function dueJobIds(db: Database, opts: { now: number; limit: number }) {
 export async function claimDueJobs(
   db: Database,
   opts: { now: number; limit: number; token: string; leaseUntil: number },
-): Promise<{ rows: JobRow[]; items: Map<string, ItemState[]> }> {
+): Promise<{
+  rows: JobRow[];
+  items: Map<string, ItemState[]>;
+  /** Statements the claim sent, in one round trip (for a counted budget). */
+  statements: number;
+}> {
   const due = dueJobIds(db, opts);
-  const [claimed, stored] = await db.batch([
+  const batch = [
     db
       .update(jobs)
       .set({ leaseToken: opts.token, leaseUntil: opts.leaseUntil })
@@ -56,10 +61,12 @@ export async function claimDueJobs(
       )
       .returning(),
     claimedItemsStatement(db, opts),
-  ]);
+  ] as const;
+  const [claimed, stored] = await db.batch(batch);
   return {
     rows: claimed.sort((a, b) => (a.nextPollAt ?? 0) - (b.nextPollAt ?? 0) || a.jobId.localeCompare(b.jobId)),
     items: itemsByJob(stored),
+    statements: batch.length,
   };
 }
 
@@ -79,7 +86,7 @@ export async function claimJob(
   /** Statements the claim sent, in one round trip (for a counted budget). */
   statements: number;
 }> {
-  const [claimed, current, pause, stored] = await db.batch([
+  const batch = [
     db
       .update(jobs)
       .set({ leaseToken: opts.token, leaseUntil: opts.leaseUntil })
@@ -88,13 +95,14 @@ export async function claimJob(
     findJobStatement(db, opts.jobId),
     pauseQuery(db),
     jobItemsStatement(db, opts.jobId),
-  ]);
+  ] as const;
+  const [claimed, current, pause, stored] = await db.batch(batch);
   return {
     claimed: claimed[0] ?? null,
     current: current[0] ?? null,
     pausedUntil: pauseFrom(pause, opts.now),
     items: itemsByJob(stored).get(opts.jobId) ?? [],
-    statements: 4,
+    statements: batch.length,
   };
 }
 
@@ -112,9 +120,15 @@ export async function jobAndPause(
   db: Database,
   jobId: string,
   now: number,
-): Promise<{ row: JobRow | null; pausedUntil: number | null }> {
-  const [row, pause] = await db.batch([findJobStatement(db, jobId), pauseQuery(db)]);
-  return { row: row[0] ?? null, pausedUntil: pauseFrom(pause, now) };
+): Promise<{
+  row: JobRow | null;
+  pausedUntil: number | null;
+  /** Statements sent, in one round trip (for a counted budget). */
+  statements: number;
+}> {
+  const batch = [findJobStatement(db, jobId), pauseQuery(db)] as const;
+  const [row, pause] = await db.batch(batch);
+  return { row: row[0] ?? null, pausedUntil: pauseFrom(pause, now), statements: batch.length };
 }
 
 /** Extends (never shortens) the monitor-wide pause that a 429 imposes. */

@@ -59,7 +59,12 @@ export interface Handed {
 export async function takeOverHanded(
   db: Database,
   opts: { handed: readonly Handed[]; now: number; token: string; leaseUntil: number },
-): Promise<{ rows: JobRow[]; items: Map<string, ItemState[]> }> {
+): Promise<{
+  rows: JobRow[];
+  items: Map<string, ItemState[]>;
+  /** Statements sent, in one round trip (none when nothing was handed). */
+  statements: number;
+}> {
   const held = (h: Handed) =>
     and(idIn(h.jobIds), eq(jobs.leaseToken, h.token), sql`${jobs.leaseUntil} > ${opts.now}`);
   const pause = sql`(select cast(${monitorState.value} as integer) from ${monitorState} where ${monitorState.key} = 'rate_limited_until')`;
@@ -82,12 +87,14 @@ export async function takeOverHanded(
       .where(and(held(h), sql`${pause} > ${opts.now}`)),
   );
   const [first, ...rest] = [...takes, ...giveBacks];
-  if (!first) return { rows: [], items: new Map() };
-  const results = await db.batch([first, ...rest, claimedItemsStatement(db, opts)]);
+  if (!first) return { rows: [], items: new Map(), statements: 0 };
+  const batch = [first, ...rest, claimedItemsStatement(db, opts)] as const;
+  const results = await db.batch(batch);
   const rows = (results.slice(0, takes.length) as JobRow[][]).flat();
   const stored = results[results.length - 1] as StoredItem[];
   return {
     rows: rows.sort((a, b) => (a.nextPollAt ?? 0) - (b.nextPollAt ?? 0) || a.jobId.localeCompare(b.jobId)),
     items: itemsByJob(stored),
+    statements: batch.length,
   };
 }

@@ -75,7 +75,7 @@ export async function handleCallback(
   const record = { ...callback, now };
   const named = callback.jobId ?? "";
   // One round trip: was it seen, what it names, the minute's count, and remembering it (the dedupe).
-  const [seen, job, parent, recent, inserted] = await db.batch([
+  const batch = [
     seenStatement(db, callback.eventId),
     findJobStatement(db, named),
     parentOfChildQuery(db, named),
@@ -83,8 +83,9 @@ export async function handleCallback(
     callback.signed
       ? recordInboundStatement(db, record)
       : recordUnsignedStatement(db, record, CALLBACK_POLLS_PER_MINUTE),
-  ]);
-  budget.chargeQueries(budget.queryCost(5, 1)); // the five statements of that round trip
+  ] as const;
+  const [seen, job, parent, recent, inserted] = await db.batch(batch);
+  budget.chargeQueries(budget.queryCost(batch.length, 1));
   const jobId = job[0]?.jobId ?? parent[0]?.jobId ?? null;
   // A signed repeat racing this one is caught by the insert; an unsigned one may act twice (harmless).
   const repeated = seen.length > 0 || (callback.signed && inserted.length === 0);

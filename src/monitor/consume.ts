@@ -65,8 +65,9 @@ export async function consumePolls(env: Bindings, bodies: readonly unknown[]): P
   // The tick's budget: every upstream request, delivery attempt and D1 query of this invocation.
   const budget = invocationBudget(config.planLimits, config.maxPollsPerTick);
   const claimed = await takeOverHanded(db, { handed: messages, now, token, leaseUntil: now + LEASE_MS });
-  // The takes, the give-backs and the items' read, in one round trip.
-  budget.chargeQueries(budget.queryCost(2 * messages.length + 1, 1));
+  // The takes, the give-backs and the items' read, in one round trip (none without a message).
+  const claimTrips = claimed.statements > 0 ? 1 : 0;
+  budget.chargeQueries(budget.queryCost(claimed.statements, claimTrips));
   const round = await pollClaimed(db, config, claimed.rows, claimed.items, {
     now,
     token,
@@ -92,7 +93,7 @@ export async function consumePolls(env: Bindings, bodies: readonly unknown[]): P
     malformed: bodies.length - messages.length,
     taken: claimed.rows.length,
     ...roundCounts(round),
-    roundTrips: (messages.length > 0 ? 1 : 0) + round.batches + written.batches + sent.roundTrips,
+    roundTrips: claimTrips + round.batches + written.batches + sent.roundTrips,
     deliveries: sent.attempted,
     subrequests: budget.subrequests,
     queries: budget.queries,

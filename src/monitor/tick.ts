@@ -56,7 +56,7 @@ export async function runTick(env: Bindings, scheduledTime: number): Promise<Tic
   // and the prune (on Paid a few round trips of 1,000; on Free most of its 50 statements).
   const afterPolls = budget.queryCost(1 + DELIVERY_STATEMENTS + pruning.length, 4);
   const claimed = handoff
-    ? { rows: [], items: new Map() }
+    ? { rows: [], items: new Map(), statements: 0 }
     : await claimDueJobs(db, {
         now,
         // Never more than the requests left can poll: every claimed job is polled or given back.
@@ -67,7 +67,7 @@ export async function runTick(env: Bindings, scheduledTime: number): Promise<Tic
   budget.chargeQueries(
     handoff
       ? budget.queryCost(handoff.statements, handoff.roundTrips)
-      : budget.queryCost(CLAIM_STATEMENTS, 1),
+      : budget.queryCost(claimed.statements, 1),
   );
   const round = await pollClaimed(db, config, claimed.rows, claimed.items, {
     now,
@@ -145,8 +145,6 @@ export async function runTick(env: Bindings, scheduledTime: number): Promise<Tic
   };
 }
 
-/** D1 statements of the claim of due jobs: the UPDATE … RETURNING and the read of their items. */
-const CLAIM_STATEMENTS = 2;
 /**
  * The deliveries' share of D1 statements a tick keeps from its polls where every statement counts:
  * the claim and its read, the two counters, the release, one 410's two writes, and three attempts.

@@ -38,8 +38,8 @@ export async function trackJob(
   now: number,
   budget: InvocationBudget,
 ): Promise<TrackResult> {
-  const { row: existing, pausedUntil } = await jobAndPause(db, input.jobId, now);
-  budget.chargeQueries(budget.queryCost(2, 1)); // jobAndPause: the job and the pause, one round trip
+  const { row: existing, pausedUntil, statements: lookup } = await jobAndPause(db, input.jobId, now);
+  budget.chargeQueries(budget.queryCost(lookup, 1));
   if (existing) return { kind: "existing", row: existing };
 
   const first = await readFirstPoll(config, input, now, pausedUntil, budget);
