@@ -56,9 +56,6 @@ export const deliverySchema = z
   })
   .openapi("Delivery");
 
-export type NewSubscriptionJson = z.infer<typeof createdSubscriptionSchema>;
-export type DeliveryJson = z.infer<typeof deliverySchema>;
-
 /** A subscription as the API shows it: never with its secret. */
 export function presentSubscription(row: SubscriptionRow): z.infer<typeof subscriptionSchema> {
   return {
