@@ -4,8 +4,15 @@
  * job passes through untouched, like the status answer's.
  */
 import { z } from "zod";
-import { getJson, type LlamaCloudTarget, mapAnswer, type UpstreamResult, type V1Page, v1PageUrl } from "./v1";
-import type { Scope } from "./v2";
+import {
+  getJson,
+  type LlamaCloudTarget,
+  mapAnswer,
+  type Scope,
+  type UpstreamResult,
+  type V1Page,
+  v1PageUrl,
+} from "./v1";
 
 /** The fields of a listed v1 job or v2 batch that discovery reads; both lists name them alike. */
 export const listedJobSchema = z.looseObject({

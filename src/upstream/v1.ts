@@ -85,6 +85,9 @@ export interface JobRef {
   organizationId: string | null;
 }
 
+/** The scope every LlamaCloud request carries: the job's (or watch's) project and organization. */
+export type Scope = Pick<JobRef, "projectId" | "organizationId">;
+
 /**
  * Fetches one job's status. Never throws and never retries: every failure comes back classified and
  * the monitor's next poll is the retry.
@@ -135,12 +138,7 @@ export interface V1Page {
 }
 
 /** `path` scoped as upstreamUrl scopes it, asking for `page` of its list. */
-export function v1PageUrl(
-  target: LlamaCloudTarget,
-  path: string,
-  scope: Pick<JobRef, "projectId" | "organizationId">,
-  page: V1Page,
-): URL {
+export function v1PageUrl(target: LlamaCloudTarget, path: string, scope: Scope, page: V1Page): URL {
   const url = upstreamUrl(target, path, scope);
   url.searchParams.set("status", page.status);
   url.searchParams.set("limit", String(page.limit));
@@ -149,11 +147,7 @@ export function v1PageUrl(
 }
 
 /** `path` under the base URL, scoped to the job's project and organization as every LlamaCloud request is. */
-export function upstreamUrl(
-  target: LlamaCloudTarget,
-  path: string,
-  scope: Pick<JobRef, "projectId" | "organizationId">,
-): URL {
+export function upstreamUrl(target: LlamaCloudTarget, path: string, scope: Scope): URL {
   const url = new URL(`${target.baseUrl}${path}`);
   if (scope.projectId) url.searchParams.set("project_id", scope.projectId);
   if (scope.organizationId) url.searchParams.set("organization_id", scope.organizationId);

@@ -3,9 +3,9 @@
  * page_size=&page_token=`), read page by page by a watch's scan. Like the v2 client, only ids are
  * required; everything else may be missing or null.
  */
-import { type LlamaCloudTarget, mapAnswer, type UpstreamResult, upstreamUrl } from "./v1";
+import { type LlamaCloudTarget, mapAnswer, type Scope, type UpstreamResult, upstreamUrl } from "./v1";
 import { type ListedJob, listedJobSchema, toListedJob } from "./v1-list";
-import { getV2Page, type Scope, v2PageSchema } from "./v2";
+import { getV2Page, v2PageSchema } from "./v2";
 
 const listPageSchema = v2PageSchema(listedJobSchema);
 

@@ -12,6 +12,7 @@ import {
   type LlamaCloudTarget,
   mapAnswer,
   ofAskedId,
+  type Scope,
   type UpstreamResult,
   upstreamUrl,
 } from "./v1";
@@ -105,9 +106,6 @@ export interface ChildPage {
  * 5,000-file batch is ~0.9 MB), where the shared 256 KiB cap would refuse batches above ~1,480.
  */
 export const MAX_BATCH_ANSWER_BYTES = 8 * 1024 * 1024;
-
-/** The scope every request carries: the batch's project and organization. */
-export type Scope = Pick<JobRef, "projectId" | "organizationId">;
 
 /**
  * Fetches one batch with its results. Never throws and never retries: every failure comes back
