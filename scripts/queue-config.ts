@@ -8,7 +8,7 @@ import path from "node:path";
 const ROOT = path.resolve(import.meta.dirname, "..");
 
 /** The POLL_QUEUE section's setting lines (not its prose or comments) uncommented. */
-export function withPollQueue(toml: string): string {
+function withPollQueue(toml: string): string {
   const lines = toml.split("\n");
   const begin = lines.findIndex((line) => line.startsWith("# BEGIN POLL_QUEUE"));
   const end = lines.findIndex((line) => line.startsWith("# END POLL_QUEUE"));

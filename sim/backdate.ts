@@ -26,6 +26,25 @@ export function newLifecycle(
 }
 
 /**
+ * An answer about a job or batch as the control routes left it: `overrides` laid over it, its extra
+ * fields added, its omitted fields taken out.
+ */
+export function dressed<T extends Record<string, unknown>>(
+  answer: T,
+  overrides: Record<string, unknown>,
+  thing: Pick<Lifecycle<unknown>, "extra" | "omit">,
+): T {
+  const merged: T = { ...answer, ...overrides, ...thing.extra };
+  for (const field of thing.omit) delete merged[field];
+  return merged;
+}
+
+/** Moves `updated_at` forward, strictly, even when two changes share a millisecond. */
+export function touch(thing: Pick<Lifecycle<unknown>, "updatedAtMs">, atMs: number): void {
+  thing.updatedAtMs = Math.max(atMs, thing.updatedAtMs + 1);
+}
+
+/**
  * Places a job or batch at `position` as of now, as if it had lived through the earlier positions at
  * its clock's pace; `offsetOf(q)` is how long after position 0 its lifecycle reaches position q.
  */

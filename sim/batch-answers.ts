@@ -1,6 +1,7 @@
 // What the v2 API shows about a simulated batch and its child jobs: the batch (with `results` when
 // expanded), each child as its product's list shows it, and the cursor pages of those lists.
 
+import { dressed } from "./backdate";
 import {
   batchStatusAt,
   childMilestones,
@@ -14,19 +15,14 @@ import {
 } from "./batch-lifecycle";
 import type { BatchJson, BatchResultJson, ChildJobJson, CursorPageJson, SimBatch } from "./batch-model";
 import { BATCH_TERMINAL_STATUSES } from "./batch-model";
-import { iso, uuidLike } from "./format";
+import { FILE_ERRORS, iso, uuidLike } from "./format";
 
-const CHILD_ERRORS = [
-  "Document is password protected",
-  "Unsupported file type: application/x-msdownload",
-  "Page limit exceeded (max 1000 pages)",
-];
 const MAPPING_ERRORS = [
   "File could not be read from the source directory",
   "File type not supported by this job type: .exe",
 ];
 
-export function fileId(batch: SimBatch, file: number): string {
+function fileId(batch: SimBatch, file: number): string {
   return `dfl-${uuidLike(`${batch.id}/file/${file}`)}`;
 }
 
@@ -61,9 +57,7 @@ export function batchJson(batch: SimBatch, expand: { results: boolean }): BatchJ
     updated_at: iso(batch.updatedAtMs),
     results: expand.results ? resultsJson(batch) : null,
   };
-  const merged: BatchJson = { ...answer, ...batch.overrides, ...batch.extra };
-  for (const field of batch.omit) delete merged[field];
-  return merged;
+  return dressed(answer, batch.overrides, batch);
 }
 
 function resultsJson(batch: SimBatch): BatchResultJson[] | null {
@@ -110,7 +104,7 @@ export function childJson(batch: SimBatch, file: number): ChildJobJson | null {
     id: childId(batch, file),
     project_id: batch.projectId,
     status,
-    error_message: status === "FAILED" ? (CHILD_ERRORS[file % CHILD_ERRORS.length] ?? null) : null,
+    error_message: status === "FAILED" ? (FILE_ERRORS[file % FILE_ERRORS.length] ?? null) : null,
     created_at: iso(createdAt),
     updated_at: iso(updatedAt),
   };

@@ -46,7 +46,7 @@ export function mappedAtWork(plan: BatchPlan, work: number): number {
 }
 
 /** The work step at which file `f` is mapped. */
-export function mapWork(plan: BatchPlan, file: number): number {
+function mapWork(plan: BatchPlan, file: number): number {
   return Math.floor(file / plan.filesPerStep) + 1;
 }
 
@@ -55,7 +55,7 @@ export function isUnmappable(plan: BatchPlan, file: number): boolean {
 }
 
 /** How a mappable file's job ends: failed, cancelled and stuck jobs spread evenly among all jobs. */
-export function childOutcome(plan: BatchPlan, file: number): ChildOutcome {
+function childOutcome(plan: BatchPlan, file: number): ChildOutcome {
   let index = file - Math.floor((file * plan.unmappableFiles) / plan.totalFiles);
   let pool = plan.totalFiles - plan.unmappableFiles;
   const kinds: [ChildOutcome, number][] = [

@@ -2,7 +2,7 @@
 // hand or by the tenant's clock, like v1 jobs), cancelling and patching it, and showing it to the
 // control routes. What the API shows about it lives in batch-answers.ts.
 
-import { backdate, newLifecycle } from "./backdate";
+import { backdate, newLifecycle, touch } from "./backdate";
 import { batchJson, batchStatus, childId, childStatus, mappedFiles } from "./batch-answers";
 import {
   childMilestones,
@@ -101,7 +101,7 @@ export function finalPosition(batch: SimBatch): number {
   return Math.max(RUNNING, positionOfWork(batch.plan, batch.course.finalWork));
 }
 
-export function canAdvanceBatch(batch: SimBatch): boolean {
+function canAdvanceBatch(batch: SimBatch): boolean {
   return batch.halt === null && batch.position < finalPosition(batch);
 }
 
@@ -196,11 +196,6 @@ export function cancelBatch(batch: SimBatch, nowMs: number): BatchChange {
     statuses: ["CANCELLED"],
     children: running.map((id) => ({ id, statuses: ["CANCELLED"] })),
   };
-}
-
-/** Moves `updated_at` forward, strictly, even when two changes share a millisecond. */
-function touch(batch: SimBatch, atMs: number): void {
-  batch.updatedAtMs = Math.max(atMs, batch.updatedAtMs + 1);
 }
 
 /** Public fields a PATCH may set; they hold until the lifecycle moves on. */

@@ -124,7 +124,7 @@ export function childEvent(
   return v2Event({ job_id: job.id, ...job }, eventType, nowMs, eventId);
 }
 
-export function v2Event(
+function v2Event(
   data: Record<string, unknown>,
   eventType: string,
   nowMs: number,

@@ -1,5 +1,12 @@
 // How derived values look: ISO timestamps and stable ids, so answers about the same thing never change.
 
+/** Why a simulated file failed: a v1 item's or a v2 child job's error, picked by the file's index. */
+export const FILE_ERRORS = [
+  "Document is password protected",
+  "Unsupported file type: application/x-msdownload",
+  "Page limit exceeded (max 1000 pages)",
+];
+
 export function iso(ms: number): string {
   return new Date(ms).toISOString();
 }

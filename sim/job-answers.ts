@@ -1,7 +1,8 @@
 // What the v1 batch-processing API shows about one simulated job: the job, its status envelope and
 // its items, all derived from the job's plan and position (see lifecycle.ts).
 
-import { fragment, iso } from "./format";
+import { dressed } from "./backdate";
+import { FILE_ERRORS, fragment, iso } from "./format";
 import {
   countsAfter,
   DISPATCHED,
@@ -63,9 +64,7 @@ export function jobJson(job: SimJob): BatchJobJson {
     workflow_id: dispatched ? `batch-processing-${job.id}` : null,
   };
   const { progress_percentage: _envelopeOnly, ...overrides } = job.overrides;
-  const merged: BatchJobJson = { ...answer, ...overrides, ...job.extra };
-  for (const field of job.omit) delete merged[field];
-  return merged;
+  return dressed(answer, overrides, job);
 }
 
 export function statusJson(job: SimJob): BatchStatusJson {
@@ -108,11 +107,6 @@ export function itemsPage(job: SimJob, query: ItemQuery): PageJson<BatchItemJson
 
 const ITEM_NAMES: Record<string, string> = { parse: "report", extract: "invoice", classify: "contract" };
 const UNDERLYING_JOB_PREFIX: Record<string, string> = { parse: "pjb", extract: "exj", classify: "clj" };
-const ITEM_ERRORS = [
-  "Document is password protected",
-  "Unsupported file type: application/x-msdownload",
-  "Page limit exceeded (max 1000 pages)",
-];
 const SKIP_REASONS = ["already_processed", "size_limit_exceeded"];
 
 function itemJson(job: SimJob, index: number): BatchItemJson {
@@ -128,7 +122,7 @@ function itemJson(job: SimJob, index: number): BatchItemJson {
     status,
     completed_at: completedAt,
     effective_at: completedAt ?? startedAt ?? iso(job.createdAtMs),
-    error_message: status === "failed" ? (ITEM_ERRORS[index % ITEM_ERRORS.length] ?? null) : null,
+    error_message: status === "failed" ? (FILE_ERRORS[index % FILE_ERRORS.length] ?? null) : null,
     job_id: started
       ? `${UNDERLYING_JOB_PREFIX[job.jobType] ?? "job"}-${fragment(`${job.id}/${index}`, 12)}`
       : null,

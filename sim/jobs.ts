@@ -2,7 +2,7 @@
 // cancelling and patching it, and showing it to the control routes. What the upstream API shows
 // about it lives in job-answers.ts. All times are the tenant's clock (see World.now), in ms.
 
-import { backdate, newLifecycle } from "./backdate";
+import { backdate, newLifecycle, touch } from "./backdate";
 import { fragment } from "./format";
 import { jobJson, pulse, statusJson } from "./job-answers";
 import {
@@ -183,11 +183,6 @@ export function cancelJob(job: SimJob, nowMs: number, reason: string | null): Jo
   job.overrides = {};
   touch(job, nowMs);
   return { jobId: job.id, before, after: pulse(job), statuses: ["cancelled"] };
-}
-
-/** Moves `updated_at` forward, strictly, even when two changes share a millisecond. */
-export function touch(job: SimJob, atMs: number): void {
-  job.updatedAtMs = Math.max(atMs, job.updatedAtMs + 1);
 }
 
 /** Public fields a PATCH may set; they hold until the lifecycle moves on. */
