@@ -58,16 +58,15 @@ export function errorResponse(
   return c.json(errorBody(code, message), ERROR_STATUS[code], headers);
 }
 
+// No 413 here: oversized bodies are refused by ./body.ts with its own ApiError, never an HTTPException.
 const HTTP_EXCEPTION_CODES: Partial<Record<number, ErrorCode>> = {
   400: "validation_error",
   401: "unauthorized",
   404: "not_found",
-  413: "payload_too_large",
   415: "unsupported_media_type",
 };
 
 const HTTP_EXCEPTION_MESSAGES: Partial<Record<ErrorCode, string>> = {
-  payload_too_large: "The request body is larger than 64 KiB.",
   unsupported_media_type: "The request body must be JSON (Content-Type: application/json).",
 };
 
