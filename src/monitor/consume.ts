@@ -8,11 +8,15 @@ import { type Bindings, readConfig } from "../config";
 import { runGroupsThen } from "../db/batch";
 import { database } from "../db/client";
 import { takeOverHanded } from "../db/handoff";
-import { invocationBudget } from "./budget";
-import { pollCountStatements } from "./health";
 import { LEASE_MS, pollClaimed, roundCounts } from "./poll";
 import { type PollMessage, pollMessageSchema } from "./queue";
-import { budgetedDeliveryClaim, DELIVERY_STATEMENTS, sendDeliveries, TICK_POLL_BUDGET_MS } from "./tick";
+import {
+  budgetedDeliveryClaim,
+  DELIVERY_STATEMENTS,
+  sendDeliveries,
+  TICK_POLL_BUDGET_MS,
+  tickBudget,
+} from "./tick";
 
 export interface Consumed {
   messages: number;
@@ -63,7 +67,7 @@ export async function consumePolls(env: Bindings, bodies: readonly unknown[]): P
   const token = crypto.randomUUID();
 
   // The tick's budget: every upstream request, delivery attempt and D1 query of this invocation.
-  const budget = invocationBudget(config.planLimits, config.maxPollsPerTick);
+  const budget = tickBudget(config);
   const claimed = await takeOverHanded(db, { handed: messages, now, token, leaseUntil: now + LEASE_MS });
   // The takes, the give-backs and the items' read, in one round trip (none without a message).
   const claimTrips = claimed.statements > 0 ? 1 : 0;
@@ -79,13 +83,7 @@ export async function consumePolls(env: Bindings, bodies: readonly unknown[]): P
   // As in the tick: the events these polls raised get their first attempt now, with the due retries,
   // the claim ending the last write batch.
   const claim = budgetedDeliveryClaim(db, budget, now, 0);
-  // The counters were charged by pollClaimed with each poll's writes.
-  const counted = pollCountStatements(
-    db,
-    round.polled.map((p) => p.outcome),
-    now,
-  );
-  const written = await runGroupsThen(db, round.groups, [...claim.statements, ...counted]);
+  const written = await runGroupsThen(db, round.groups, [...claim.statements, ...round.counted]);
   budget.chargeQueries(budget.queryCost(claim.statements.length, written.batches));
   const sent = await sendDeliveries(db, config, claim, written.tail, { now, budget });
   return {

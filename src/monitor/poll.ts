@@ -36,6 +36,11 @@ export interface PollRound {
   groups: Statement[][];
   /** D1 round trips already made: outcomes written in batches while the pool kept polling. */
   batches: number;
+  /**
+   * The poll counters (/metrics) and what the polls said of the key (/healthz), already charged, for
+   * the tail of the caller's last batch (so they cost no round trip of their own).
+   */
+  counted: Statement[];
 }
 
 /** What a round of polls did, as the tick record and the queue consumer's result count it. */
@@ -166,7 +171,7 @@ export function outcomeStatements(
  * upstream requests, or its D1 queries above `keepQueries`, which the caller keeps for what follows)
  * and the invocation running late. A poll whose writes do not fit the D1 budget is not written and is
  * given back like a job not polled (due again, polled next tick). Every statement of the round is
- * charged to the budget, the poll counters' (pollCountStatements, which the caller writes) included.
+ * charged to the budget, the poll counters' (`counted`, which the caller writes) included.
  * `stored` holds the claimed jobs' items, read with the claim. The writes not made yet come back
  * (`groups`) so the caller can add its own to the same batch.
  */
@@ -186,7 +191,7 @@ export async function pollClaimed(
   const { budget } = opts;
   const keep = opts.keepQueries ?? 0;
   const share = budget.queryCost(POLL_STATEMENTS, 0);
-  const round: PollRound = { polled: [], pauseUntil: null, groups: [], batches: 0 };
+  const round: PollRound = { polled: [], pauseUntil: null, groups: [], batches: 0, counted: [] };
   const written = new Set<string>();
   const counters = new Set<string>();
   const writer = backgroundWriter(db, budget);
@@ -238,6 +243,11 @@ export async function pollClaimed(
     release.push(pauseStatement(db, round.pauseUntil, opts.now));
   if (release.length > 0) round.groups.push(release);
   budget.chargeQueries(budget.queryCost(release.length, 0));
+  round.counted = pollCountStatements(
+    db,
+    round.polled.map((p) => p.outcome),
+    opts.now,
+  );
   return round;
 }
 

@@ -7,7 +7,6 @@ import { notificationPruneStatements, pruneStatements } from "../db/prune";
 import { type TickRecord, tickStatement } from "../db/ticks";
 import { type DeliveryRun, deliveryClaimLimit, sendClaimed } from "../notifications/deliver";
 import { type InvocationBudget, invocationBudget, type RequestBudget } from "./budget";
-import { pollCountStatements } from "./health";
 import { LEASE_MS, pollClaimed, roundCounts } from "./poll";
 import { handDueJobs, pollQueue } from "./queue";
 import { type DiscoveryRound, MAX_WATCHES_PER_TICK, scanWatches, watchClaim } from "./scan";
@@ -50,7 +49,7 @@ export async function runTick(env: Bindings, scheduledTime: number): Promise<Tic
     ? await handDueJobs(db, queue, config, { now, token, leaseUntil: now + LEASE_MS })
     : null;
   // One budget for the whole invocation: every upstream request, delivery attempt and D1 query.
-  const budget = invocationBudget(config.planLimits, config.maxPollsPerTick);
+  const budget = tickBudget(config);
   const pruning = pruneBatch(db, now, config);
   // What the steps after the polls need, held back from them: the tick record, the deliveries' share
   // and the prune (on Paid a few round trips of 1,000; on Free most of its 50 statements).
@@ -90,13 +89,6 @@ export async function runTick(env: Bindings, scheduledTime: number): Promise<Tic
   // Held for the deliveries while discovery decides: their fixed writes and a few attempts (each
   // attempt then takes its own statement, leaving what a claimed watch needs).
   const deliveryHold = claim.statements.length > 0 ? budget.queryCost(DELIVERY_STATEMENTS, 0) : 0;
-  // The poll counters (/metrics) and what the polls said of the key (/healthz): in the tail, so they join
-  // the polls' last batch without a round trip of their own (pollClaimed charged them).
-  const counted = pollCountStatements(
-    db,
-    round.polled.map((p) => p.outcome),
-    now,
-  );
   // Watches are claimed at the end of the same batch, and only with budget left: polls and
   // deliveries come first. A claim holds back each claimed watch's outcome (or release) and a pause.
   let discoveryKeep = budget.queryCost(1 + pruning.length, 0) + deliveryHold;
@@ -112,7 +104,7 @@ export async function runTick(env: Bindings, scheduledTime: number): Promise<Tic
   const written = await runGroupsThen(
     db,
     [...round.groups, [tickStatement(db, record)]],
-    [...claim.statements, ...watches.statements, ...counted],
+    [...claim.statements, ...watches.statements, ...round.counted],
   );
   // The tick record and the delivery claim (the polls' writes, counters and watch claim are charged).
   budget.chargeQueries(budget.queryCost(1 + claim.statements.length, written.batches));
@@ -143,6 +135,14 @@ export async function runTick(env: Bindings, scheduledTime: number): Promise<Tic
     subrequests: budget.subrequests,
     queries: budget.queries,
   };
+}
+
+/**
+ * The counted budget of a tick's or a queue consumer's invocation (README "Plans and limits"): at
+ * most MAX_POLLS_PER_TICK upstream requests, inside its plan's subrequests and D1 queries.
+ */
+export function tickBudget(config: Config): InvocationBudget {
+  return invocationBudget(config.planLimits, config.maxPollsPerTick);
 }
 
 /**
