@@ -50,17 +50,22 @@ function ensureAdminToken(vars: Record<string, string>): string {
 /** The simulator's demo v1 jobs and v2 batches (`bat-…`, so batchwatch reads them as v2). */
 const DEMO_IDS = [...DEMO_JOBS, ...DEMO_BATCHES].flatMap(({ id }) => (id ? [id] : []));
 
+/** POSTs `body` to the stack's API as the admin; a refusal is a warning (`what` could not be done), not a stop. */
+async function adminPost(stack: Stack, apiPath: string, body: unknown, what: string) {
+  const res = await fetch(`${stack.url}${apiPath}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${stack.adminToken}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  if (res.status !== 200 && res.status !== 201) {
+    console.warn(`could not ${what}: ${res.status} ${await res.text()}`);
+  }
+}
+
 async function trackDemoJobs(stack: Stack) {
   for (const id of DEMO_IDS) {
     const label = `Demo: ${id.replace("bjb-demo-", "").replace("bat-demo-", "v2 ")}`;
-    const res = await fetch(`${stack.url}/api/jobs`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${stack.adminToken}`, "content-type": "application/json" },
-      body: JSON.stringify({ job_id: id, label }),
-    });
-    if (res.status !== 200 && res.status !== 201) {
-      console.warn(`could not track ${id}: ${res.status} ${await res.text()}`);
-    }
+    await adminPost(stack, "/api/jobs", { job_id: id, label }, `track ${id}`);
   }
 }
 
@@ -69,14 +74,8 @@ async function trackDemoJobs(stack: Stack) {
  * couple of minutes) show up on the dashboard without anyone tracking them.
  */
 async function watchDemoProject(stack: Stack) {
-  const res = await fetch(`${stack.url}/api/watches`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${stack.adminToken}`, "content-type": "application/json" },
-    body: JSON.stringify({ project_id: WATCHED_PROJECT_ID, label: "Demo project (watched)" }),
-  });
-  if (res.status !== 200 && res.status !== 201) {
-    console.warn(`could not watch ${WATCHED_PROJECT_ID}: ${res.status} ${await res.text()}`);
-  }
+  const body = { project_id: WATCHED_PROJECT_ID, label: "Demo project (watched)" };
+  await adminPost(stack, "/api/watches", body, `watch ${WATCHED_PROJECT_ID}`);
 }
 
 async function main() {
