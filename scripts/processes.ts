@@ -106,8 +106,16 @@ export function stopAllSync(): void {
 }
 process.once("exit", stopAllSync);
 
-/** Waits until `url` answers 2xx, failing early with the child's output if it exits. */
-export async function waitForHttp(url: string, child: Child, timeoutMs = 60_000): Promise<void> {
+/**
+ * Waits until `url` answers as `ready` says (2xx unless told otherwise), failing early with the
+ * child's output if it exits.
+ */
+export async function waitForHttp(
+  url: string,
+  child: Child,
+  ready: (res: Response) => Promise<boolean> | boolean = (res) => res.ok,
+  timeoutMs = 60_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.process.exitCode !== null) {
@@ -117,7 +125,7 @@ export async function waitForHttp(url: string, child: Child, timeoutMs = 60_000)
     }
     try {
       const res = await fetch(url);
-      if (res.ok) return;
+      if (await ready(res)) return;
     } catch {
       // not listening yet
     }

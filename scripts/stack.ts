@@ -131,7 +131,12 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       { echo: opts.echo },
     );
     children.push(wrangler);
-    await waitForHttp(`${url}/healthz`, wrangler);
+    // The Worker is up once /healthz answers its own JSON, healthy or not: a persisted D1 whose last
+    // tick is old (npm start again after a break) answers 503 tick_overdue until the next tick.
+    await waitForHttp(`${url}/healthz`, wrangler, async (res) => {
+      const body = (await res.json().catch(() => null)) as { ok?: unknown } | null;
+      return typeof body?.ok === "boolean";
+    });
 
     return {
       url,
