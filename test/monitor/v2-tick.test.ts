@@ -124,9 +124,7 @@ describe("v2 batches", () => {
 
     // Finished: no more requests, and nothing new is written.
     const snapshots = (await history(w, id)).length;
-    const seq = await lastSeq(w);
-    await tick(w, at + TICK_GAP);
-    expect(await sim.requests({ since_seq: seq })).toEqual([]);
+    expect(await requestsDuring(w, () => tick(w, at + TICK_GAP))).toEqual([]);
     expect(await history(w, id)).toHaveLength(snapshots);
   });
 
@@ -162,7 +160,7 @@ describe("v2 batches", () => {
     expect(allChildren.size).toBe(250);
 
     const t0 = Date.now();
-    let seq = await lastSeq(w);
+    const seq = await lastSeq(w);
     await track(w, id);
     const first = await sim.requests({ since_seq: seq });
     const firstPages = await childRequests(w, id, seq);
@@ -173,17 +171,13 @@ describe("v2 batches", () => {
     expect(await countRows("items", "job_id = ?", id)).toBe(250);
 
     // Nothing settled yet: the same four requests.
-    seq = await lastSeq(w);
-    await tick(w, t0 + 2 * MINUTE);
-    const later = await sim.requests({ since_seq: seq });
+    const later = await requestsDuring(w, () => tick(w, t0 + 2 * MINUTE));
     console.log(`a later poll, no child settled: ${later.length} subrequests`);
     expect(later).toHaveLength(4);
 
     // Every child has ended: one more read of the 250, then none is asked for again.
     await sim.advanceBatch(id, { to: "end" });
-    seq = await lastSeq(w);
-    await tick(w, t0 + 4 * MINUTE);
-    expect((await sim.requests({ since_seq: seq })).length).toBe(4);
+    expect((await requestsDuring(w, () => tick(w, t0 + 4 * MINUTE))).length).toBe(4);
     expect(await job(w, id)).toMatchObject({ processed_items: 250, tracking: { state: "finished" } });
     expect(await settledChildren(id)).toEqual(allChildren);
   });
@@ -314,13 +308,12 @@ describe("the request budget", () => {
     const id = "bat-budget";
     await sim.createBatch({ id, total_files: 250, files_per_step: 250, child_steps: 1, start_at: "mapped" });
     const t0 = Date.now();
-    let seq = await lastSeq(w);
-    await track(w, id); // the batch and two of its three child pages
-    expect(await sim.requests({ since_seq: seq })).toHaveLength(3);
+    // The batch and two of its three child pages.
+    expect(await requestsDuring(w, () => track(w, id))).toHaveLength(3);
     expect(await job(w, id)).toMatchObject({ total_items: 250, processed_items: 0 });
 
     await sim.advanceBatch(id, { to: "end" }); // every child has completed
-    seq = await lastSeq(w);
+    const seq = await lastSeq(w);
     const first = await runTick(w.env, t0 + 2 * MINUTE);
     expect(first.polled).toBe(1);
     expect(await sim.requests({ since_seq: seq })).toHaveLength(3);
