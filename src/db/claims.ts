@@ -8,6 +8,7 @@ import type { ItemState } from "../model";
 import type { Database, Statement } from "./client";
 import { claimedItemsStatement, itemsByJob, jobItemsStatement } from "./items";
 import { findJobStatement } from "./jobs";
+import { idChunks, inJsonArray } from "./json-lists";
 import { type JobRow, jobs, monitorState } from "./schema";
 
 const RATE_LIMIT_KEY = "rate_limited_until";
@@ -106,6 +107,11 @@ export async function claimJob(
   };
 }
 
+/** Until when the 429 pause runs (ms), as an SQL value: null when none was ever set. */
+export function pausedUntilValue() {
+  return sql`(select cast(${monitorState.value} as integer) from ${monitorState} where ${monitorState.key} = ${RATE_LIMIT_KEY})`;
+}
+
 function pauseQuery(db: Database) {
   return db.select().from(monitorState).where(eq(monitorState.key, RATE_LIMIT_KEY));
 }
@@ -176,12 +182,10 @@ function released(nextPollAt?: number) {
   };
 }
 
-/** Ids per release statement: one bound parameter each, plus the token and the pause (≤ 100). */
-const RELEASE_IDS_PER_STATEMENT = 90;
-
 /**
- * Gives back claimed jobs that were not polled (or whose outcome did not fit the budget) in as few
- * statements as D1's 100 bound parameters allow: on the Free plan every statement counts.
+ * Gives back claimed jobs that were not polled (or whose outcome did not fit the budget, or whose
+ * hand-off to the queue failed) in as few statements as the ids' JSON arrays allow (./json-lists.ts):
+ * on the Free plan every statement counts. None for no ids.
  */
 export function releaseJobsStatements(
   db: Database,
@@ -189,27 +193,10 @@ export function releaseJobsStatements(
   token: string,
   nextPollAt?: number,
 ): Statement[] {
-  const statements: Statement[] = [];
-  for (let i = 0; i < jobIds.length; i += RELEASE_IDS_PER_STATEMENT) {
-    statements.push(
-      db
-        .update(jobs)
-        .set(released(nextPollAt))
-        .where(
-          and(
-            inArray(jobs.jobId, jobIds.slice(i, i + RELEASE_IDS_PER_STATEMENT)),
-            eq(jobs.leaseToken, token),
-          ),
-        ),
-    );
-  }
-  return statements;
-}
-
-/** Gives back a claimed job that was not polled (tick out of time, or paused by a 429). */
-export function releaseStatement(db: Database, jobId: string, token: string, nextPollAt?: number): Statement {
-  return db
-    .update(jobs)
-    .set(released(nextPollAt))
-    .where(and(eq(jobs.jobId, jobId), eq(jobs.leaseToken, token)));
+  return idChunks(jobIds).map((json) =>
+    db
+      .update(jobs)
+      .set(released(nextPollAt))
+      .where(and(inJsonArray(jobs.jobId, json), eq(jobs.leaseToken, token))),
+  );
 }

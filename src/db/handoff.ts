@@ -6,15 +6,11 @@
  */
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { ItemState } from "../model";
-import { dueJobIds, leaseFree, notPausedCondition } from "./claims";
-import type { Database, Statement } from "./client";
+import { dueJobIds, leaseFree, notPausedCondition, pausedUntilValue } from "./claims";
+import type { Database } from "./client";
 import { claimedItemsStatement, itemsByJob, type StoredItem } from "./items";
-import { type JobRow, jobs, monitorState } from "./schema";
-
-/** Job ids travel as one JSON array (one bound parameter however many, well inside D1's 100). */
-function idIn(jobIds: readonly string[]) {
-  return sql`${jobs.jobId} in (select value from json_each(${JSON.stringify(jobIds)}))`;
-}
+import { inJsonArray } from "./json-lists";
+import { type JobRow, jobs } from "./schema";
 
 /**
  * claimDueJobs without the items: up to `limit` due active jobs, oldest due first, leased to `token`
@@ -34,14 +30,6 @@ export async function claimDueJobIds(
   return claimed
     .sort((a, b) => (a.nextPollAt ?? 0) - (b.nextPollAt ?? 0) || a.jobId.localeCompare(b.jobId))
     .map((row) => row.jobId);
-}
-
-/** Gives back jobs the tick claimed but could not hand to the queue (a failed send). */
-export function releaseHandedStatement(db: Database, token: string, jobIds: readonly string[]): Statement {
-  return db
-    .update(jobs)
-    .set({ leaseToken: null, leaseUntil: null })
-    .where(and(idIn(jobIds), eq(jobs.leaseToken, token)));
 }
 
 export interface Handed {
@@ -65,9 +53,14 @@ export async function takeOverHanded(
   /** Statements sent, in one round trip (none when nothing was handed). */
   statements: number;
 }> {
+  // A message's ids are one JSON array (a message is far smaller than a statement may be).
   const held = (h: Handed) =>
-    and(idIn(h.jobIds), eq(jobs.leaseToken, h.token), sql`${jobs.leaseUntil} > ${opts.now}`);
-  const pause = sql`(select cast(${monitorState.value} as integer) from ${monitorState} where ${monitorState.key} = 'rate_limited_until')`;
+    and(
+      inJsonArray(jobs.jobId, JSON.stringify(h.jobIds)),
+      eq(jobs.leaseToken, h.token),
+      sql`${jobs.leaseUntil} > ${opts.now}`,
+    );
+  const pause = pausedUntilValue();
   const takes = opts.handed.map((h) =>
     db
       .update(jobs)

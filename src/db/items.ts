@@ -6,6 +6,7 @@
 import { and, eq, inArray, lte, sql } from "drizzle-orm";
 import type { ItemState } from "../model";
 import type { Database, Statement } from "./client";
+import { jsonChunks } from "./json-lists";
 import { items, jobs } from "./schema";
 
 /** An item as a poll needs it: everything the planner, the counts and the diff read. */
@@ -52,33 +53,10 @@ export function itemsByJob(rows: readonly StoredItem[]): Map<string, ItemState[]
   return byJob;
 }
 
-/**
- * Items travel as one JSON array per statement (one bound parameter, however many rows), in chunks
- * of about this many characters, well inside D1's 100 KB per statement.
- */
-const MAX_JSON_PER_STATEMENT = 48_000;
-
 /** `sort_at`, the lists' keyset order: the item's own time, else when batchwatch wrote it. */
 function sortAt(item: ItemState, now: number): number {
   const at = item.updatedAt === null ? Number.NaN : Date.parse(item.updatedAt);
   return Number.isFinite(at) ? at : now;
-}
-
-function chunks(rows: string[]): string[] {
-  const out: string[] = [];
-  let current: string[] = [];
-  let size = 0;
-  for (const row of rows) {
-    if (current.length > 0 && size + row.length > MAX_JSON_PER_STATEMENT) {
-      out.push(`[${current.join(",")}]`);
-      current = [];
-      size = 0;
-    }
-    current.push(row);
-    size += row.length + 1;
-  }
-  if (current.length > 0) out.push(`[${current.join(",")}]`);
-  return out;
 }
 
 const at = (i: number) => sql.raw(`json_extract(value, '$[${i}]')`);
@@ -107,7 +85,8 @@ export function itemUpsertStatements(
       item.settled ? 1 : 0,
     ]),
   );
-  return chunks(rows).map((json) =>
+  // Items travel as JSON arrays (./json-lists.ts), a few statements however many changed.
+  return jsonChunks(rows).map((json) =>
     db
       .insert(items)
       .select(

@@ -8,6 +8,7 @@ import { APIS, type Api } from "../model";
 import { notPausedCondition } from "./claims";
 import type { Database, Statement } from "./client";
 import { randomId } from "./ids";
+import { idChunks, inJsonArray } from "./json-lists";
 import { dismissedJobs, jobs, type WatchRow, watches } from "./schema";
 
 export interface NewWatch {
@@ -137,25 +138,19 @@ export function releaseWatchStatement(db: Database, watchId: string, token: stri
     .where(and(eq(watches.id, watchId), eq(watches.leaseToken, token)));
 }
 
-/** Ids per statement: one bound parameter each, under D1's 100. */
-const IDS_PER_STATEMENT = 100;
-
 /**
  * Which of `ids` batchwatch must not start tracking: those already tracked (by hand or by a watch)
- * and those deleted by hand. One round trip, two primary-key lookups per 100 ids.
+ * and those deleted by hand. One round trip, two primary-key lookups per JSON array of ids
+ * (./json-lists.ts: a few hundred ids are one).
  */
 export async function knownJobIds(db: Database, ids: readonly string[]): Promise<Set<string>> {
-  const statements: Statement[] = [];
-  for (let i = 0; i < ids.length; i += IDS_PER_STATEMENT) {
-    const chunk = ids.slice(i, i + IDS_PER_STATEMENT) as string[];
-    statements.push(
-      db.select({ jobId: jobs.jobId }).from(jobs).where(inArray(jobs.jobId, chunk)),
-      db
-        .select({ jobId: dismissedJobs.jobId })
-        .from(dismissedJobs)
-        .where(inArray(dismissedJobs.jobId, chunk)),
-    );
-  }
+  const statements = idChunks(ids).flatMap((json) => [
+    db.select({ jobId: jobs.jobId }).from(jobs).where(inJsonArray(jobs.jobId, json)),
+    db
+      .select({ jobId: dismissedJobs.jobId })
+      .from(dismissedJobs)
+      .where(inJsonArray(dismissedJobs.jobId, json)),
+  ]);
   const [first, ...rest] = statements;
   if (!first) return new Set();
   const results = (await db.batch([first, ...rest])) as { jobId: string }[][];

@@ -6,8 +6,10 @@
  */
 import { z } from "zod";
 import type { Bindings, Config } from "../config";
+import { runGroups } from "../db/batch";
+import { releaseJobsStatements } from "../db/claims";
 import type { Database } from "../db/client";
-import { claimDueJobIds, releaseHandedStatement } from "../db/handoff";
+import { claimDueJobIds } from "../db/handoff";
 
 /** Jobs a message carries at most: a queue operation is charged per message, not per job. */
 export const JOBS_PER_MESSAGE = 100;
@@ -133,9 +135,9 @@ export async function handDueJobs(
       console.error(
         JSON.stringify({ event: "queue_send_error", jobs: unsent.length, message: String(error) }),
       );
-      await db.batch([releaseHandedStatement(db, opts.token, unsent)]);
-      handoff.statements++;
-      handoff.roundTrips++;
+      const release = releaseJobsStatements(db, unsent, opts.token);
+      handoff.roundTrips += await runGroups(db, [release]);
+      handoff.statements += release.length;
       break;
     }
     handoff.messages += batch.length;

@@ -48,7 +48,7 @@ export const watches = sqliteTable(
  * watch found them, so a deletion sticks while the batch is still listed upstream.
  */
 export const dismissedJobs = sqliteTable("dismissed_jobs", {
-  // The primary key serves discovery's check of listed ids (knownJobIdsStatements).
+  // The primary key serves discovery's check of listed ids (knownJobIds).
   jobId: text("job_id").primaryKey(),
   projectId: text("project_id"),
   /** The watch that had found it, if any (for operators reading the table). */
