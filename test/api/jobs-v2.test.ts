@@ -4,7 +4,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { admin, client, expectError, expectJson, world } from "../helpers/app";
 import { countRows, resetDatabase } from "../helpers/d1";
-import { job, track } from "../helpers/jobs";
+import { job, track, trackNewBatch, trackNewJob } from "../helpers/jobs";
 import { upstream } from "../helpers/upstream";
 
 describe("tracking v1 or v2", () => {
@@ -54,8 +54,8 @@ describe("tracking v1 or v2", () => {
 
   it("keeps other ids v1, and shows api and watch_id on them too", async () => {
     const w = world("api-v1");
-    await upstream(w).createJob({ id: "bjb-plain", start_at: "running" });
-    expect(await track(w, "bjb-plain")).toMatchObject({ api: "v1", watch_id: null, job_type: "parse" });
+    const plain = await trackNewJob(w, { id: "bjb-plain", start_at: "running" });
+    expect(plain).toMatchObject({ api: "v1", watch_id: null, job_type: "parse" });
   });
 
   it("follows the body's api over the prefix", async () => {
@@ -96,8 +96,7 @@ describe("tracking v1 or v2", () => {
 
   it("deletes a batch with its items", async () => {
     const w = world("api-delete");
-    await upstream(w).createBatch({ id: "bat-gone", total_files: 3, start_at: "mapped" });
-    await track(w, "bat-gone");
+    await trackNewBatch(w, { id: "bat-gone", total_files: 3, start_at: "mapped" });
     expect(await countRows("items", "job_id = ?", "bat-gone")).toBe(3);
     const res = await client(w).api.jobs[":job_id"].$delete({ param: { job_id: "bat-gone" } });
     expect(res.status).toBe(204);

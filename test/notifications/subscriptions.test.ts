@@ -2,7 +2,7 @@
 // deletion, the deliveries list and its pagination, and the retention clean-up.
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
-import { admin, call, client, expectError, expectJson, READ_TOKEN, world } from "../helpers/app";
+import { ADMIN, admin, call, client, expectError, expectJson, READ_TOKEN, world } from "../helpers/app";
 import { countRows, resetDatabase } from "../helpers/d1";
 import { tick } from "../helpers/tick";
 import { upstream } from "../helpers/upstream";
@@ -80,7 +80,7 @@ describe("subscription routes", () => {
       }
       const closed = await call({ ...w, env: { ...w.env, ADMIN_TOKEN: "" } }, path, {
         method,
-        headers: { authorization: "Bearer admin-token-for-tests" },
+        headers: ADMIN,
         json,
       });
       expect(closed.status, `${method} ${path}`).toBe(503);
