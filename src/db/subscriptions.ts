@@ -72,11 +72,6 @@ export async function listSubscriptions(
   return toPage(rows, opts.limit, (row) => ({ time: row.createdAt, id: row.id }));
 }
 
-export async function findSubscription(db: Database, id: string): Promise<SubscriptionRow | undefined> {
-  const [row] = await db.select().from(subscriptions).where(eq(subscriptions.id, id));
-  return row;
-}
-
 /** Deletes a subscription and its deliveries (pending ones are then never sent) in one batch. */
 export async function deleteSubscription(db: Database, id: string): Promise<boolean> {
   const [, deleted] = await db.batch([
