@@ -12,7 +12,7 @@ import {
   takeAllDueStatement,
 } from "../db/callbacks";
 import { makeDueStatement } from "../db/claims";
-import type { Database } from "../db/client";
+import type { Database, Statement } from "../db/client";
 import { findJobStatement } from "../db/jobs";
 import type { Callback } from "../upstream/callbacks";
 import type { InvocationBudget } from "./budget";
@@ -97,15 +97,26 @@ export async function handleCallback(
   const outcome = { action, repeated, jobId, polled: false };
   if (action === "poll" && jobId !== null)
     return { ...outcome, ...(await pollNamedJob(db, config, jobId, now, budget)) };
-  if (action === "due" && jobId !== null) await makeDueStatement(db, now, jobId);
+  if (action === "due" && jobId !== null) await runCounted(db, budget, makeDueStatement(db, now, jobId));
   if (action === "all_due") {
     if (!callback.signed) {
-      const [taken] = await db.batch([takeAllDueStatement(db, { now, everyMs: UNSIGNED_ALL_DUE_EVERY_MS })]);
+      const taken = await runCounted(
+        db,
+        budget,
+        takeAllDueStatement(db, { now, everyMs: UNSIGNED_ALL_DUE_EVERY_MS }),
+      );
       if ((taken as unknown[]).length === 0) return { ...outcome, action: "none" };
     }
-    await makeDueStatement(db, now);
+    await runCounted(db, budget, makeDueStatement(db, now));
   }
   return outcome;
+}
+
+/** One statement in a round trip of its own, charged to the route's budget like the callback's others. */
+async function runCounted(db: Database, budget: InvocationBudget, statement: Statement): Promise<unknown> {
+  const [rows] = await db.batch([statement]);
+  budget.chargeQueries(budget.queryCost(1, 1));
+  return rows;
 }
 
 /**
@@ -128,6 +139,6 @@ async function pollNamedJob(
     console.error(JSON.stringify({ event: "callback_poll_error", job_id: jobId, message: String(error) }));
   }
   // Another invocation holds the job, or the poll itself broke: the next tick polls it instead.
-  await makeDueStatement(db, Date.now(), jobId);
+  await runCounted(db, budget, makeDueStatement(db, Date.now(), jobId));
   return { action: "due", polled: false };
 }
