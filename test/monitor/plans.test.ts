@@ -12,7 +12,7 @@ import { meterD1 } from "../helpers/d1-meter";
 import { pollNow, trackRunning } from "../helpers/jobs";
 import { meteredTick } from "../helpers/tick";
 import { MINUTE } from "../helpers/time";
-import { upstream } from "../helpers/upstream";
+import { upstream, withUpstream } from "../helpers/upstream";
 import { pendingDeliveries, receiver, subscribe } from "../notifications/helpers";
 import { createWatch, jobsFoundBy } from "../watches/helpers";
 
@@ -103,9 +103,7 @@ describe("WORKERS_PLAN", () => {
   it("paid (the default): one tick polls 5,000 due jobs inside 10,000 subrequests and 1,000 D1 queries", {
     timeout: 300_000,
   }, async () => {
-    const w = world("plan-paid");
-    const sim = upstream(w);
-    const now = Date.now();
+    const { w, sim, t0: now } = withUpstream(world("plan-paid"));
     // Unknown upstream (404): one request a poll, which is all this test counts.
     const ids = Array.from({ length: 5_000 }, (_, i) => `bjb-paid-${i}`);
     await dueJobs(w, ids, now, { upstream: false });
@@ -125,9 +123,7 @@ describe("WORKERS_PLAN", () => {
   });
 
   it("an unchanged poll writes three rows: its claim, then its clock and schedule (not every field again)", async () => {
-    const w = world("plan-rows");
-    const sim = upstream(w);
-    const now = Date.now();
+    const { w, sim, t0: now } = withUpstream(world("plan-rows"));
     const ids = Array.from({ length: 30 }, (_, i) => `bjb-rows-${i}`);
     for (const id of ids) await sim.createJob({ id, start_at: "running", total_items: 100 });
     await insertJobs(ids.map((jobId) => ({ jobId, nextPollAt: now })));
