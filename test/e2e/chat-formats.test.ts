@@ -2,19 +2,15 @@
 // status really changes, the cron tick that sees it, and the simulator's receiver standing in for
 // Slack's and Discord's webhook endpoints. Each must get one readable, unsigned message for it.
 import { describe, expect, it } from "vitest";
-import { type ReceivedRequest, receiverControl } from "../../sim/control";
+import type { ReceivedRequest, ReceiverControl } from "../../sim/control";
 import type { DiscordMessage } from "../../src/notifications/discord";
 import type { SlackMessage } from "../../src/notifications/slack";
 import { eventually, useStack } from "./harness";
 
 // Receivers here are plain http on loopback, which only local development allows.
-const { stack, sim, api, tickWhenDue } = useStack({
+const { stack, sim, api, tickWhenDue, receiver } = useStack({
   vars: { POLL_INTERVAL_SECONDS: "1", ALLOW_HTTP_WEBHOOKS: "true" },
 });
-
-function chatReceiver(label: string) {
-  return receiverControl({ name: `${label}-${crypto.randomUUID()}`, baseUrl: `${stack().simUrl}/receiver` });
-}
 
 async function subscribe(url: string, format: "slack" | "discord") {
   const res = await api("/api/subscriptions", {
@@ -26,7 +22,7 @@ async function subscribe(url: string, format: "slack" | "discord") {
   expect(subscription.format).toBe(format);
 }
 
-async function onlyRequest(r: ReturnType<typeof chatReceiver>): Promise<ReceivedRequest> {
+async function onlyRequest(r: ReceiverControl): Promise<ReceivedRequest> {
   const requests = await eventually(async () => {
     const got = await r.requests();
     return got.length > 0 ? got : undefined;
@@ -42,8 +38,8 @@ async function onlyRequest(r: ReturnType<typeof chatReceiver>): Promise<Received
 
 describe("Slack and Discord messages under wrangler dev", () => {
   it("each get a readable message for a real status change seen by the tick", async () => {
-    const slack = chatReceiver("e2e-slack");
-    const discord = chatReceiver("e2e-discord");
+    const slack = receiver("e2e-slack");
+    const discord = receiver("e2e-discord");
     await subscribe(slack.url(), "slack");
     await subscribe(discord.url(), "discord");
     await sim().createJob({ id: "bjb-e2e-chat", mode: "manual", total_items: 40, start_at: "running" });

@@ -4,7 +4,7 @@
 import { setTimeout as pause } from "node:timers/promises";
 import { afterAll, beforeAll, expect } from "vitest";
 import { type Stack, type StackOptions, startStack } from "../../scripts/stack";
-import { simControl } from "../../sim/control";
+import { receiverControl, simControl } from "../../sim/control";
 import type { JobJson } from "../../src/present/jobs";
 
 export type { Stack };
@@ -36,6 +36,9 @@ export function useStack(options: StackOptions = {}) {
   return {
     stack,
     sim: () => simControl({ apiKey: stack().apiKey, baseUrl: stack().simUrl ?? undefined }),
+    /** A fresh receiver of the stack's simulator (plain http on loopback: ALLOW_HTTP_WEBHOOKS). */
+    receiver: (label: string) =>
+      receiverControl({ name: `${label}-${crypto.randomUUID()}`, baseUrl: `${stack().simUrl}/receiver` }),
     api,
     /** Lets every job's next poll come due (these stacks poll every second), then fires a tick. */
     tickWhenDue: async () => {

@@ -4,12 +4,12 @@
 
 import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
-import { receiverControl } from "../../sim/control";
+import type { ReceiverControl } from "../../sim/control";
 import type { SnapshotJson } from "../../src/present/jobs";
 import { eventually, useStack } from "./harness";
 
 // Subscribers here are plain http on loopback, which only local development allows.
-const { stack, sim, api, tickWhenDue } = useStack({
+const { sim, api, tickWhenDue, receiver } = useStack({
   callbacks: true,
   vars: { POLL_INTERVAL_SECONDS: "1", ALLOW_HTTP_WEBHOOKS: "true" },
 });
@@ -19,10 +19,6 @@ interface Notification {
   data: { job: { id: string; status: string | null }; previous: { status: string | null } | null };
 }
 
-function subscriber(label: string) {
-  return receiverControl({ name: `${label}-${crypto.randomUUID()}`, baseUrl: `${stack().simUrl}/receiver` });
-}
-
 async function subscribe(url: string, body: Record<string, unknown> = {}) {
   const res = await api("/api/subscriptions", { method: "POST", json: { url, ...body } });
   expect(res.status, await res.clone().text()).toBe(201);
@@ -30,7 +26,7 @@ async function subscribe(url: string, body: Record<string, unknown> = {}) {
 }
 
 /** The notifications received so far, each verified as a Standard Webhooks subscriber would. */
-async function verified(r: ReturnType<typeof subscriber>, secret: string) {
+async function verified(r: ReceiverControl, secret: string) {
   const webhook = new Webhook(secret);
   return (await r.requests()).map((request) => ({
     id: request.headers["webhook-id"],
@@ -38,13 +34,13 @@ async function verified(r: ReturnType<typeof subscriber>, secret: string) {
   }));
 }
 
-async function receivedCount(r: ReturnType<typeof subscriber>, n: number) {
+async function receivedCount(r: ReceiverControl, n: number) {
   return eventually(async () => ((await r.requests()).length >= n ? true : undefined));
 }
 
 describe("webhooks under wrangler dev", () => {
   it("a LlamaCloud callback brings a status change that reaches the subscriber", async () => {
-    const r = subscriber("e2e-callback");
+    const r = receiver("e2e-callback");
     const sub = await subscribe(r.url(), { job_id: "bjb-e2e-hook" });
     await sim().createJob({ id: "bjb-e2e-hook", mode: "manual", total_items: 20, start_at: "running" });
     expect((await api("/api/jobs", { method: "POST", json: { job_id: "bjb-e2e-hook" } })).status).toBe(201);
@@ -82,7 +78,7 @@ describe("webhooks under wrangler dev", () => {
 
   it("a change seen by the cron tick reaches the subscriber", async () => {
     await sim().setConfig({ auto_callbacks: false });
-    const r = subscriber("e2e-tick");
+    const r = receiver("e2e-tick");
     const sub = await subscribe(r.url(), { job_id: "bjb-e2e-tick", events: ["job.progressed"] });
     await sim().createJob({
       id: "bjb-e2e-tick",

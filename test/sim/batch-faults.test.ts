@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { receiverControl, simControl } from "../../sim/control";
+import { receiverControl, type SimControl } from "../../sim/control";
 import { simTenant } from "./helpers";
 
 // The v2 routes share v1's gate: auth, the request log and every injected fault work on them too;
@@ -10,7 +10,7 @@ const V2 = "http://llamacloud.test/api/v2";
 const tenant = (name: string) => simTenant(`v2f-${name}`, V2);
 
 /** A mapped batch and the ids of its first child jobs. */
-async function mappedBatch(sim: ReturnType<typeof simControl>, files = 3) {
+async function mappedBatch(sim: SimControl, files = 3) {
   const view = await sim.createBatch({ total_files: files, start_at: "mapped" });
   const ids = (view.answer.results ?? []).flatMap((entry) =>
     entry.job_reference ? [entry.job_reference.id] : [],
@@ -102,7 +102,7 @@ describe("faults on the v2 routes", () => {
 
 describe("v2 callbacks", () => {
   it("send batch.* naming the batch and parse.* naming each child, signed, timestamps in unix seconds", async () => {
-    const sim = simControl({ apiKey: `llx-sim-v2cb-${crypto.randomUUID()}` });
+    const { sim } = simTenant("v2cb", V2);
     const receiver = receiverControl({ name: `v2cb-${crypto.randomUUID()}` });
     await sim.setConfig({ callback_url: receiver.url("/webhooks/llamacloud"), callback_secret: "s" });
     const view = await sim.createBatch({ total_files: 2, failed_children: 1, child_steps: 1 });
