@@ -17,11 +17,8 @@ import {
 import { checkSubscriptionUrl } from "../../src/notifications/urls";
 import { readCallback, verifyLlamaCloudSignature } from "../../src/upstream/callbacks";
 import { jobRow } from "../helpers/d1";
-import { v1Answer } from "../helpers/decision-inputs";
+import { NOW as T0, SETTINGS, v1Answer } from "../helpers/decision-inputs";
 import { MINUTE } from "../helpers/time";
-
-const T0 = Date.parse("2026-11-28T12:00:00.000Z");
-const settings = { pollIntervalSeconds: 60, stallAfterMinutes: 30 };
 
 /** The job as the monitor stored it a minute before T0, and leased for this poll. */
 function row(overrides: Partial<JobRow> = {}): JobRow {
@@ -65,7 +62,7 @@ const serverError: PollResult = {
 };
 
 function events(previous: JobRow, result: PollResult, now = T0, tracked = false) {
-  return raisedEvents(previous, decideOutcome(previous, result, now, settings), tracked);
+  return raisedEvents(previous, decideOutcome(previous, result, now, SETTINGS), tracked);
 }
 
 describe("raisedEvents", () => {
@@ -124,7 +121,7 @@ describe("raisedEvents", () => {
       [],
     );
     // Moving again ends the episode; stalling again is a new one.
-    const moved = decideOutcome(quiet, answer({ processed_items: 3 }, 30), T0, settings);
+    const moved = decideOutcome(quiet, answer({ processed_items: 3 }, 30), T0, SETTINGS);
     expect(moved.changes.stalledSince).toBeNull();
     expect(raisedEvents(quiet, moved)).toEqual(["job.progressed"]);
   });
@@ -144,7 +141,7 @@ describe("raisedEvents", () => {
       false,
     ]);
     // A success resets the count, so a later run of failures is a new episode.
-    const recovered = decideOutcome(row({ consecutiveFailures: 9 }), answer(), T0, settings);
+    const recovered = decideOutcome(row({ consecutiveFailures: 9 }), answer(), T0, SETTINGS);
     expect(recovered.changes.consecutiveFailures).toBe(0);
   });
 
@@ -161,7 +158,7 @@ describe("raisedEvents", () => {
       row({ consecutiveFailures: 4, lastChangeAt: T0 - 40 * MINUTE }),
       serverError,
       T0,
-      settings,
+      SETTINGS,
     );
     outcome.changes.stalledSince = T0 - 40 * MINUTE;
     expect(raisedEvents(row({ consecutiveFailures: 4 }), outcome)).toEqual([
@@ -178,7 +175,7 @@ describe("event bodies", () => {
       previous,
       answer({ status: "completed", processed_items: 10 }, 100),
       T0,
-      settings,
+      SETTINGS,
     );
     const after = jobAfter(previous, outcome.changes);
     const body = eventBody("job.status_changed", previous, after, T0);
