@@ -17,7 +17,7 @@ import {
 import { checkSubscriptionUrl } from "../../src/notifications/urls";
 import { readCallback, verifyLlamaCloudSignature } from "../../src/upstream/callbacks";
 import { jobRow } from "../helpers/d1";
-import { NOW as T0, SETTINGS, v1Answer } from "../helpers/decision-inputs";
+import { SETTINGS, NOW as T0, v1Answer } from "../helpers/decision-inputs";
 import { MINUTE } from "../helpers/time";
 
 /** The job as the monitor stored it a minute before T0, and leased for this poll. */
