@@ -4,6 +4,7 @@
  * the monitor-wide pause a 429 imposes, read with every claim.
  */
 import { and, eq, inArray, isNull, lte, or, sql } from "drizzle-orm";
+import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { ItemState } from "../model";
 import type { Database, Statement } from "./client";
 import { claimedItemsStatement, itemsByJob, jobItemsStatement } from "./items";
@@ -18,9 +19,20 @@ export function notPausedCondition(now: number) {
   return sql`not exists (select 1 from ${monitorState} where ${monitorState.key} = ${RATE_LIMIT_KEY} and cast(${monitorState.value} as integer) > ${now})`;
 }
 
-/** A poll's results are only written by the holder of the job's lease (see `jobs.leaseToken`). */
-export function leaseFree(now: number) {
-  return or(isNull(jobs.leaseUntil), lte(jobs.leaseUntil, now));
+/**
+ * A poll's results are only written by the holder of the job's lease (see `jobs.leaseToken`); a
+ * watch's scan is leased the same way (`leaseUntil`: `watches.leaseUntil`).
+ */
+export function leaseFree(now: number, leaseUntil: SQLiteColumn = jobs.leaseUntil) {
+  return or(isNull(leaseUntil), lte(leaseUntil, now));
+}
+
+/** The order claimed jobs are polled (and handed off) in: oldest due first, then by id. */
+export function oldestDueFirst(
+  a: Pick<JobRow, "nextPollAt" | "jobId">,
+  b: Pick<JobRow, "nextPollAt" | "jobId">,
+): number {
+  return (a.nextPollAt ?? 0) - (b.nextPollAt ?? 0) || a.jobId.localeCompare(b.jobId);
 }
 
 /** The ids of up to `limit` due active jobs nobody holds, oldest due first: what every claim leases. */
@@ -65,7 +77,7 @@ export async function claimDueJobs(
   ] as const;
   const [claimed, stored] = await db.batch(batch);
   return {
-    rows: claimed.sort((a, b) => (a.nextPollAt ?? 0) - (b.nextPollAt ?? 0) || a.jobId.localeCompare(b.jobId)),
+    rows: claimed.sort(oldestDueFirst),
     items: itemsByJob(stored),
     statements: batch.length,
   };

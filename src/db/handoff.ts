@@ -6,7 +6,7 @@
  */
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { ItemState } from "../model";
-import { dueJobIds, leaseFree, notPausedCondition, pausedUntilValue } from "./claims";
+import { dueJobIds, leaseFree, notPausedCondition, oldestDueFirst, pausedUntilValue } from "./claims";
 import type { Database } from "./client";
 import { claimedItemsStatement, itemsByJob, type StoredItem } from "./items";
 import { inJsonArray } from "./json-lists";
@@ -27,9 +27,7 @@ export async function claimDueJobIds(
     .set({ leaseToken: opts.token, leaseUntil: opts.leaseUntil })
     .where(and(inArray(jobs.jobId, due), leaseFree(opts.now), notPausedCondition(opts.now)))
     .returning({ jobId: jobs.jobId, nextPollAt: jobs.nextPollAt });
-  return claimed
-    .sort((a, b) => (a.nextPollAt ?? 0) - (b.nextPollAt ?? 0) || a.jobId.localeCompare(b.jobId))
-    .map((row) => row.jobId);
+  return claimed.sort(oldestDueFirst).map((row) => row.jobId);
 }
 
 export interface Handed {
@@ -86,7 +84,7 @@ export async function takeOverHanded(
   const rows = (results.slice(0, takes.length) as JobRow[][]).flat();
   const stored = results[results.length - 1] as StoredItem[];
   return {
-    rows: rows.sort((a, b) => (a.nextPollAt ?? 0) - (b.nextPollAt ?? 0) || a.jobId.localeCompare(b.jobId)),
+    rows: rows.sort(oldestDueFirst),
     items: itemsByJob(stored),
     statements: batch.length,
   };

@@ -3,9 +3,9 @@
  * claim of due watches (a lease, like the jobs'), a scan's outcome, and which listed job ids are
  * already known (tracked, or deleted by hand: see ./dismissed.ts).
  */
-import { and, desc, eq, inArray, isNull, lte, or, sql } from "drizzle-orm";
+import { and, desc, eq, inArray, lte, sql } from "drizzle-orm";
 import { APIS, type Api } from "../model";
-import { notPausedCondition } from "./claims";
+import { leaseFree, notPausedCondition } from "./claims";
 import type { Database, Statement } from "./client";
 import { randomId } from "./ids";
 import { idChunks, inJsonArray } from "./json-lists";
@@ -70,10 +70,6 @@ export async function deleteWatch(db: Database, id: string): Promise<boolean> {
   return deleted.length > 0;
 }
 
-function leaseFree(now: number) {
-  return or(isNull(watches.leaseUntil), lte(watches.leaseUntil, now));
-}
-
 /**
  * Claims up to `limit` due watches, oldest due first, in one conditional UPDATE (so overlapping ticks
  * never scan a watch twice), and none while a 429 pauses every request.
@@ -85,13 +81,15 @@ export function claimDueWatchesStatement(
   const due = db
     .select({ id: watches.id })
     .from(watches)
-    .where(and(lte(watches.nextScanAt, opts.now), leaseFree(opts.now)))
+    .where(and(lte(watches.nextScanAt, opts.now), leaseFree(opts.now, watches.leaseUntil)))
     .orderBy(watches.nextScanAt)
     .limit(opts.limit);
   return db
     .update(watches)
     .set({ leaseToken: opts.token, leaseUntil: opts.leaseUntil })
-    .where(and(inArray(watches.id, due), leaseFree(opts.now), notPausedCondition(opts.now)))
+    .where(
+      and(inArray(watches.id, due), leaseFree(opts.now, watches.leaseUntil), notPausedCondition(opts.now)),
+    )
     .returning();
 }
 
