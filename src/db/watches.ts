@@ -142,15 +142,19 @@ export function releaseWatchStatement(db: Database, watchId: string, token: stri
  * (./json-lists.ts: a few hundred ids are one).
  */
 export async function knownJobIds(db: Database, ids: readonly string[]): Promise<Set<string>> {
-  const statements = idChunks(ids).flatMap((json) => [
+  const [first, ...rest] = knownJobIdsStatements(db, ids);
+  if (!first) return new Set();
+  const results = (await db.batch([first, ...rest])) as { jobId: string }[][];
+  return new Set(results.flat().map((row) => row.jobId));
+}
+
+/** knownJobIds' lookups: the tracked and the dismissed among each JSON array of `ids`. */
+export function knownJobIdsStatements(db: Database, ids: readonly string[]) {
+  return idChunks(ids).flatMap((json) => [
     db.select({ jobId: jobs.jobId }).from(jobs).where(inJsonArray(jobs.jobId, json)),
     db
       .select({ jobId: dismissedJobs.jobId })
       .from(dismissedJobs)
       .where(inJsonArray(dismissedJobs.jobId, json)),
   ]);
-  const [first, ...rest] = statements;
-  if (!first) return new Set();
-  const results = (await db.batch([first, ...rest])) as { jobId: string }[][];
-  return new Set(results.flat().map((row) => row.jobId));
 }
